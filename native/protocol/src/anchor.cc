@@ -1,0 +1,1 @@
+int kop_protocol_anchor = 0;
