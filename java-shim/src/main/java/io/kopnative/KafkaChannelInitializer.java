@@ -1,0 +1,37 @@
+package io.kopnative;
+
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
+import io.netty.handler.timeout.IdleStateHandler;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Pipeline of one Kafka listener: idle timeout, then framing by the 4-byte big-endian size
+ * prefix (stripped), then {@link KafkaFrameHandler}. A size above kafkaMaxFrameSize fails fast:
+ * the decoder raises TooLongFrameException before allocating anything and the handler closes the
+ * connection, as Kafka does for oversized requests.
+ */
+final class KafkaChannelInitializer extends ChannelInitializer<SocketChannel> {
+    private final NativeBroker broker;
+    private final Listener listener;
+    private final int maxFrameLength;
+    private final long idleMs;
+
+    KafkaChannelInitializer(NativeBroker broker, Listener listener, KopConfig config) {
+        this.broker = broker;
+        this.listener = listener;
+        // Netty's limit counts the 4-byte prefix too.
+        this.maxFrameLength = config.maxFrameSize() + 4;
+        this.idleMs = config.connectionMaxIdleMs();
+    }
+
+    @Override
+    protected void initChannel(SocketChannel ch) {
+        if (idleMs > 0) {
+            ch.pipeline().addLast("idle", new IdleStateHandler(0, 0, idleMs, TimeUnit.MILLISECONDS));
+        }
+        ch.pipeline().addLast("frameDecoder", new LengthFieldBasedFrameDecoder(maxFrameLength, 0, 4, 0, 4));
+        ch.pipeline().addLast("kafka", new KafkaFrameHandler(broker, listener));
+    }
+}

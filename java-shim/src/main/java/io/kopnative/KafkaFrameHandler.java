@@ -1,0 +1,217 @@
+package io.kopnative;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.internal.PlatformDependent;
+import java.io.IOException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One Kafka connection: hands each length-delimited frame to the native core and writes what the
+ * core answers. Everything here runs on the channel's event loop except {@link #onNativeSend},
+ * which may be called from another thread once the core answers from a completion.
+ *
+ * <p>Reference counts: every inbound frame is released in {@link #channelRead} after the native
+ * call returns (the core copies what it keeps); a heap or composite frame is first copied into a
+ * direct buffer that is released the same way. Response buffers are allocated here and released
+ * by Netty once written.
+ */
+public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
+    private static final Logger log = LoggerFactory.getLogger(KafkaFrameHandler.class);
+
+    private final NativeBroker broker;
+    private final Listener listener;
+    private ChannelHandlerContext ctx;
+    private long connection;        // native handle; 0 when none
+    private boolean closing;        // the core or an error asked to close: drop further frames
+    private boolean inNativeCall;   // re-entrancy guard for upcalls made during nativeOnFrame
+    private boolean flushPending;   // responses written during a read, flushed at readComplete
+    private boolean releaseDeferred; // channel went away during a native call
+
+    KafkaFrameHandler(NativeBroker broker, Listener listener) {
+        this.broker = broker;
+        this.listener = listener;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) throws Exception {
+        this.ctx = ctx;
+        connection = broker.openConnection(this);
+        if (connection == 0) {
+            log.warn("[{}] closing Kafka connection on {}: the native core did not accept it",
+                    ctx.channel().remoteAddress(), listener);
+            closing = true;
+            ctx.close();
+            return;
+        }
+        log.debug("[{}] Kafka connection on {}", ctx.channel().remoteAddress(), listener);
+        super.channelActive(ctx);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof ByteBuf frame)) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        try {
+            if (connection == 0 || closing) {
+                return;
+            }
+            int length = frame.readableBytes();
+            ByteBuf direct = frame.hasMemoryAddress() ? frame : copyToDirect(ctx, frame, length);
+            try {
+                if (!direct.hasMemoryAddress()) {
+                    log.error("[{}] closing Kafka connection: no direct buffer with a memory address "
+                            + "(is sun.misc.Unsafe available to Netty?)", ctx.channel().remoteAddress());
+                    closeAfterFlush();
+                    return;
+                }
+                int rc;
+                inNativeCall = true;
+                try {
+                    rc = NativeBridge.nativeOnFrame(connection, direct.memoryAddress() + direct.readerIndex(),
+                            length);
+                } finally {
+                    inNativeCall = false;
+                    if (releaseDeferred) {
+                        releaseNative();
+                    }
+                }
+                if (rc != NativeBridge.OK) {
+                    log.warn("[{}] closing Kafka connection: native core returned {} for a {}-byte frame",
+                            ctx.channel().remoteAddress(), rc, length);
+                    closeAfterFlush();
+                }
+            } finally {
+                if (direct != frame) {
+                    direct.release();
+                }
+            }
+        } finally {
+            frame.release();
+        }
+    }
+
+    private static ByteBuf copyToDirect(ChannelHandlerContext ctx, ByteBuf frame, int length) {
+        ByteBuf direct = ctx.alloc().directBuffer(length, length);
+        direct.writeBytes(frame, frame.readerIndex(), length);
+        return direct;
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (flushPending) {
+            flushPending = false;
+            ctx.flush();
+        }
+        ctx.fireChannelReadComplete();
+    }
+
+    /**
+     * Upcall from the core: one complete response frame, length prefix included, at native memory
+     * that is valid only during this call.
+     */
+    void onNativeSend(long address, int length) {
+        if (ctx == null || length <= 0 || closing) {
+            return;
+        }
+        ByteBuf out = ctx.alloc().directBuffer(length, length);
+        boolean ok = false;
+        try {
+            if (out.hasMemoryAddress()) {
+                PlatformDependent.copyMemory(address, out.memoryAddress() + out.writerIndex(), length);
+                out.writerIndex(out.writerIndex() + length);
+            } else {
+                ByteBuf src = Unpooled.wrappedBuffer(address, length, false);
+                try {
+                    out.writeBytes(src);
+                } finally {
+                    src.release();
+                }
+            }
+            ok = true;
+        } finally {
+            if (!ok) {
+                out.release();
+            }
+        }
+        if (inNativeCall && ctx.executor().inEventLoop()) {
+            ctx.write(out, ctx.voidPromise());
+            flushPending = true;
+        } else {
+            ctx.writeAndFlush(out, ctx.voidPromise());
+        }
+    }
+
+    /** Upcall from the core: flush what was sent, then close (Kafka's answer to bad frames). */
+    void onNativeClose() {
+        log.debug("[{}] native core closes the Kafka connection", ctx == null ? "?" : ctx.channel().remoteAddress());
+        closeAfterFlush();
+    }
+
+    private void closeAfterFlush() {
+        if (closing || ctx == null) {
+            return;
+        }
+        closing = true;
+        flushPending = false;
+        ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt instanceof IdleStateEvent) {
+            log.debug("[{}] closing idle Kafka connection", ctx.channel().remoteAddress());
+            closeAfterFlush();
+            return;
+        }
+        super.userEventTriggered(ctx, evt);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof TooLongFrameException) {
+            log.warn("[{}] closing Kafka connection on {}: request frame larger than kafkaMaxFrameSize ({})",
+                    ctx.channel().remoteAddress(), listener, cause.getMessage());
+        } else if (cause instanceof IOException) {
+            log.debug("[{}] Kafka connection I/O error: {}", ctx.channel().remoteAddress(), cause.toString());
+        } else {
+            log.warn("[{}] closing Kafka connection after an error", ctx.channel().remoteAddress(), cause);
+        }
+        closing = true;
+        ctx.close();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        releaseNative();
+        super.channelInactive(ctx);
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        releaseNative();
+    }
+
+    private void releaseNative() {
+        closing = true;
+        if (inNativeCall) {
+            releaseDeferred = true;
+            return;
+        }
+        releaseDeferred = false;
+        if (connection != 0) {
+            long c = connection;
+            connection = 0;
+            NativeBridge.nativeCloseConnection(c);
+        }
+    }
+}

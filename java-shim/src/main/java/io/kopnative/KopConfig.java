@@ -1,0 +1,242 @@
+package io.kopnative;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.apache.pulsar.broker.ServiceConfiguration;
+import org.apache.pulsar.broker.ServiceConfigurationUtils;
+
+/**
+ * The handler's settings, read from broker.conf (unknown keys land in
+ * {@link ServiceConfiguration#getProperties()}) under KoP's key names and defaults, so a KoP
+ * user keeps their broker.conf. docs/configuration.md lists every key read here.
+ */
+public final class KopConfig {
+    static final String INDEX_INTERCEPTOR =
+            "org.apache.pulsar.common.intercept.AppendIndexMetadataInterceptor";
+
+    // Key names: KoP's where KoP had the setting.
+    static final String KAFKA_LISTENERS = "kafkaListeners";
+    static final String LEGACY_LISTENERS = "listeners"; // KoP's deprecated alias
+    static final String KAFKA_ADVERTISED_LISTENERS = "kafkaAdvertisedListeners";
+    static final String KAFKA_PROTOCOL_MAP = "kafkaProtocolMap";
+    static final String KAFKA_TENANT = "kafkaTenant";
+    static final String KAFKA_NAMESPACE = "kafkaNamespace";
+    static final String KAFKA_METADATA_TENANT = "kafkaMetadataTenant";
+    static final String KAFKA_METADATA_NAMESPACE = "kafkaMetadataNamespace";
+    static final String ENTRY_FORMAT = "entryFormat";
+    static final String OFFSETS_TOPIC_NUM_PARTITIONS = "offsetsTopicNumPartitions";
+    static final String CONNECTION_MAX_IDLE_MS = "connectionMaxIdleMs";
+    // KoP hard-coded 100 MiB (MAX_FRAME_LENGTH); this key is ours (Kafka: socket.request.max.bytes).
+    static final String KAFKA_MAX_FRAME_SIZE = "kafkaMaxFrameSize";
+
+    static final String DEFAULT_LISTENERS = "PLAINTEXT://127.0.0.1:9092";
+    static final int DEFAULT_MAX_FRAME_SIZE = 100 * 1024 * 1024;
+    static final long DEFAULT_CONNECTION_MAX_IDLE_MS = 600_000L;
+    static final Set<String> SUPPORTED_SECURITY_PROTOCOLS = Set.of("PLAINTEXT");
+    static final Set<String> ENTRY_FORMATS = Set.of("pulsar", "kafka");
+
+    private final List<Listener> listeners;
+    private final List<Listener> advertisedListeners;
+    private final String advertisedListenersText;
+    private final int maxFrameSize;
+    private final long connectionMaxIdleMs;
+    private final Map<String, String> effective; // key -> value after defaults, for the core
+    private final Map<String, String> raw;       // every string property of broker.conf
+
+    private KopConfig(List<Listener> listeners, List<Listener> advertisedListeners, int maxFrameSize,
+                      long connectionMaxIdleMs, Map<String, String> effective, Map<String, String> raw) {
+        this.listeners = listeners;
+        this.advertisedListeners = advertisedListeners;
+        this.advertisedListenersText = advertisedListeners.stream().map(Listener::toString)
+                .collect(Collectors.joining(","));
+        this.maxFrameSize = maxFrameSize;
+        this.connectionMaxIdleMs = connectionMaxIdleMs;
+        this.effective = effective;
+        this.raw = raw;
+    }
+
+    /**
+     * Validates and reads the configuration. Throws {@link IllegalArgumentException} with a message
+     * that names the key when the broker must not start.
+     */
+    public static KopConfig from(ServiceConfiguration conf) {
+        Properties props = conf.getProperties() == null ? new Properties() : conf.getProperties();
+        Map<String, String> raw = new LinkedHashMap<>();
+        for (String key : props.stringPropertyNames()) {
+            raw.put(key, props.getProperty(key));
+        }
+        checkIndexInterceptor(conf.getBrokerEntryMetadataInterceptors());
+
+        Map<String, String> effective = new LinkedHashMap<>();
+        Map<String, String> protocolMap = parseProtocolMap(get(raw, KAFKA_PROTOCOL_MAP, ""));
+        String listenersText = get(raw, KAFKA_LISTENERS, null);
+        if (listenersText == null) {
+            listenersText = get(raw, LEGACY_LISTENERS, DEFAULT_LISTENERS);
+        }
+        List<Listener> listeners = Listener.parseList(KAFKA_LISTENERS, listenersText, protocolMap);
+        for (Listener l : listeners) {
+            if (!SUPPORTED_SECURITY_PROTOCOLS.contains(l.securityProtocol())) {
+                throw new IllegalArgumentException(KAFKA_LISTENERS + ": listener " + l + " uses security protocol "
+                        + l.securityProtocol() + ", which kop-native does not support yet (supported: "
+                        + SUPPORTED_SECURITY_PROTOCOLS + ")");
+            }
+        }
+        String advertisedText = get(raw, KAFKA_ADVERTISED_LISTENERS, listenersText);
+        String advertisedHost = ServiceConfigurationUtils.getDefaultOrConfiguredAddress(conf.getAdvertisedAddress());
+        List<Listener> advertised = Listener.parseList(KAFKA_ADVERTISED_LISTENERS, advertisedText, protocolMap)
+                .stream().map(l -> resolveAdvertisedHost(l, advertisedHost)).collect(Collectors.toList());
+        for (Listener l : listeners) {
+            if (advertised.stream().noneMatch(a -> a.name().equals(l.name()))) {
+                throw new IllegalArgumentException(KAFKA_ADVERTISED_LISTENERS + " has no entry for listener "
+                        + l.name() + " of " + KAFKA_LISTENERS);
+            }
+        }
+
+        effective.put(KAFKA_LISTENERS, listenersText);
+        effective.put(KAFKA_TENANT, get(raw, KAFKA_TENANT, "public"));
+        effective.put(KAFKA_NAMESPACE, get(raw, KAFKA_NAMESPACE, "default"));
+        effective.put(KAFKA_METADATA_TENANT, get(raw, KAFKA_METADATA_TENANT, "public"));
+        effective.put(KAFKA_METADATA_NAMESPACE, get(raw, KAFKA_METADATA_NAMESPACE, "__kafka"));
+        String entryFormat = get(raw, ENTRY_FORMAT, "pulsar").toLowerCase(Locale.ROOT);
+        if (!ENTRY_FORMATS.contains(entryFormat)) {
+            throw new IllegalArgumentException(ENTRY_FORMAT + "=" + entryFormat + " is not supported (use one of "
+                    + ENTRY_FORMATS + ")");
+        }
+        effective.put(ENTRY_FORMAT, entryFormat);
+        int offsetsPartitions = (int) getLong(raw, OFFSETS_TOPIC_NUM_PARTITIONS, 50, 1, 100_000);
+        effective.put(OFFSETS_TOPIC_NUM_PARTITIONS, Integer.toString(offsetsPartitions));
+        int maxFrameSize = (int) getLong(raw, KAFKA_MAX_FRAME_SIZE, DEFAULT_MAX_FRAME_SIZE, 1024,
+                Integer.MAX_VALUE - 4);
+        effective.put(KAFKA_MAX_FRAME_SIZE, Integer.toString(maxFrameSize));
+        long idleMs = getLong(raw, CONNECTION_MAX_IDLE_MS, DEFAULT_CONNECTION_MAX_IDLE_MS, -1, Long.MAX_VALUE);
+        effective.put(CONNECTION_MAX_IDLE_MS, Long.toString(idleMs));
+
+        KopConfig c = new KopConfig(listeners, advertised, maxFrameSize, idleMs, effective, raw);
+        Listener first = advertised.get(0);
+        effective.put(KAFKA_ADVERTISED_LISTENERS, c.advertisedListenersText);
+        effective.put("kop.advertised.host", first.host());
+        effective.put("kop.advertised.port", Integer.toString(first.port()));
+        effective.put("kop.node.id", Integer.toString(nodeId(first.host(), first.port())));
+        effective.put("kop.cluster.id", conf.getClusterName() == null ? "" : conf.getClusterName());
+        effective.put("kop.broker.entry.metadata.interceptors",
+                String.join(",", conf.getBrokerEntryMetadataInterceptors()));
+        return c;
+    }
+
+    private static void checkIndexInterceptor(Set<String> interceptors) {
+        if (interceptors == null || !interceptors.contains(INDEX_INTERCEPTOR)) {
+            throw new IllegalArgumentException("kop-native needs Kafka offsets from Pulsar's broker entry index: set "
+                    + "brokerEntryMetadataInterceptors=" + INDEX_INTERCEPTOR + " in broker.conf (currently "
+                    + (interceptors == null ? "[]" : interceptors) + ")");
+        }
+    }
+
+    // A listener advertised as 0.0.0.0, an empty host or KoP's "advertisedAddress" placeholder gets
+    // the broker's advertised address, as KoP did.
+    private static Listener resolveAdvertisedHost(Listener l, String advertisedHost) {
+        String host = l.host();
+        if (host.isEmpty() || host.equals("0.0.0.0") || host.equals("advertisedAddress")) {
+            return new Listener(l.name(), l.securityProtocol(), advertisedHost, l.port());
+        }
+        return l;
+    }
+
+    // A stable, non-negative id per advertised endpoint (KoP: Murmur3_32 of host + port), so every
+    // broker names the same node the same way without coordination.
+    static int nodeId(String host, int port) {
+        byte[] bytes = (host + port).getBytes(StandardCharsets.UTF_8);
+        int h = com.google.common.hash.Hashing.murmur3_32_fixed().hashBytes(bytes).asInt();
+        return h & Integer.MAX_VALUE;
+    }
+
+    private static Map<String, String> parseProtocolMap(String text) {
+        if (text.isBlank()) {
+            return Collections.emptyMap();
+        }
+        Map<String, String> map = new HashMap<>();
+        for (String entry : text.split(",")) {
+            String e = entry.trim();
+            if (e.isEmpty()) {
+                continue;
+            }
+            int colon = e.indexOf(':');
+            if (colon <= 0 || colon == e.length() - 1) {
+                throw new IllegalArgumentException(KAFKA_PROTOCOL_MAP + ": '" + e + "' is not NAME:PROTOCOL");
+            }
+            map.put(e.substring(0, colon).trim().toUpperCase(Locale.ROOT),
+                    e.substring(colon + 1).trim().toUpperCase(Locale.ROOT));
+        }
+        return map;
+    }
+
+    private static String get(Map<String, String> raw, String key, String def) {
+        String v = raw.get(key);
+        return v == null || v.isBlank() ? def : v.trim();
+    }
+
+    private static long getLong(Map<String, String> raw, String key, long def, long min, long max) {
+        String v = get(raw, key, null);
+        if (v == null) {
+            return def;
+        }
+        long n;
+        try {
+            n = Long.parseLong(v);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(key + "=" + v + " is not a number", e);
+        }
+        if (n < min || n > max) {
+            throw new IllegalArgumentException(key + "=" + v + " is out of range [" + min + ", " + max + "]");
+        }
+        return n;
+    }
+
+    public List<Listener> listeners() {
+        return listeners;
+    }
+
+    public List<Listener> advertisedListeners() {
+        return advertisedListeners;
+    }
+
+    /** What Pulsar publishes for this broker under protocols.kafka (KoP: kafkaAdvertisedListeners). */
+    public String advertisedListenersText() {
+        return advertisedListenersText;
+    }
+
+    public int maxFrameSize() {
+        return maxFrameSize;
+    }
+
+    public long connectionMaxIdleMs() {
+        return connectionMaxIdleMs;
+    }
+
+    public Map<String, String> effective() {
+        return Collections.unmodifiableMap(effective);
+    }
+
+    /**
+     * Everything the core gets: every broker.conf property, overridden by the effective values
+     * (defaults applied) and the kop.* values only the shim knows, flattened key, value, key, ...
+     */
+    public String[] toNativeKeysAndValues() {
+        Map<String, String> all = new LinkedHashMap<>(raw);
+        all.putAll(effective);
+        String[] out = new String[all.size() * 2];
+        int i = 0;
+        for (Map.Entry<String, String> e : all.entrySet()) {
+            out[i++] = e.getKey();
+            out[i++] = e.getValue();
+        }
+        return out;
+    }
+}

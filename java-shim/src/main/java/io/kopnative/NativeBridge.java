@@ -1,0 +1,99 @@
+package io.kopnative;
+
+import java.nio.charset.StandardCharsets;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The JNI declarations (implemented in jni-bridge/src/bridge.cc) and the loading of
+ * libkopnative.so.
+ *
+ * <p>Rules at the boundary:
+ * <ul>
+ *   <li>Primitives only. Handles are {@code long}s; 0 means "failed" (the reason is already logged).
+ *   <li>Request frames go down as (memoryAddress, length) of a direct ByteBuf the caller keeps
+ *       retained for the duration of the call; the core copies what it keeps.
+ *   <li>Responses come up through {@link KafkaFrameHandler#onNativeSend(long, int)}: the bytes are
+ *       native-owned and valid only during that call, so Java copies them.
+ *   <li>Native code never throws into Java; errors are return codes plus a log line.
+ *   <li>A connection handle is used only on its channel's event loop.
+ * </ul>
+ */
+public final class NativeBridge {
+    static final String LIBRARY_NAME = "kopnative";
+    /** System property naming an absolute path to libkopnative.so (tests, development). */
+    static final String LIBRARY_PATH_PROPERTY = "kop.native.library";
+
+    static final int OK = 0;
+    static final int ERR_BAD_HANDLE = -1;
+    static final int ERR_BAD_ARGUMENT = -2;
+    static final int ERR_CORE_FAILURE = -3;
+
+    private static final Logger log = LoggerFactory.getLogger(NativeBridge.class);
+    private static final Logger nativeLog = LoggerFactory.getLogger("io.kopnative.native");
+    private static volatile boolean loaded;
+
+    private NativeBridge() {
+    }
+
+    /**
+     * Loads libkopnative.so once per class loader. From the NAR, {@code System.loadLibrary} is
+     * resolved by NarClassLoader.findLibrary to META-INF/bundled-dependencies/native/; with the
+     * shim on a plain classpath, set -Dkop.native.library=/abs/path/libkopnative.so.
+     */
+    static synchronized void load() {
+        if (loaded) {
+            return;
+        }
+        String path = System.getProperty(LIBRARY_PATH_PROPERTY);
+        String from;
+        try {
+            if (path != null && !path.isBlank()) {
+                System.load(path);
+                from = path;
+            } else {
+                System.loadLibrary(LIBRARY_NAME);
+                from = "lib" + LIBRARY_NAME + ".so via " + NativeBridge.class.getClassLoader().getClass().getName();
+            }
+        } catch (UnsatisfiedLinkError e) {
+            throw new IllegalStateException("kop-native: cannot load the native library lib" + LIBRARY_NAME
+                    + ".so (" + e.getMessage() + "); it must be in the NAR under "
+                    + "META-INF/bundled-dependencies/native/, or named by -D" + LIBRARY_PATH_PROPERTY, e);
+        }
+        nativeSetLogLevel(nativeLog.isDebugEnabled() ? 0 : nativeLog.isInfoEnabled() ? 1
+                : nativeLog.isWarnEnabled() ? 2 : 3);
+        loaded = true;
+        log.info("kop-native: native library loaded: {} from {}", nativeVersion(), from);
+    }
+
+    /** The log sink of all native code (one upcall per line; the core logs rarely). */
+    static void log(int level, byte[] utf8) {
+        String message = new String(utf8, StandardCharsets.UTF_8);
+        switch (level) {
+            case 0 -> nativeLog.debug(message);
+            case 1 -> nativeLog.info(message);
+            case 2 -> nativeLog.warn(message);
+            default -> nativeLog.error(message);
+        }
+    }
+
+    static native String nativeVersion();
+
+    /** 0 debug, 1 info, 2 warn, 3 error: lines below it are dropped before crossing JNI. */
+    static native void nativeSetLogLevel(int minLevel);
+
+    /** Creates the core from flattened key/value pairs; 0 on failure. */
+    static native long nativeCreateBroker(String[] keysAndValues);
+
+    /** Drops the shim's reference; open connections keep the core alive until they close. */
+    static native void nativeDestroyBroker(long broker);
+
+    /** Opens a core connection whose responses go to {@code handler}; 0 on failure. */
+    static native long nativeOpenConnection(long broker, KafkaFrameHandler handler);
+
+    /** One request frame without its length prefix; 0 or a negative error code. */
+    static native int nativeOnFrame(long connection, long address, int length);
+
+    /** Frees the core connection; the handle is invalid afterwards. */
+    static native void nativeCloseConnection(long connection);
+}
