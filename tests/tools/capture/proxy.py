@@ -138,13 +138,15 @@ class FrameSplitter:
 
 
 def pump(src, dst, splitter, done):
+    # Record before forwarding: a request must be registered before the broker
+    # can possibly answer it (the response is parsed on another thread).
     try:
         while True:
             data = src.recv(65536)
             if not data:
                 break
-            dst.sendall(data)
             splitter.feed(data)
+            dst.sendall(data)
     except (OSError, ValueError) as e:
         if not isinstance(e, OSError):
             sys.stderr.write("proxy: %s\n" % e)
