@@ -54,6 +54,17 @@ class ApiVersionsTest(unittest.TestCase):
     def test_api_versions_v0_answered_or_closed_cleanly(self):
         self.exchange_api_versions(0x12345678)
 
+    def test_connection_stays_open_until_a_frame_arrives(self):
+        # Distinguishes "the core closed after seeing a frame" from "the shim closes everything".
+        with kw.connect() as s:
+            self.assertFalse(kw.wait_closed(s, timeout=1.5), "closed before any request was sent")
+            s.sendall(kw.api_versions_v0(5))
+            body = kw.read_frame(s)
+            if body is not None:
+                self.assertEqual(kw.parse_api_versions_v0(body)[0], 5)
+            elif kw.REQUIRE_ANSWERS:
+                self.fail("closed instead of answering")
+
     def test_correlation_ids_are_echoed_on_fresh_connections(self):
         first = self.exchange_api_versions(7)
         second = self.exchange_api_versions(-2)
