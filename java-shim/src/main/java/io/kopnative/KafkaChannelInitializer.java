@@ -1,5 +1,6 @@
 package io.kopnative;
 
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
@@ -31,7 +32,16 @@ final class KafkaChannelInitializer extends ChannelInitializer<SocketChannel> {
         if (idleMs > 0) {
             ch.pipeline().addLast("idle", new IdleStateHandler(0, 0, idleMs, TimeUnit.MILLISECONDS));
         }
-        ch.pipeline().addLast("frameDecoder", new LengthFieldBasedFrameDecoder(maxFrameLength, 0, 4, 0, 4));
+        ch.pipeline().addLast("frameDecoder", newFrameDecoder());
         ch.pipeline().addLast("kafka", new KafkaFrameHandler(broker, listener));
+    }
+
+    /** The framing and Kafka handlers of one connection (tests drive them on an EmbeddedChannel). */
+    ChannelHandler[] connectionHandlers() {
+        return new ChannelHandler[] {newFrameDecoder(), new KafkaFrameHandler(broker, listener)};
+    }
+
+    private LengthFieldBasedFrameDecoder newFrameDecoder() {
+        return new LengthFieldBasedFrameDecoder(maxFrameLength, 0, 4, 0, 4);
     }
 }

@@ -1,0 +1,116 @@
+package io.kopnative;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.pulsar.broker.ServiceConfiguration;
+import org.junit.jupiter.api.Test;
+
+class KopConfigTest {
+    static ServiceConfiguration conf(String... keysAndValues) {
+        ServiceConfiguration conf = new ServiceConfiguration();
+        conf.setClusterName("test-cluster");
+        conf.setAdvertisedAddress("broker.example");
+        conf.setBrokerEntryMetadataInterceptors(Set.of(KopConfig.INDEX_INTERCEPTOR));
+        for (int i = 0; i < keysAndValues.length; i += 2) {
+            conf.getProperties().setProperty(keysAndValues[i], keysAndValues[i + 1]);
+        }
+        return conf;
+    }
+
+    static Map<String, String> nativeMap(KopConfig c) {
+        String[] kv = c.toNativeKeysAndValues();
+        Map<String, String> m = new HashMap<>();
+        for (int i = 0; i < kv.length; i += 2) {
+            m.put(kv[i], kv[i + 1]);
+        }
+        return m;
+    }
+
+    @Test
+    void defaultsAreKopDefaults() {
+        KopConfig c = KopConfig.from(conf());
+        assertEquals(1, c.listeners().size());
+        assertEquals("PLAINTEXT://127.0.0.1:9092", c.listeners().get(0).toString());
+        assertEquals("PLAINTEXT://127.0.0.1:9092", c.advertisedListenersText());
+        assertEquals(100 * 1024 * 1024, c.maxFrameSize());
+        assertEquals(600_000L, c.connectionMaxIdleMs());
+        Map<String, String> m = nativeMap(c);
+        assertEquals("public", m.get("kafkaTenant"));
+        assertEquals("default", m.get("kafkaNamespace"));
+        assertEquals("public", m.get("kafkaMetadataTenant"));
+        assertEquals("__kafka", m.get("kafkaMetadataNamespace"));
+        assertEquals("pulsar", m.get("entryFormat"));
+        assertEquals("50", m.get("offsetsTopicNumPartitions"));
+        assertEquals("127.0.0.1", m.get("kop.advertised.host"));
+        assertEquals("9092", m.get("kop.advertised.port"));
+        assertEquals("test-cluster", m.get("kop.cluster.id"));
+        assertTrue(Integer.parseInt(m.get("kop.node.id")) >= 0);
+    }
+
+    @Test
+    void missingIndexInterceptorRefusesToStart() {
+        ServiceConfiguration conf = conf();
+        conf.setBrokerEntryMetadataInterceptors(Set.of(
+                "org.apache.pulsar.common.intercept.AppendBrokerTimestampMetadataInterceptor"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> KopConfig.from(conf));
+        assertTrue(e.getMessage().contains("brokerEntryMetadataInterceptors=" + KopConfig.INDEX_INTERCEPTOR),
+                e.getMessage());
+    }
+
+    @Test
+    void wildcardListenerAdvertisesBrokerAddress() {
+        KopConfig c = KopConfig.from(conf("kafkaListeners", "PLAINTEXT://0.0.0.0:19092"));
+        assertEquals(19092, c.listeners().get(0).bindAddress().getPort());
+        assertTrue(c.listeners().get(0).bindAddress().getAddress().isAnyLocalAddress());
+        assertEquals("PLAINTEXT://broker.example:19092", c.advertisedListenersText());
+    }
+
+    @Test
+    void namedListenersUseProtocolMap() {
+        KopConfig c = KopConfig.from(conf(
+                "kafkaListeners", "internal://127.0.0.1:9092,external://127.0.0.1:19092",
+                "kafkaAdvertisedListeners", "internal://10.0.0.1:9092,external://kafka.example:19092",
+                "kafkaProtocolMap", "internal:PLAINTEXT,external:PLAINTEXT"));
+        List<Listener> ls = c.listeners();
+        assertEquals(List.of("INTERNAL", "EXTERNAL"), ls.stream().map(Listener::name).toList());
+        assertEquals("INTERNAL://10.0.0.1:9092,EXTERNAL://kafka.example:19092", c.advertisedListenersText());
+    }
+
+    @Test
+    void legacyListenersAliasIsRead() {
+        KopConfig c = KopConfig.from(conf("listeners", "PLAINTEXT://127.0.0.1:29092"));
+        assertEquals(29092, c.listeners().get(0).port());
+    }
+
+    @Test
+    void invalidSettingsNameTheKey() {
+        for (String[] bad : List.of(
+                new String[] {"kafkaListeners", "127.0.0.1:9092"},
+                new String[] {"kafkaListeners", "PLAINTEXT://127.0.0.1:notaport"},
+                new String[] {"kafkaListeners", "SASL_SSL://127.0.0.1:9093"},
+                new String[] {"kafkaMaxFrameSize", "12"},
+                new String[] {"offsetsTopicNumPartitions", "zero"},
+                new String[] {"entryFormat", "mixed_kafka"})) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> KopConfig.from(conf(bad)), Arrays.toString(bad));
+            assertTrue(e.getMessage().contains(bad[0]), e.getMessage());
+        }
+        assertThrows(IllegalArgumentException.class, () -> KopConfig.from(conf(
+                "kafkaListeners", "A://127.0.0.1:1,B://127.0.0.1:2", "kafkaProtocolMap", "A:PLAINTEXT,B:PLAINTEXT",
+                "kafkaAdvertisedListeners", "A://h:1")));
+    }
+
+    @Test
+    void brokerPropertiesReachTheCoreAndEffectiveValuesWin() {
+        Map<String, String> m = nativeMap(KopConfig.from(conf("entryFormat", "KAFKA", "someFutureKey", "x")));
+        assertEquals("kafka", m.get("entryFormat"));
+        assertEquals("x", m.get("someFutureKey"));
+    }
+}
