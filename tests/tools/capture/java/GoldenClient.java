@@ -202,6 +202,9 @@ public class GoldenClient {
         Properties p = consumerProps(bootstrap, clientId);
         p.put("group.id", group);
         p.put("enable.auto.commit", "false");
+        // -Dgolden.group.protocol=consumer selects the KIP-848 protocol (4.x clients).
+        String proto = System.getProperty("golden.group.protocol");
+        if (proto != null) p.put("group.protocol", proto);
         try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p)) {
             c.subscribe(topics);
             int got = 0;
