@@ -15,8 +15,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One Kafka connection: hands each length-delimited frame to the native core and writes what the
- * core answers. Everything here runs on the channel's event loop except {@link #onNativeSend},
- * which may be called from another thread once the core answers from a completion.
+ * core answers. Everything here runs on the channel's event loop, upcalls from the core included:
+ * completions that make the core answer later must be re-posted to this channel's event loop
+ * first, which is what keeps responses in request order ({@link #onNativeSend} off the loop still
+ * works, Netty hops the write over, but its order against other writes is then not guaranteed).
  *
  * <p>Reference counts: every inbound frame is released in {@link #channelRead} after the native
  * call returns (the core copies what it keeps); a heap or composite frame is first copied into a
@@ -164,6 +166,16 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
         closing = true;
         flushPending = false;
         ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    /**
+     * Back-pressure: a client that sends requests but does not read its responses stops being read
+     * once Netty's outbound buffer passes its high-water mark, and is read again below the low one.
+     */
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
+        ctx.channel().config().setAutoRead(ctx.channel().isWritable());
+        super.channelWritabilityChanged(ctx);
     }
 
     @Override
