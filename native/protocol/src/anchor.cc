@@ -1,1 +1,0 @@
-int kop_protocol_anchor = 0;
