@@ -1,30 +1,33 @@
-// Placeholder core: answers nothing yet and closes every connection. Replaced
-// by the real dispatcher once the generated codec lands.
 #include "kop/core/broker.h"
+
+#include "broker_state.h"
+#include "connection.h"
+#include "kop/core/log.h"
 
 namespace kop::core {
 namespace {
 
-class ClosingConnection : public Connection {
+class KafkaBroker : public Broker {
  public:
-  explicit ClosingConnection(ResponseSink* sink) : sink_(sink) {}
-  void OnFrame(std::span<const uint8_t>) override { sink_->Close(); }
+  explicit KafkaBroker(BrokerState state) : state_(std::move(state)) {}
+
+  std::unique_ptr<Connection> Accept(ResponseSink* sink) override {
+    return std::make_unique<KafkaConnection>(state_, sink);
+  }
 
  private:
-  ResponseSink* sink_;
-};
-
-class BrokerImpl : public Broker {
- public:
-  std::unique_ptr<Connection> Accept(ResponseSink* sink) override {
-    return std::make_unique<ClosingConnection>(sink);
-  }
+  const BrokerState state_;
 };
 
 }  // namespace
 
-std::unique_ptr<Broker> Broker::Create(const Config&) {
-  return std::make_unique<BrokerImpl>();
+std::unique_ptr<Broker> Broker::Create(const Config& config) {
+  BrokerState state = BrokerState::FromConfig(config);
+  Log(LogLevel::kInfo, "Kafka core ready: node " +
+                           std::to_string(state.node_id) + " advertised as " +
+                           state.advertised_host + ":" +
+                           std::to_string(state.advertised_port));
+  return std::make_unique<KafkaBroker>(std::move(state));
 }
 
 }  // namespace kop::core

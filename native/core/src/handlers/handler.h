@@ -1,0 +1,53 @@
+// What a Kafka API handler is: the versions it serves and a function from a
+// decoded request to a response. The table of handlers (handlers.cc) is also
+// what ApiVersions advertises, so we advertise exactly what we implement.
+#ifndef KOP_CORE_HANDLERS_HANDLER_H_
+#define KOP_CORE_HANDLERS_HANDLER_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "broker_state.h"
+#include "kop/protocol/message.h"
+
+namespace kop::core {
+
+struct RequestContext {
+  int16_t api_key;
+  int16_t api_version;
+  int32_t correlation_id;
+  const std::optional<std::string>& client_id;
+  const BrokerState& broker;
+};
+
+// Returns the response body, or nullptr for requests Kafka does not answer
+// (Produce with acks=0).
+using HandlerFn = std::unique_ptr<protocol::Message> (*)(
+    const RequestContext& ctx, const protocol::Message& request);
+
+struct Handler {
+  int16_t api_key;
+  int16_t min_version;
+  int16_t max_version;
+  HandlerFn handle;
+};
+
+std::span<const Handler> Handlers();
+const Handler* FindHandler(int16_t api_key);
+
+// One declaration per handler file.
+std::unique_ptr<protocol::Message> HandleApiVersions(const RequestContext&,
+                                                     const protocol::Message&);
+std::unique_ptr<protocol::Message> HandleMetadata(const RequestContext&,
+                                                  const protocol::Message&);
+
+// The ApiVersions answer to a version we do not know (KIP-511): v0 layout,
+// UNSUPPORTED_VERSION, and our ApiVersions range so the client can retry.
+std::unique_ptr<protocol::Message> UnsupportedApiVersionsResponse();
+
+}  // namespace kop::core
+
+#endif  // KOP_CORE_HANDLERS_HANDLER_H_

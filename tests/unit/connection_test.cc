@@ -1,0 +1,185 @@
+// The connection state machine against a recording sink: ApiVersions and
+// Metadata answers, KIP-511 fallback, and closing on what Kafka closes on.
+#include <catch2/catch.hpp>
+#include <string>
+#include <vector>
+
+#include "kop/core/broker.h"
+#include "kop/protocol/api.h"
+#include "kop/protocol/errors.h"
+#include "kop/protocol/messages/api_versions_request.h"
+#include "kop/protocol/messages/api_versions_response.h"
+#include "kop/protocol/messages/metadata_request.h"
+#include "kop/protocol/messages/metadata_response.h"
+#include "kop/protocol/messages/request_header.h"
+#include "kop/protocol/messages/response_header.h"
+
+namespace kop::core {
+namespace {
+
+using namespace kop::protocol;  // NOLINT: test brevity
+
+struct RecordingSink : ResponseSink {
+  std::vector<std::vector<uint8_t>> frames;
+  bool closed = false;
+  void Send(std::span<const uint8_t> f) override {
+    frames.emplace_back(f.begin(), f.end());
+  }
+  void Close() override { closed = true; }
+};
+
+std::vector<uint8_t> RequestFrame(int16_t key, int16_t version, int32_t corr,
+                                  const Message& body) {
+  RequestHeader h;
+  h.request_api_key = key;
+  h.request_api_version = version;
+  h.correlation_id = corr;
+  h.client_id = "test-client";
+  std::vector<uint8_t> out;
+  Writer w(out);
+  const int16_t hv = RequestHeaderVersion(key, version);
+  REQUIRE(h.Encode(w, hv).ok());
+  REQUIRE(body.Encode(w, version).ok());
+  return out;
+}
+
+// Strips the length prefix and response header; returns the body reader.
+template <typename T>
+T DecodeResponse(const std::vector<uint8_t>& frame, int16_t key,
+                 int16_t version, int32_t expected_corr) {
+  Reader r(frame);
+  REQUIRE(r.ReadInt32() == static_cast<int32_t>(frame.size() - 4));
+  ResponseHeader h;
+  h.Decode(r, ResponseHeaderVersion(key, version));
+  CHECK(h.correlation_id == expected_corr);
+  T body;
+  body.Decode(r, version);
+  REQUIRE(r.ok());
+  CHECK(r.remaining() == 0);
+  return body;
+}
+
+struct Fixture {
+  std::unique_ptr<Broker> broker = Broker::Create({
+      {"kop.node.id", "7"},
+      {"kop.advertised.host", "kafka.example"},
+      {"kop.advertised.port", "19092"},
+      {"kop.cluster.id", "cluster-a"},
+  });
+  RecordingSink sink;
+  std::unique_ptr<Connection> conn = broker->Accept(&sink);
+};
+
+TEST_CASE("ApiVersions advertises exactly the implemented APIs", "[core]") {
+  for (int16_t v = 0; v <= 4; ++v) {
+    Fixture f;
+    ApiVersionsRequest req;
+    req.client_software_name = "kop-test";
+    req.client_software_version = "1.0";
+    f.conn->OnFrame(RequestFrame(18, v, 42 + v, req));
+    REQUIRE(f.sink.frames.size() == 1);
+    auto resp = DecodeResponse<ApiVersionsResponse>(f.sink.frames[0], 18, v, 42 + v);
+    CHECK(resp.error_code == 0);
+    REQUIRE(resp.api_keys.size() == 2);
+    CHECK(resp.api_keys[0].api_key == 3);
+    CHECK(resp.api_keys[0].max_version == 13);
+    CHECK(resp.api_keys[1].api_key == 18);
+    CHECK(resp.api_keys[1].min_version == 0);
+    CHECK(resp.api_keys[1].max_version == 4);
+    CHECK_FALSE(f.sink.closed);
+  }
+}
+
+TEST_CASE("a newer ApiVersions gets the v0 answer with UNSUPPORTED_VERSION",
+          "[core]") {
+  Fixture f;
+  // v99 with a body we cannot parse: KIP-511 says answer anyway.
+  std::vector<uint8_t> frame = {0, 18, 0, 99, 0, 0, 0, 5, 0xff, 0xff, 1, 2, 3};
+  f.conn->OnFrame(frame);
+  REQUIRE(f.sink.frames.size() == 1);
+  auto resp = DecodeResponse<ApiVersionsResponse>(f.sink.frames[0], 18, 0, 5);
+  CHECK(resp.error_code == Code(ErrorCode::UNSUPPORTED_VERSION));
+  REQUIRE(resp.api_keys.size() == 1);
+  CHECK(resp.api_keys[0].api_key == 18);
+  CHECK(resp.api_keys[0].max_version == 4);
+}
+
+TEST_CASE("ApiVersions v3 with an invalid software name is INVALID_REQUEST",
+          "[core]") {
+  Fixture f;
+  ApiVersionsRequest req;
+  req.client_software_name = "bad name!";
+  req.client_software_version = "1";
+  f.conn->OnFrame(RequestFrame(18, 3, 1, req));
+  REQUIRE(f.sink.frames.size() == 1);
+  auto resp = DecodeResponse<ApiVersionsResponse>(f.sink.frames[0], 18, 3, 1);
+  CHECK(resp.error_code == Code(ErrorCode::INVALID_REQUEST));
+}
+
+TEST_CASE("Metadata names this broker in every version", "[core]") {
+  for (int16_t v = 0; v <= 13; ++v) {
+    Fixture f;
+    MetadataRequest req;
+    req.topics.emplace();
+    req.topics->emplace_back().name = "orders";
+    f.conn->OnFrame(RequestFrame(3, v, 9, req));
+    REQUIRE(f.sink.frames.size() == 1);
+    auto resp = DecodeResponse<MetadataResponse>(f.sink.frames[0], 3, v, 9);
+    REQUIRE(resp.brokers.size() == 1);
+    CHECK(resp.brokers[0].node_id == 7);
+    CHECK(resp.brokers[0].host == "kafka.example");
+    CHECK(resp.brokers[0].port == 19092);
+    if (v >= 2) CHECK(resp.cluster_id == "cluster-a");
+    REQUIRE(resp.topics.size() == 1);
+    CHECK(resp.topics[0].name == "orders");
+    CHECK(resp.topics[0].error_code == Code(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION));
+  }
+}
+
+TEST_CASE("the connection closes on what Kafka closes on", "[core]") {
+  SECTION("unknown API key") {
+    Fixture f;
+    f.conn->OnFrame(std::vector<uint8_t>{0x7f, 0x00, 0, 0, 0, 0, 0, 1, 0xff, 0xff});
+    CHECK(f.sink.closed);
+    CHECK(f.sink.frames.empty());
+  }
+  SECTION("unsupported version of a served API") {
+    Fixture f;
+    f.conn->OnFrame(std::vector<uint8_t>{0, 3, 0, 99, 0, 0, 0, 1, 0xff, 0xff});
+    CHECK(f.sink.closed);
+  }
+  SECTION("a frame shorter than a header") {
+    Fixture f;
+    f.conn->OnFrame(std::vector<uint8_t>{0, 18, 0});
+    CHECK(f.sink.closed);
+  }
+  SECTION("a truncated body, at every length") {
+    MetadataRequest req;
+    req.topics.emplace();
+    req.topics->emplace_back().name = "orders";
+    auto full = RequestFrame(3, 12, 3, req);
+    for (size_t cut = 8; cut < full.size(); ++cut) {
+      Fixture f;
+      f.conn->OnFrame(std::span(full.data(), cut));
+      CHECK(f.sink.closed);
+      CHECK(f.sink.frames.empty());
+    }
+  }
+  SECTION("a hostile array count") {
+    Fixture f;
+    // Metadata v1: topics count 0x7fffffff with 2 bytes behind it.
+    f.conn->OnFrame(std::vector<uint8_t>{0, 3, 0, 1, 0, 0, 0, 1, 0xff, 0xff,
+                                         0x7f, 0xff, 0xff, 0xff, 0, 1});
+    CHECK(f.sink.closed);
+  }
+  SECTION("nothing is answered after closing") {
+    Fixture f;
+    f.conn->OnFrame(std::vector<uint8_t>{0, 18, 0});
+    ApiVersionsRequest req;
+    f.conn->OnFrame(RequestFrame(18, 0, 1, req));
+    CHECK(f.sink.frames.empty());
+  }
+}
+
+}  // namespace
+}  // namespace kop::core
