@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "kop/protocol/api.h"
+#include "kop/protocol/messages/produce_request.h"
+#include "kop/protocol/record_batch.h"
 #include "kop/protocol/messages/request_header.h"
 #include "kop/protocol/messages/response_header.h"
 
@@ -112,6 +114,45 @@ TEST_CASE("golden frames from real clients decode and re-encode byte for byte",
   }
   CHECK(sessions >= 30);
   CHECK(frames > 500);
+}
+
+TEST_CASE("batches written by real clients validate, and a flipped bit is caught",
+          "[golden]") {
+  const fs::path root = fs::path(KOP_FIXTURES_DIR) / "frames";
+  int batches = 0;
+  for (const auto& entry : fs::directory_iterator(root)) {
+    if (entry.path().filename().string().find("produce") == std::string::npos) continue;
+    const auto requests = ReadFile(entry.path() / "requests.bin");
+    for (const Row& row : ReadIndex(entry.path() / "index.tsv")) {
+      if (row.api_key != 0) continue;
+      INFO(entry.path().filename().string());
+      Bytes frame = FrameAt(requests, row.request_offset);
+      Reader r(frame);
+      RequestHeader h;
+      h.Decode(r, RequestHeaderVersion(0, row.api_version));
+      ProduceRequest produce;
+      produce.Decode(r, row.api_version);
+      REQUIRE(r.ok());
+      for (const auto& topic : produce.topic_data) {
+        for (const auto& part : topic.partition_data) {
+          std::vector<uint8_t> scratch;
+          auto batch = ParseProduceBatch(part.records.data, scratch);
+          REQUIRE(batch.ok());
+          CHECK(batch->header().records_count > 0);
+          ++batches;
+          // Any single bit flipped after the CRC field breaks the CRC.
+          std::vector<uint8_t> copy(part.records.data.begin(), part.records.data.end());
+          for (size_t at : {kBatchAttributesOffset, copy.size() / 2, copy.size() - 1}) {
+            copy[at] ^= 0x10;
+            auto bad = RecordBatchView::Parse(copy);
+            if (bad.ok()) CHECK_FALSE(bad->CheckCrc().ok());
+            copy[at] ^= 0x10;
+          }
+        }
+      }
+    }
+  }
+  CHECK(batches >= 40);
 }
 
 }  // namespace
