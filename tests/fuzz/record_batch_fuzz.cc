@@ -1,10 +1,13 @@
-// RecordBatch parsing and record iteration on arbitrary bytes: fetch-style
+// RecordBatch parsing and record iteration on arbitrary bytes (and CRC-32C
+// hardware vs portable on the same bytes): fetch-style
 // splitting, produce-style single batch, strict and lenient validation, and
 // every record's headers.
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <vector>
 
+#include "kop/protocol/crc32c.h"
 #include "kop/protocol/record_batch.h"
 
 namespace {
@@ -34,6 +37,12 @@ void Walk(const kop::protocol::RecordBatchView& batch,
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Bytes input(data, size);
+  // Differential: both CRC-32C paths agree on any bytes, length, alignment.
+  const uint32_t seed = size >= 4 ? uint32_t{data[0]} << 24 | data[size - 1] : 0;
+  if (kop::protocol::Crc32cHardware(input, seed) !=
+      kop::protocol::Crc32cPortable(input, seed)) {
+    std::abort();
+  }
   std::vector<uint8_t> scratch;
   kop::protocol::ValidateOptions strict;
   strict.max_uncompressed_bytes = 4 << 20;
