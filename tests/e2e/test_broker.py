@@ -1,4 +1,5 @@
 """End-to-end checks against scripts/standalone's real Pulsar broker with the kop-native NAR."""
+import os
 import re
 import socket
 import struct
@@ -19,6 +20,24 @@ class HandlerLoadedTest(unittest.TestCase):
         log = kw.broker_log()
         self.assertRegex(log, r"kop-native: native library loaded: kop-native jni-bridge \S+ from "
                               r"libkopnative\.so via org\.apache\.pulsar\.common\.nar\.NarClassLoader")
+
+    def test_native_libraries_mapped_from_unpacked_nar(self):
+        # The JVM really runs the .so from the NAR (not a system copy), and the libraries shipped
+        # beside it (RUNPATH $ORIGIN) are the ones the dynamic linker picked.
+        pid = os.environ.get("KOP_E2E_BROKER_PID")
+        if not pid or not os.path.exists(f"/proc/{pid}/maps"):
+            self.skipTest("broker pid not known")
+        with open(f"/proc/{pid}/maps") as f:
+            paths = {line.split()[-1] for line in f if "/" in line.split()[-1]}
+        native_dir = "/META-INF/bundled-dependencies/native/"
+        kop = [p for p in paths if p.endswith("/libkopnative.so")]
+        self.assertEqual(len(kop), 1, kop)
+        self.assertIn(native_dir, kop[0])
+        self.assertIn("/pulsar-nar/kop-native-", kop[0])
+        shipped = os.listdir(os.path.dirname(kop[0]))
+        for p in paths:
+            if os.path.basename(p) in shipped and p != kop[0]:
+                self.assertEqual(os.path.dirname(p), os.path.dirname(kop[0]), p)
 
     def test_listener_bound_on_configured_port(self):
         log = kw.broker_log()
