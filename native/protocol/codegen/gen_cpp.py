@@ -244,7 +244,10 @@ def decode_scalar(ctx: Ctx, f: Field, target: str, r: str, out: list, ind: str,
             out.append(f"{ind}  {target}.reset();")
             out.append(f"{ind}  if ({r}.ok() && !({null_ok})) {null_fail}")
             out.append(f"{ind}}} else {{")
-            out.append(f"{ind}  {target}.emplace().Decode({r}, version);")
+            # emplace(T()) rather than emplace(): clang 14 judges a nested
+            # struct with member initializers not default-constructible
+            # while the enclosing class is incomplete.
+            out.append(f"{ind}  {target}.emplace({f.struct.name}()).Decode({r}, version);")
             out.append(f"{ind}}}")
         else:
             out.append(f"{ind}{target}.Decode({r}, version);")
@@ -748,7 +751,8 @@ def fill_scalar(ctx: Ctx, f: Field, x: str, out: list, ind: str, null_ok: str, o
         out.append(f"{ind}if (({null_ok}) && rng.Chance(4)) {{")
         out.append(f"{ind}  {x}.reset();")
         out.append(f"{ind}}} else {{")
-        out.append(f"{ind}  {x}.emplace();")
+        init = f"{ctx.qual(f.struct)}()" if f.type.is_struct and not f.type.array else ""
+        out.append(f"{ind}  {x}.emplace({init});")
         fill_scalar(ctx, f, f"(*{x})", out, ind + "  ", null_ok, False)
         out.append(f"{ind}}}")
         return
