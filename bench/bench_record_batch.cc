@@ -11,35 +11,10 @@
 #include <string>
 #include <vector>
 
+#include "alloc_counter.h"
 #include "kop/protocol/record_batch.h"
 
-namespace {
-std::atomic<uint64_t> g_allocations{0};
-}  // namespace
 
-// Counting replacements of the global allocation functions. gcc 12 flags
-// free() of what the replaced operator new returned, though both sides are
-// ours and both use malloc/free.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-void* operator new(size_t n) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](size_t n) { return ::operator new(n); }
-void* operator new(size_t n, const std::nothrow_t&) noexcept {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  return std::malloc(n == 0 ? 1 : n);
-}
-void* operator new[](size_t n, const std::nothrow_t& t) noexcept {
-  return ::operator new(n, t);
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, size_t) noexcept { std::free(p); }
-void operator delete[](void* p, size_t) noexcept { std::free(p); }
 
 namespace {
 
@@ -84,11 +59,11 @@ void BM_ValidateBatch(benchmark::State& state) {
   scratch.reserve(kRecords * 1100);  // the caller's reusable buffer
   uint64_t allocations = 0;
   for (auto _ : state) {
-    const uint64_t before = g_allocations.load(std::memory_order_relaxed);
+    const uint64_t before = kop::bench::AllocationCount();
     absl::StatusOr<kop::protocol::RecordBatchView> view =
         kop::protocol::RecordBatchView::Parse(batch);
     absl::Status s = view.ok() ? view->Validate(scratch) : view.status();
-    allocations += g_allocations.load(std::memory_order_relaxed) - before;
+    allocations += kop::bench::AllocationCount() - before;
     if (!s.ok()) {
       state.SkipWithError("batch did not validate");
       break;
