@@ -6,41 +6,40 @@
 
 namespace kop::protocol {
 
-int32_t ReadStringLength(Reader& r, bool compact) {
-  int64_t n = compact ? static_cast<int64_t>(r.ReadUnsignedVarint()) - 1
-                      : r.ReadInt16();
+namespace {
+
+// A string or bytes length: -1 (null) or a length that fits what remains.
+int32_t ReadChecked(Reader& r, int64_t n, const char* what) {
   if (!r.ok()) return -1;
   if (n < -1) {
-    r.Fail("negative string length " + std::to_string(n));
+    r.Fail(std::string("negative ") + what + " length " + std::to_string(n));
     return -1;
   }
   if (n > static_cast<int64_t>(r.remaining())) {
-    r.Fail("string length " + std::to_string(n) + " exceeds the " +
-           std::to_string(r.remaining()) + " bytes that remain");
+    r.Fail(std::string(what) + " length " + std::to_string(n) +
+           " exceeds the " + std::to_string(r.remaining()) +
+           " bytes that remain");
     return -1;
   }
   return static_cast<int32_t>(n);
+}
+
+int64_t ReadCompactLength(Reader& r) {
+  return static_cast<int64_t>(r.ReadUnsignedVarint()) - 1;
+}
+
+}  // namespace
+
+int32_t ReadStringLength(Reader& r, bool compact) {
+  return ReadChecked(r, compact ? ReadCompactLength(r) : r.ReadInt16(), "string");
 }
 
 int32_t ReadBytesLength(Reader& r, bool compact) {
-  int64_t n = compact ? static_cast<int64_t>(r.ReadUnsignedVarint()) - 1
-                      : r.ReadInt32();
-  if (!r.ok()) return -1;
-  if (n < -1) {
-    r.Fail("negative bytes length " + std::to_string(n));
-    return -1;
-  }
-  if (n > static_cast<int64_t>(r.remaining())) {
-    r.Fail("bytes length " + std::to_string(n) + " exceeds the " +
-           std::to_string(r.remaining()) + " bytes that remain");
-    return -1;
-  }
-  return static_cast<int32_t>(n);
+  return ReadChecked(r, compact ? ReadCompactLength(r) : r.ReadInt32(), "bytes");
 }
 
 int32_t ReadArrayLength(Reader& r, bool compact, size_t min_element_size) {
-  int64_t n = compact ? static_cast<int64_t>(r.ReadUnsignedVarint()) - 1
-                      : r.ReadInt32();
+  const int64_t n = compact ? ReadCompactLength(r) : r.ReadInt32();
   if (!r.ok()) return -1;
   if (n < -1) {
     r.Fail("negative array length " + std::to_string(n));
