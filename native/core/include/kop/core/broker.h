@@ -3,15 +3,17 @@
 // The core owns no threads and no sockets: the shim hands it complete request
 // frames (without the 4-byte length prefix) on the connection's event loop and
 // the core answers through a ResponseSink. A response may be sent later, from
-// a completion (e.g. a produce ack), but always in request order.
+// a port's completion, but always in request order.
 #ifndef KOP_CORE_BROKER_H_
 #define KOP_CORE_BROKER_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 namespace kop::core {
 
@@ -25,6 +27,26 @@ class ResponseSink {
   // The core asks for the connection to be closed (Kafka closes on frames it
   // cannot parse). Responses already sent are flushed first.
   virtual void Close() = 0;
+};
+
+struct TopicInfo {
+  std::string name;        // Kafka topic name, e.g. "orders"
+  int32_t partitions = 0;  // >= 1 partitioned; 0 = non-partitioned (served as 1)
+  int16_t error_code = 0;  // Kafka error code (0, 3, 17, -1, ...)
+};
+
+// Topic metadata, implemented by the JNI bridge on the Pulsar broker (and by
+// in-memory fakes in tests). Every callback runs exactly once, on the
+// connection's event loop; never after the connection is gone.
+class TopicPort {
+ public:
+  virtual ~TopicPort() = default;
+  // Resolves Kafka topic names; with `auto_create`, missing topics are
+  // created as the broker's auto-creation settings allow.
+  virtual void Lookup(std::vector<std::string> names, bool auto_create,
+                      std::function<void(std::vector<TopicInfo>)> done) = 0;
+  // Every topic of the Kafka namespace (kafkaTenant/kafkaNamespace).
+  virtual void ListAll(std::function<void(std::vector<TopicInfo>)> done) = 0;
 };
 
 class Connection {
@@ -43,8 +65,9 @@ class Broker {
  public:
   virtual ~Broker() = default;
   static std::unique_ptr<Broker> Create(const Config& config);
-  // `sink` outlives the returned connection.
-  virtual std::unique_ptr<Connection> Accept(ResponseSink* sink) = 0;
+  // `sink` and `topics` outlive the returned connection.
+  virtual std::unique_ptr<Connection> Accept(ResponseSink* sink,
+                                             TopicPort* topics) = 0;
 };
 
 }  // namespace kop::core
