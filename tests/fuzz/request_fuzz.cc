@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "kop/core/broker.h"
+#include "kop/core/testing/fake_topics.h"
 #include "kop/protocol/api.h"
 #include "kop/protocol/messages/request_header.h"
 #include "kop/protocol/messages/response_header.h"
@@ -55,7 +56,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!peek.ok()) return 0;
     static auto broker = kop::core::Broker::Create({});
     NullSink sink;
-    broker->Accept(&sink)->OnFrame(rest);
+    kop::core::testing::FakeTopics topics;
+    topics.topics["orders"] = 3;
+    broker->Accept(&sink, &topics)->OnFrame(rest);
   }
   const ApiSpec* spec = FindApi(key);
   if (spec == nullptr || version < spec->min_version || version > spec->max_version) {

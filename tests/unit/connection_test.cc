@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "kop/core/broker.h"
+#include "kop/core/testing/fake_topics.h"
 #include "kop/protocol/api.h"
 #include "kop/protocol/errors.h"
 #include "kop/protocol/messages/api_versions_request.h"
@@ -67,7 +68,8 @@ struct Fixture {
       {"kop.cluster.id", "cluster-a"},
   });
   RecordingSink sink;
-  std::unique_ptr<Connection> conn = broker->Accept(&sink);
+  testing::FakeTopics topics;
+  std::unique_ptr<Connection> conn = broker->Accept(&sink, &topics);
 };
 
 TEST_CASE("ApiVersions advertises exactly the implemented APIs", "[core]") {
@@ -116,13 +118,21 @@ TEST_CASE("ApiVersions v3 with an invalid software name is INVALID_REQUEST",
   CHECK(resp.error_code == Code(ErrorCode::INVALID_REQUEST));
 }
 
-TEST_CASE("Metadata names this broker in every version", "[core]") {
+MetadataRequest Named(std::vector<std::string> names, bool auto_create) {
+  MetadataRequest req;
+  req.topics.emplace();
+  for (auto& n : names) req.topics->emplace_back().name = n;
+  req.allow_auto_topic_creation = auto_create;
+  return req;
+}
+
+TEST_CASE("Metadata names this broker and the topic's partitions in every version",
+          "[core]") {
   for (int16_t v = 0; v <= 13; ++v) {
     Fixture f;
-    MetadataRequest req;
-    req.topics.emplace();
-    req.topics->emplace_back().name = "orders";
-    f.conn->OnFrame(RequestFrame(3, v, 9, req));
+    f.topics.topics["orders"] = 3;
+    // allow_auto_topic_creation=false cannot be written before v4.
+    f.conn->OnFrame(RequestFrame(3, v, 9, Named({"orders", "missing"}, v < 4)));
     REQUIRE(f.sink.frames.size() == 1);
     auto resp = DecodeResponse<MetadataResponse>(f.sink.frames[0], 3, v, 9);
     REQUIRE(resp.brokers.size() == 1);
@@ -130,10 +140,68 @@ TEST_CASE("Metadata names this broker in every version", "[core]") {
     CHECK(resp.brokers[0].host == "kafka.example");
     CHECK(resp.brokers[0].port == 19092);
     if (v >= 2) CHECK(resp.cluster_id == "cluster-a");
-    REQUIRE(resp.topics.size() == 1);
+    REQUIRE(resp.topics.size() == 2);
     CHECK(resp.topics[0].name == "orders");
-    CHECK(resp.topics[0].error_code == Code(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION));
+    CHECK(resp.topics[0].error_code == 0);
+    REQUIRE(resp.topics[0].partitions.size() == 3);
+    for (int p = 0; p < 3; ++p) {
+      CHECK(resp.topics[0].partitions[p].partition_index == p);
+      CHECK(resp.topics[0].partitions[p].leader_id == 7);
+      CHECK(resp.topics[0].partitions[p].replica_nodes == std::vector<int32_t>{7});
+    }
+    if (v >= 10) CHECK(resp.topics[0].topic_id != Uuid{});
+    CHECK(resp.topics[1].name == "missing");
+    // Before v4 there is no allow_auto_topic_creation: Kafka creates.
+    CHECK(resp.topics[1].error_code ==
+          (v < 4 ? 0 : Code(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION)));
   }
+}
+
+TEST_CASE("Metadata auto-creates when asked and lists every topic", "[core]") {
+  Fixture f;
+  f.topics.topics["a"] = 2;
+  f.topics.auto_create_partitions = 4;
+  f.conn->OnFrame(RequestFrame(3, 12, 1, Named({"fresh"}, true)));
+  auto created = DecodeResponse<MetadataResponse>(f.sink.frames.at(0), 3, 12, 1);
+  REQUIRE(created.topics.size() == 1);
+  CHECK(created.topics[0].error_code == 0);
+  CHECK(created.topics[0].partitions.size() == 4);
+
+  MetadataRequest all;  // null topics: every topic (v1+)
+  all.topics.reset();
+  f.conn->OnFrame(RequestFrame(3, 12, 2, all));
+  auto listed = DecodeResponse<MetadataResponse>(f.sink.frames.at(1), 3, 12, 2);
+  REQUIRE(listed.topics.size() == 2);
+  CHECK(listed.topics[0].name == "a");
+  CHECK(listed.topics[1].name == "fresh");
+  // Topic IDs are stable across requests.
+  CHECK(listed.topics[1].topic_id == created.topics[0].topic_id);
+}
+
+TEST_CASE("responses leave in request order when completions do not", "[core]") {
+  Fixture f;
+  f.topics.topics["t"] = 1;
+  f.topics.defer = true;
+  f.conn->OnFrame(RequestFrame(3, 9, 1, Named({"t"}, false)));
+  f.conn->OnFrame(RequestFrame(3, 9, 2, Named({"t"}, false)));
+  ApiVersionsRequest av;
+  f.conn->OnFrame(RequestFrame(18, 2, 3, av));  // answers at once, but waits
+  CHECK(f.sink.frames.empty());
+  REQUIRE(f.topics.deferred() == 2);
+  f.topics.RunDeferredNewestFirst();
+  REQUIRE(f.sink.frames.size() == 3);
+  DecodeResponse<MetadataResponse>(f.sink.frames[0], 3, 9, 1);
+  DecodeResponse<MetadataResponse>(f.sink.frames[1], 3, 9, 2);
+  DecodeResponse<ApiVersionsResponse>(f.sink.frames[2], 18, 2, 3);
+}
+
+TEST_CASE("a completion after the connection is gone is dropped", "[core]") {
+  Fixture f;
+  f.topics.defer = true;
+  f.conn->OnFrame(RequestFrame(3, 9, 1, Named({"t"}, true)));
+  f.conn.reset();
+  f.topics.RunDeferredNewestFirst();  // ASan would catch a use after free
+  CHECK(f.sink.frames.empty());
 }
 
 TEST_CASE("the connection closes on what Kafka closes on", "[core]") {

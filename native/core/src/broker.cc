@@ -11,8 +11,9 @@ class KafkaBroker : public Broker {
  public:
   explicit KafkaBroker(BrokerState state) : state_(std::move(state)) {}
 
-  std::unique_ptr<Connection> Accept(ResponseSink* sink) override {
-    return std::make_unique<KafkaConnection>(state_, sink);
+  std::unique_ptr<Connection> Accept(ResponseSink* sink,
+                                     TopicPort* topics) override {
+    return std::make_unique<KafkaConnection>(state_, sink, topics);
   }
 
  private:

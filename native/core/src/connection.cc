@@ -17,17 +17,30 @@ constexpr int16_t kApiVersionsKey = 18;
 constexpr size_t kMinHeaderBytes = 8;
 }  // namespace
 
-void KafkaConnection::Reject(const std::string& why) {
+KafkaConnection::KafkaConnection(const BrokerState& broker, ResponseSink* sink,
+                                 TopicPort* topics)
+    : state_(std::make_shared<State>()), topics_(topics) {
+  state_->broker = &broker;
+  state_->sink = sink;
+}
+
+// Replies still outstanding hold the state; they find it closed and drop.
+KafkaConnection::~KafkaConnection() { state_->closed = true; }
+
+void KafkaConnection::Reject(State& s, const std::string& why) {
+  if (s.closed) return;
   Log(LogLevel::kWarn, "closing Kafka connection: " + why);
-  closed_ = true;
-  sink_->Close();
+  s.closed = true;
+  s.slots.clear();
+  s.sink->Close();
 }
 
 void KafkaConnection::OnFrame(std::span<const uint8_t> frame) {
-  if (closed_) return;
+  State& s = *state_;
+  if (s.closed) return;
   if (frame.size() < kMinHeaderBytes) {
-    Reject("request frame of " + std::to_string(frame.size()) +
-           " bytes is shorter than a request header");
+    Reject(s, "request frame of " + std::to_string(frame.size()) +
+                  " bytes is shorter than a request header");
     return;
   }
   Reader peek(frame);
@@ -38,22 +51,23 @@ void KafkaConnection::OnFrame(std::span<const uint8_t> frame) {
   const Handler* handler = FindHandler(api_key);
   if (handler == nullptr) {
     const protocol::ApiSpec* spec = protocol::FindApi(api_key);
-    Reject("unsupported API key " + std::to_string(api_key) +
-           (spec ? std::string(" (") + spec->name + ")" : std::string()) +
-           " version " + std::to_string(api_version));
+    Reject(s, "unsupported API key " + std::to_string(api_key) +
+                  (spec ? std::string(" (") + spec->name + ")" : std::string()) +
+                  " version " + std::to_string(api_version));
     return;
   }
+  const uint64_t id = s.next_slot++;
   if (api_version < handler->min_version ||
       api_version > handler->max_version) {
     if (api_key == kApiVersionsKey && api_version > handler->max_version) {
       // KIP-511: answer a newer ApiVersions in v0 layout so the client can
       // retry with a version we speak; its body is not parsed.
-      SendResponse(api_key, 0, correlation_id, 0,
-                   *UnsupportedApiVersionsResponse());
+      s.slots.push_back(Slot{api_key, 0, correlation_id, 0, false, false, {}});
+      Complete(s, id, UnsupportedApiVersionsResponse());
       return;
     }
-    Reject("unsupported version " + std::to_string(api_version) +
-           " of API key " + std::to_string(api_key));
+    Reject(s, "unsupported version " + std::to_string(api_version) +
+                  " of API key " + std::to_string(api_key));
     return;
   }
 
@@ -63,42 +77,64 @@ void KafkaConnection::OnFrame(std::span<const uint8_t> frame) {
   std::unique_ptr<protocol::Message> request = protocol::NewRequest(api_key);
   if (r.ok()) request->Decode(r, api_version);
   if (!r.ok()) {
-    Reject("malformed " + std::string(request->type_name()) + " v" +
-           std::to_string(api_version) + " (correlation id " +
-           std::to_string(correlation_id) + "): " + r.error().what +
-           " at byte " + std::to_string(r.error().offset));
+    Reject(s, "malformed " + std::string(request->type_name()) + " v" +
+                  std::to_string(api_version) + " (correlation id " +
+                  std::to_string(correlation_id) + "): " + r.error().what +
+                  " at byte " + std::to_string(r.error().offset));
     return;
   }
 
-  RequestContext ctx{api_key, api_version, correlation_id, header.client_id,
-                     broker_};
-  std::unique_ptr<protocol::Message> response = handler->handle(ctx, *request);
-  if (response == nullptr) return;
-  SendResponse(api_key, api_version, correlation_id,
-               protocol::ResponseHeaderVersion(api_key, api_version),
-               *response);
+  s.slots.push_back(Slot{api_key, api_version, correlation_id,
+                         protocol::ResponseHeaderVersion(api_key, api_version),
+                         false, false, {}});
+  RequestContext ctx{api_key,          api_version, correlation_id,
+                     header.client_id, s.broker,    topics_};
+  std::weak_ptr<State> weak = state_;
+  handler->handle(ctx, *request,
+                  [weak, id](std::unique_ptr<protocol::Message> body) {
+                    if (std::shared_ptr<State> st = weak.lock()) {
+                      Complete(*st, id, std::move(body));
+                    }
+                  });
 }
 
-void KafkaConnection::SendResponse(int16_t api_key, int16_t api_version,
-                                   int32_t correlation_id,
-                                   int16_t header_version,
-                                   const protocol::Message& body) {
-  protocol::ResponseHeader header;
-  header.correlation_id = correlation_id;
-  const size_t size = header.Size(header_version) + body.Size(api_version);
-  out_.clear();
-  out_.reserve(4 + size);
-  Writer w(out_);
-  w.WriteInt32(static_cast<int32_t>(size));
-  absl::Status st = header.Encode(w, header_version);
-  if (st.ok()) st = body.Encode(w, api_version);
-  if (!st.ok()) {
-    // Our own response does not fit its version: a bug, not client input.
-    Reject("cannot encode response to API key " + std::to_string(api_key) +
-           " v" + std::to_string(api_version) + ": " + st.ToString());
-    return;
+void KafkaConnection::Complete(State& s, uint64_t id,
+                               std::unique_ptr<protocol::Message> body) {
+  if (s.closed) return;
+  const uint64_t front = s.next_slot - s.slots.size();
+  if (id < front || id >= s.next_slot) return;  // answered already
+  Slot& slot = s.slots[id - front];
+  if (slot.done) return;
+  slot.done = true;
+  if (body == nullptr) {
+    slot.no_response = true;
+  } else {
+    protocol::ResponseHeader header;
+    header.correlation_id = slot.correlation_id;
+    const size_t size =
+        header.Size(slot.header_version) + body->Size(slot.api_version);
+    slot.frame.reserve(4 + size);
+    Writer w(slot.frame);
+    w.WriteInt32(static_cast<int32_t>(size));
+    absl::Status st = header.Encode(w, slot.header_version);
+    if (st.ok()) st = body->Encode(w, slot.api_version);
+    if (!st.ok()) {
+      // Our own response does not fit its version: a bug, not client input.
+      Reject(s, "cannot encode response to API key " +
+                    std::to_string(slot.api_key) + " v" +
+                    std::to_string(slot.api_version) + ": " + st.ToString());
+      return;
+    }
   }
-  sink_->Send(out_);
+  Flush(s);
+}
+
+void KafkaConnection::Flush(State& s) {
+  while (!s.closed && !s.slots.empty() && s.slots.front().done) {
+    Slot slot = std::move(s.slots.front());
+    s.slots.pop_front();
+    if (!slot.no_response) s.sink->Send(slot.frame);
+  }
 }
 
 }  // namespace kop::core

@@ -4,6 +4,8 @@
 #define KOP_CORE_CONNECTION_H_
 
 #include <cstdint>
+#include <deque>
+#include <memory>
 #include <vector>
 
 #include "broker_state.h"
@@ -14,23 +16,40 @@ namespace kop::core {
 
 class KafkaConnection : public Connection {
  public:
-  KafkaConnection(const BrokerState& broker, ResponseSink* sink)
-      : broker_(broker), sink_(sink) {}
+  KafkaConnection(const BrokerState& broker, ResponseSink* sink,
+                  TopicPort* topics);
+  ~KafkaConnection() override;
 
   void OnFrame(std::span<const uint8_t> frame) override;
 
  private:
-  // Kafka closes a connection on a request it cannot parse or serve (no
-  // error response exists for those); we log why first.
-  void Reject(const std::string& why);
-  void SendResponse(int16_t api_key, int16_t api_version,
-                    int32_t correlation_id, int16_t header_version,
-                    const protocol::Message& body);
+  // A request awaiting its turn to be answered. Kafka answers in request
+  // order, and Java's client rejects anything else.
+  struct Slot {
+    int16_t api_key;
+    int16_t api_version;
+    int32_t correlation_id;
+    int16_t header_version;
+    bool done = false;
+    bool no_response = false;
+    std::vector<uint8_t> frame;  // the encoded response, once done
+  };
+  // Shared with outstanding replies, which may outlive the connection.
+  struct State {
+    const BrokerState* broker;
+    ResponseSink* sink;
+    bool closed = false;
+    uint64_t next_slot = 0;   // id of the slot after the back of `slots`
+    std::deque<Slot> slots;   // front has id next_slot - slots.size()
+  };
 
-  const BrokerState& broker_;
-  ResponseSink* sink_;
-  bool closed_ = false;
-  std::vector<uint8_t> out_;  // reused for every response
+  static void Reject(State& s, const std::string& why);
+  static void Complete(State& s, uint64_t id,
+                       std::unique_ptr<protocol::Message> body);
+  static void Flush(State& s);
+
+  std::shared_ptr<State> state_;
+  TopicPort* topics_;
 };
 
 }  // namespace kop::core

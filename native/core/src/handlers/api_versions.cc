@@ -31,15 +31,16 @@ bool ValidSoftwareField(const std::string& s) {
 
 }  // namespace
 
-std::unique_ptr<protocol::Message> HandleApiVersions(
-    const RequestContext& ctx, const protocol::Message& message) {
+void HandleApiVersions(const RequestContext& ctx,
+                       const protocol::Message& message, Reply reply) {
   const auto& request = static_cast<const ApiVersionsRequest&>(message);
   auto response = std::make_unique<ApiVersionsResponse>();
   if (ctx.api_version >= 3 &&
       (!ValidSoftwareField(request.client_software_name) ||
        !ValidSoftwareField(request.client_software_version))) {
     response->error_code = protocol::Code(ErrorCode::INVALID_REQUEST);
-    return response;
+    reply(std::move(response));
+    return;
   }
   for (const Handler& h : Handlers()) {
     ApiVersionsResponse::ApiVersion& v = response->api_keys.emplace_back();
@@ -47,7 +48,7 @@ std::unique_ptr<protocol::Message> HandleApiVersions(
     v.min_version = h.min_version;
     v.max_version = h.max_version;
   }
-  return response;
+  reply(std::move(response));
 }
 
 std::unique_ptr<protocol::Message> UnsupportedApiVersionsResponse() {

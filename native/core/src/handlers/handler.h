@@ -15,18 +15,26 @@
 
 namespace kop::core {
 
+// What a handler may use. Copyable: an asynchronous handler keeps it.
 struct RequestContext {
   int16_t api_key;
   int16_t api_version;
   int32_t correlation_id;
-  const std::optional<std::string>& client_id;
-  const BrokerState& broker;
+  std::optional<std::string> client_id;
+  const BrokerState* broker;
+  TopicPort* topics;
 };
 
-// Returns the response body, or nullptr for requests Kafka does not answer
-// (Produce with acks=0).
-using HandlerFn = std::unique_ptr<protocol::Message> (*)(
-    const RequestContext& ctx, const protocol::Message& request);
+// Delivers the response body, now or later, exactly once; nullptr for
+// requests Kafka does not answer (Produce with acks=0). Responses leave the
+// connection in request order whatever order replies arrive in; a reply
+// after the connection closed is dropped.
+using Reply = std::function<void(std::unique_ptr<protocol::Message>)>;
+
+// `request` views the frame (records fields point into it), which is only
+// valid during the call: a handler copies what it keeps before returning.
+using HandlerFn = void (*)(const RequestContext& ctx,
+                           const protocol::Message& request, Reply reply);
 
 struct Handler {
   int16_t api_key;
@@ -39,10 +47,8 @@ std::span<const Handler> Handlers();
 const Handler* FindHandler(int16_t api_key);
 
 // One declaration per handler file.
-std::unique_ptr<protocol::Message> HandleApiVersions(const RequestContext&,
-                                                     const protocol::Message&);
-std::unique_ptr<protocol::Message> HandleMetadata(const RequestContext&,
-                                                  const protocol::Message&);
+void HandleApiVersions(const RequestContext&, const protocol::Message&, Reply);
+void HandleMetadata(const RequestContext&, const protocol::Message&, Reply);
 
 // The ApiVersions answer to a version we do not know (KIP-511): v0 layout,
 // UNSUPPORTED_VERSION, and our ApiVersions range so the client can retry.

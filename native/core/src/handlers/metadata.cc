@@ -1,40 +1,108 @@
-// Metadata (key 3): this broker, the cluster, and the requested topics.
+// Metadata (key 3): this broker, the cluster, and topics from the TopicPort.
 //
-// Topic lookups through Pulsar arrive with the topic port; until then every
-// named topic is answered UNKNOWN_TOPIC_OR_PARTITION and "all topics" is
-// empty, which is what a Kafka broker with no topics says.
+// Every partition is led by this broker: ownership-aware leaders (a
+// partition's owning broker) come with multi-broker support. Leader epochs
+// are -1, so clients skip KIP-320 epoch validation (OffsetForLeaderEpoch is
+// not served yet).
+#include <algorithm>
+
 #include "handlers/handler.h"
 #include "kop/protocol/errors.h"
 #include "kop/protocol/messages/metadata_request.h"
 #include "kop/protocol/messages/metadata_response.h"
 
 namespace kop::core {
+namespace {
 
-using protocol::ErrorCode;
 using protocol::MetadataRequest;
 using protocol::MetadataResponse;
 
-std::unique_ptr<protocol::Message> HandleMetadata(
-    const RequestContext& ctx, const protocol::Message& message) {
-  const auto& request = static_cast<const MetadataRequest&>(message);
+// A stable, non-zero topic ID derived from the topic's Pulsar name (Kafka
+// clients cache IDs; Pulsar has none to offer).
+protocol::Uuid TopicId(const BrokerState& b, const std::string& topic) {
+  const std::string full = b.kafka_tenant + "/" + b.kafka_namespace + "/" + topic;
+  protocol::Uuid id{};
+  uint64_t h1 = 1469598103934665603ull, h2 = 0x9e3779b97f4a7c15ull;
+  for (unsigned char c : full) {
+    h1 = (h1 ^ c) * 1099511628211ull;
+    h2 = (h2 ^ c) * 0x100000001b3ull + 0x7f4a7c15;
+  }
+  for (int i = 0; i < 8; ++i) {
+    id[i] = static_cast<uint8_t>(h1 >> (8 * i));
+    id[8 + i] = static_cast<uint8_t>(h2 >> (8 * i));
+  }
+  id[6] = static_cast<uint8_t>((id[6] & 0x0f) | 0x40);  // a version-4 shape
+  return id;
+}
+
+std::unique_ptr<MetadataResponse> Respond(const RequestContext& ctx,
+                                          const std::vector<TopicInfo>& topics) {
+  const BrokerState& b = *ctx.broker;
   auto response = std::make_unique<MetadataResponse>();
-  MetadataResponse::MetadataResponseBroker& self =
-      response->brokers.emplace_back();
-  self.node_id = ctx.broker.node_id;
-  self.host = ctx.broker.advertised_host;
-  self.port = ctx.broker.advertised_port;
-  response->cluster_id = ctx.broker.cluster_id;
-  response->controller_id = ctx.broker.node_id;
-  if (request.topics.has_value()) {
-    for (const MetadataRequest::MetadataRequestTopic& t : *request.topics) {
-      MetadataResponse::MetadataResponseTopic& out =
-          response->topics.emplace_back();
-      out.error_code = protocol::Code(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION);
-      out.name = t.name.value_or("");
-      out.topic_id = t.topic_id;
+  MetadataResponse::MetadataResponseBroker& self = response->brokers.emplace_back();
+  self.node_id = b.node_id;
+  self.host = b.advertised_host;
+  self.port = b.advertised_port;
+  response->cluster_id = b.cluster_id;
+  response->controller_id = b.node_id;
+  for (const TopicInfo& t : topics) {
+    MetadataResponse::MetadataResponseTopic& out = response->topics.emplace_back();
+    out.error_code = t.error_code;
+    out.name = t.name;
+    if (t.error_code != 0) continue;
+    out.topic_id = TopicId(b, t.name);
+    const int32_t n = std::max(t.partitions, 1);
+    out.partitions.reserve(static_cast<size_t>(n));
+    for (int32_t p = 0; p < n; ++p) {
+      MetadataResponse::MetadataResponsePartition& part = out.partitions.emplace_back();
+      part.partition_index = p;
+      part.leader_id = b.node_id;
+      part.leader_epoch = -1;
+      part.replica_nodes = {b.node_id};
+      part.isr_nodes = {b.node_id};
     }
   }
   return response;
+}
+
+}  // namespace
+
+void HandleMetadata(const RequestContext& ctx, const protocol::Message& message,
+                    Reply reply) {
+  const auto& request = static_cast<const MetadataRequest&>(message);
+  auto done = [ctx, reply = std::move(reply)](std::vector<TopicInfo> topics) {
+    reply(Respond(ctx, topics));
+  };
+  // v0 asks for every topic with an empty list, v1+ with a null one.
+  const bool all = !request.topics.has_value() ||
+                   (ctx.api_version == 0 && request.topics->empty());
+  if (all) {
+    ctx.topics->ListAll(std::move(done));
+    return;
+  }
+  std::vector<std::string> names;
+  std::vector<TopicInfo> unnamed;
+  for (const MetadataRequest::MetadataRequestTopic& t : *request.topics) {
+    if (t.name.has_value() && !t.name->empty()) {
+      names.push_back(*t.name);
+    } else {
+      // A lookup by topic ID only (v10+): we derive IDs from names and keep
+      // no reverse index yet.
+      unnamed.push_back({"", 0, protocol::Code(protocol::ErrorCode::UNKNOWN_TOPIC_ID)});
+    }
+  }
+  if (names.empty()) {
+    done(std::move(unnamed));
+    return;
+  }
+  // allow_auto_topic_creation exists from v4; older versions always create.
+  const bool create = ctx.api_version < 4 || request.allow_auto_topic_creation;
+  ctx.topics->Lookup(std::move(names), create,
+                     [done = std::move(done), unnamed = std::move(unnamed)](
+                         std::vector<TopicInfo> found) mutable {
+                       found.insert(found.end(), unnamed.begin(), unnamed.end());
+                       done(std::move(found));
+                     });
 }
 
 }  // namespace kop::core

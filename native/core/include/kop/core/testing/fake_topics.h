@@ -1,0 +1,69 @@
+// An in-memory TopicPort for tests and fuzzers: topics in a map, answers
+// immediately or, when `defer` is set, when the test calls RunDeferred().
+#ifndef KOP_CORE_TESTING_FAKE_TOPICS_H_
+#define KOP_CORE_TESTING_FAKE_TOPICS_H_
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "kop/core/broker.h"
+
+namespace kop::core::testing {
+
+class FakeTopics : public TopicPort {
+ public:
+  std::map<std::string, int32_t> topics;  // name -> partitions
+  int32_t auto_create_partitions = 1;
+  bool defer = false;
+
+  void Lookup(std::vector<std::string> names, bool auto_create,
+              std::function<void(std::vector<TopicInfo>)> done) override {
+    Run([this, names = std::move(names), auto_create, done = std::move(done)] {
+      std::vector<TopicInfo> out;
+      for (const std::string& n : names) {
+        auto it = topics.find(n);
+        if (it == topics.end() && auto_create) {
+          it = topics.emplace(n, auto_create_partitions).first;
+        }
+        if (it == topics.end()) {
+          out.push_back({n, 0, 3});  // UNKNOWN_TOPIC_OR_PARTITION
+        } else {
+          out.push_back({n, it->second, 0});
+        }
+      }
+      done(std::move(out));
+    });
+  }
+
+  void ListAll(std::function<void(std::vector<TopicInfo>)> done) override {
+    Run([this, done = std::move(done)] {
+      std::vector<TopicInfo> out;
+      for (const auto& [name, partitions] : topics) out.push_back({name, partitions, 0});
+      done(std::move(out));
+    });
+  }
+
+  // Completes deferred lookups, most recent first (to test ordering).
+  void RunDeferredNewestFirst() {
+    std::vector<std::function<void()>> work;
+    work.swap(deferred_);
+    for (auto it = work.rbegin(); it != work.rend(); ++it) (*it)();
+  }
+  size_t deferred() const { return deferred_.size(); }
+
+ private:
+  void Run(std::function<void()> f) {
+    if (defer) {
+      deferred_.push_back(std::move(f));
+    } else {
+      f();
+    }
+  }
+  std::vector<std::function<void()>> deferred_;
+};
+
+}  // namespace kop::core::testing
+
+#endif  // KOP_CORE_TESTING_FAKE_TOPICS_H_
