@@ -17,9 +17,20 @@
 // - Lifetime: every connection holds a shared reference to its broker, so
 //   nativeDestroyBroker while connections are still open is safe; the core
 //   broker goes away with its last connection.
+// - Topic metadata (kop::core::TopicPort): the connection object is also the
+//   core's TopicPort. Lookup/ListAll store the core's callback under a request
+//   id (unique across all connections, never reused) and upcall
+//   KafkaFrameHandler.onNativeLookupTopics / onNativeListTopics; Java answers
+//   later with nativeOnTopicsResolved from the channel's event loop, which
+//   erases and runs the callback. Closing the connection drops the callbacks
+//   without running them. nativeOnTopicsResolved only touches handles that are
+//   still open (a registry of live handles), and an unknown request id is
+//   ignored, so a late or repeated completion is harmless.
 #include <jni.h>
 
 #include <algorithm>
+#include <climits>
+#include <functional>
 #include <atomic>
 #include <cstdint>
 #include <cstdio>
@@ -28,8 +39,12 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <mutex>
 #include <string_view>
+#include <unordered_map>
+#include <unordered_set>
 #include <utility>
+#include <vector>
 
 #include "kop/core/broker.h"
 #include "kop/core/log.h"
@@ -55,6 +70,9 @@ jclass g_bridge_class = nullptr;       // global ref
 jmethodID g_log_method = nullptr;      // static void log(int, byte[])
 jmethodID g_send_method = nullptr;     // void onNativeSend(long, int)
 jmethodID g_close_method = nullptr;    // void onNativeClose()
+jmethodID g_lookup_method = nullptr;   // void onNativeLookupTopics(long, byte[][], boolean)
+jmethodID g_list_method = nullptr;     // void onNativeListTopics(long)
+jclass g_byte_array_class = nullptr;   // global ref to byte[]
 std::atomic<int> g_min_log_level{static_cast<int>(LogLevel::kInfo)};
 
 JNIEnv* CurrentEnv() {
@@ -132,20 +150,85 @@ bool ClearPendingException(JNIEnv* env, const char* where) {
   return true;
 }
 
+// UTF-16 from Java to UTF-8 (standard, not JNI's modified UTF-8: NUL stays
+// one byte, supplementary characters are 4 bytes; a lone surrogate becomes
+// U+FFFD).
+std::string Utf8FromJava(JNIEnv* env, jstring s) {
+  if (s == nullptr) return {};
+  const jsize len = env->GetStringLength(s);
+  std::vector<jchar> u(static_cast<size_t>(len));
+  if (len > 0) env->GetStringRegion(s, 0, len, u.data());
+  if (env->ExceptionCheck()) {
+    env->ExceptionClear();
+    return {};
+  }
+  std::string out;
+  out.reserve(u.size());
+  for (size_t i = 0; i < u.size(); ++i) {
+    uint32_t c = u[i];
+    if (c >= 0xD800 && c <= 0xDBFF && i + 1 < u.size() && u[i + 1] >= 0xDC00 &&
+        u[i + 1] <= 0xDFFF) {
+      c = 0x10000 + ((c - 0xD800) << 10) + (u[i + 1] - 0xDC00);
+      ++i;
+    } else if (c >= 0xD800 && c <= 0xDFFF) {
+      c = 0xFFFD;
+    }
+    if (c < 0x80) {
+      out.push_back(static_cast<char>(c));
+    } else if (c < 0x800) {
+      out.push_back(static_cast<char>(0xC0 | (c >> 6)));
+      out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+    } else if (c < 0x10000) {
+      out.push_back(static_cast<char>(0xE0 | (c >> 12)));
+      out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
+      out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+    } else {
+      out.push_back(static_cast<char>(0xF0 | (c >> 18)));
+      out.push_back(static_cast<char>(0x80 | ((c >> 12) & 0x3F)));
+      out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
+      out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+    }
+  }
+  return out;
+}
+
+// Request ids for TopicPort calls: unique across connections and never
+// reused, so a stale completion can never complete someone else's request.
+std::atomic<uint64_t> g_next_request_id{1};
+
+using TopicsDone = std::function<void(std::vector<kop::core::TopicInfo>)>;
+
+std::vector<kop::core::TopicInfo> AllFailed(const std::vector<std::string>& names) {
+  std::vector<kop::core::TopicInfo> out(names.size());
+  for (size_t i = 0; i < names.size(); ++i) {
+    out[i].name = names[i];
+    out[i].partitions = 0;
+    out[i].error_code = -1;  // UNKNOWN_SERVER_ERROR
+  }
+  return out;
+}
+
 struct BrokerHandle {
   std::shared_ptr<kop::core::Broker> core;
 };
 
-// One Kafka connection: the ResponseSink the core writes to, bound to the
-// Java KafkaFrameHandler that owns the channel.
-class ConnectionHandle final : public kop::core::ResponseSink {
+// One Kafka connection: the ResponseSink the core writes to and the TopicPort
+// it asks for topic metadata, bound to the Java KafkaFrameHandler that owns
+// the channel. Used only on that channel's event loop.
+class ConnectionHandle final : public kop::core::ResponseSink,
+                               public kop::core::TopicPort {
  public:
   ConnectionHandle(std::shared_ptr<kop::core::Broker> broker, jobject handler)
       : broker_(std::move(broker)), handler_(handler) {}
 
   // Called with the JNIEnv of the channel's event loop.
   void Release(JNIEnv* env) {
+    // Pending topic callbacks are dropped, never run: the core connection
+    // they would answer goes away first.
+    auto pending = std::move(pending_);
+    pending_.clear();
     conn_.reset();  // the core connection goes before its sink
+    pending.clear();
     if (handler_ != nullptr) {
       env->DeleteGlobalRef(handler_);
       handler_ = nullptr;
@@ -177,11 +260,185 @@ class ConnectionHandle final : public kop::core::ResponseSink {
     ClearPendingException(env, "KafkaFrameHandler.onNativeClose");
   }
 
+  void Lookup(std::vector<std::string> names, bool auto_create, TopicsDone done) override {
+    const uint64_t id = g_next_request_id.fetch_add(1, std::memory_order_relaxed);
+    JNIEnv* env = CurrentEnv();
+    if (env == nullptr || handler_ == nullptr || g_lookup_method == nullptr) {
+      kop::core::Log(LogLevel::kError, "topic lookup failed: no JNI environment or handler");
+      done(AllFailed(names));
+      return;
+    }
+    jobjectArray array = NewNameArray(env, names);
+    if (array == nullptr) {
+      ClearPendingException(env, "topic lookup (name array)");
+      kop::core::Log(LogLevel::kError, "topic lookup failed: cannot build the name array");
+      done(AllFailed(names));
+      return;
+    }
+    pending_.emplace(id, Pending{std::move(done), std::move(names), true});
+    env->CallVoidMethod(handler_, g_lookup_method, static_cast<jlong>(id), array,
+                        static_cast<jboolean>(auto_create ? JNI_TRUE : JNI_FALSE));
+    env->DeleteLocalRef(array);
+    if (ClearPendingException(env, "KafkaFrameHandler.onNativeLookupTopics")) {
+      FailNow(id);
+    }
+  }
+
+  void ListAll(TopicsDone done) override {
+    const uint64_t id = g_next_request_id.fetch_add(1, std::memory_order_relaxed);
+    JNIEnv* env = CurrentEnv();
+    if (env == nullptr || handler_ == nullptr || g_list_method == nullptr) {
+      kop::core::Log(LogLevel::kError, "topic listing failed: no JNI environment or handler");
+      done({});
+      return;
+    }
+    pending_.emplace(id, Pending{std::move(done), {}, false});
+    env->CallVoidMethod(handler_, g_list_method, static_cast<jlong>(id));
+    if (ClearPendingException(env, "KafkaFrameHandler.onNativeListTopics")) {
+      FailNow(id);
+    }
+  }
+
+  // Java's answer for `id`: runs and forgets its callback. An unknown id (a
+  // completion after the upcall failed, or a duplicate) is ignored.
+  void Resolve(JNIEnv* env, uint64_t id, jobjectArray names, jintArray partitions,
+               jshortArray errors) {
+    auto it = pending_.find(id);
+    if (it == pending_.end()) {
+      kop::core::Log(LogLevel::kDebug,
+                     "topic metadata completion for unknown request " + std::to_string(id));
+      return;
+    }
+    Pending p = std::move(it->second);
+    pending_.erase(it);
+    std::vector<kop::core::TopicInfo> out;
+    if (!Decode(env, p, names, partitions, errors, out)) {
+      // A listing has no names to fail: it is answered empty (logged above).
+      out = p.is_lookup ? AllFailed(p.names) : std::vector<kop::core::TopicInfo>{};
+    }
+    p.done(std::move(out));
+  }
+
  private:
+  struct Pending {
+    TopicsDone done;
+    std::vector<std::string> names;  // a lookup's names, as the core sent them
+    bool is_lookup = false;
+  };
+
+  // The upcall did not take the request: complete it now with errors.
+  void FailNow(uint64_t id) {
+    auto it = pending_.find(id);
+    if (it == pending_.end()) return;
+    Pending p = std::move(it->second);
+    pending_.erase(it);
+    p.done(p.is_lookup ? AllFailed(p.names) : std::vector<kop::core::TopicInfo>{});
+  }
+
+  // byte[][] of the names' bytes (topic names come from the wire: they go up
+  // as bytes, Java decodes them strictly).
+  static jobjectArray NewNameArray(JNIEnv* env, const std::vector<std::string>& names) {
+    if (names.size() > static_cast<size_t>(INT32_MAX)) return nullptr;
+    jobjectArray array = env->NewObjectArray(static_cast<jsize>(names.size()),
+                                             g_byte_array_class, nullptr);
+    if (array == nullptr) return nullptr;
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (names[i].size() > static_cast<size_t>(INT32_MAX)) {
+        env->DeleteLocalRef(array);
+        return nullptr;
+      }
+      const jsize len = static_cast<jsize>(names[i].size());
+      jbyteArray b = env->NewByteArray(len);
+      if (b == nullptr) {
+        env->DeleteLocalRef(array);
+        return nullptr;
+      }
+      env->SetByteArrayRegion(b, 0, len, reinterpret_cast<const jbyte*>(names[i].data()));
+      env->SetObjectArrayElement(array, static_cast<jsize>(i), b);
+      env->DeleteLocalRef(b);
+      if (env->ExceptionCheck()) {
+        env->DeleteLocalRef(array);
+        return nullptr;
+      }
+    }
+    return array;
+  }
+
+  // Checks and converts Java's arrays; false (logged) if malformed. A lookup
+  // keeps the names exactly as the core sent them.
+  static bool Decode(JNIEnv* env, const Pending& p, jobjectArray names, jintArray partitions,
+                     jshortArray errors, std::vector<kop::core::TopicInfo>& out) {
+    if (names == nullptr || partitions == nullptr || errors == nullptr) {
+      kop::core::Log(LogLevel::kError, "nativeOnTopicsResolved: null array");
+      return false;
+    }
+    const jsize n = env->GetArrayLength(names);
+    if (env->GetArrayLength(partitions) != n || env->GetArrayLength(errors) != n) {
+      kop::core::Log(LogLevel::kError, "nativeOnTopicsResolved: array lengths differ");
+      return false;
+    }
+    if (p.is_lookup && static_cast<size_t>(n) != p.names.size()) {
+      kop::core::Log(LogLevel::kError, "nativeOnTopicsResolved: " + std::to_string(n) +
+                                           " answers for " + std::to_string(p.names.size()) +
+                                           " names");
+      return false;
+    }
+    std::vector<jint> parts(static_cast<size_t>(n));
+    std::vector<jshort> errs(static_cast<size_t>(n));
+    if (n > 0) {
+      env->GetIntArrayRegion(partitions, 0, n, parts.data());
+      env->GetShortArrayRegion(errors, 0, n, errs.data());
+    }
+    if (ClearPendingException(env, "nativeOnTopicsResolved")) return false;
+    out.resize(static_cast<size_t>(n));
+    for (jsize i = 0; i < n; ++i) {
+      auto& t = out[static_cast<size_t>(i)];
+      if (parts[static_cast<size_t>(i)] < 0) {
+        kop::core::Log(LogLevel::kError, "nativeOnTopicsResolved: negative partition count");
+        return false;
+      }
+      t.partitions = parts[static_cast<size_t>(i)];
+      t.error_code = errs[static_cast<size_t>(i)];
+      if (p.is_lookup) {
+        t.name = p.names[static_cast<size_t>(i)];
+      } else {
+        auto s = static_cast<jstring>(env->GetObjectArrayElement(names, i));
+        if (env->ExceptionCheck() || s == nullptr) {
+          ClearPendingException(env, "nativeOnTopicsResolved");
+          kop::core::Log(LogLevel::kError, "nativeOnTopicsResolved: null topic name");
+          return false;
+        }
+        t.name = Utf8FromJava(env, s);
+        env->DeleteLocalRef(s);
+      }
+    }
+    return true;
+  }
+
+
   std::shared_ptr<kop::core::Broker> broker_;  // keeps the core alive
   jobject handler_;                            // global ref
   std::unique_ptr<kop::core::Connection> conn_;
+  std::unordered_map<uint64_t, Pending> pending_;
 };
+
+// Open connection handles. A handle is used only on its own event loop, but
+// the registry is shared by all loops.
+std::mutex g_live_mutex;
+std::unordered_set<ConnectionHandle*>* g_live = new std::unordered_set<ConnectionHandle*>();
+
+void AddLive(ConnectionHandle* c) {
+  std::lock_guard<std::mutex> lock(g_live_mutex);
+  g_live->insert(c);
+}
+void RemoveLive(ConnectionHandle* c) {
+  std::lock_guard<std::mutex> lock(g_live_mutex);
+  g_live->erase(c);
+}
+bool IsLive(ConnectionHandle* c) {
+  std::lock_guard<std::mutex> lock(g_live_mutex);
+  return g_live->count(c) != 0;
+}
 
 template <typename T>
 T* FromHandle(jlong handle) {
@@ -235,8 +492,17 @@ JNIEXPORT jint JNICALL JNI_OnLoad(JavaVM* vm, void*) {
   if (handler == nullptr) return JNI_ERR;
   g_send_method = env->GetMethodID(handler, "onNativeSend", "(JI)V");
   g_close_method = env->GetMethodID(handler, "onNativeClose", "()V");
+  g_lookup_method = env->GetMethodID(handler, "onNativeLookupTopics", "(J[[BZ)V");
+  g_list_method = env->GetMethodID(handler, "onNativeListTopics", "(J)V");
   env->DeleteLocalRef(handler);
-  if (g_send_method == nullptr || g_close_method == nullptr) return JNI_ERR;
+  if (g_send_method == nullptr || g_close_method == nullptr || g_lookup_method == nullptr ||
+      g_list_method == nullptr) {
+    return JNI_ERR;
+  }
+  jclass byte_array = env->FindClass("[B");
+  if (byte_array == nullptr) return JNI_ERR;
+  g_byte_array_class = static_cast<jclass>(env->NewGlobalRef(byte_array));
+  env->DeleteLocalRef(byte_array);
   kop::core::SetLogSink(JavaLogSink);
   return kJniVersion;
 }
@@ -244,11 +510,15 @@ JNIEXPORT jint JNICALL JNI_OnLoad(JavaVM* vm, void*) {
 JNIEXPORT void JNICALL JNI_OnUnload(JavaVM* vm, void*) {
   kop::core::SetLogSink(nullptr);
   void* env = nullptr;
-  if (vm->GetEnv(&env, kJniVersion) == JNI_OK && g_bridge_class != nullptr) {
-    static_cast<JNIEnv*>(env)->DeleteGlobalRef(g_bridge_class);
+  if (vm->GetEnv(&env, kJniVersion) == JNI_OK) {
+    if (g_bridge_class != nullptr) static_cast<JNIEnv*>(env)->DeleteGlobalRef(g_bridge_class);
+    if (g_byte_array_class != nullptr) {
+      static_cast<JNIEnv*>(env)->DeleteGlobalRef(g_byte_array_class);
+    }
   }
   g_bridge_class = nullptr;
-  g_log_method = g_send_method = g_close_method = nullptr;
+  g_byte_array_class = nullptr;
+  g_log_method = g_send_method = g_close_method = g_lookup_method = g_list_method = nullptr;
   g_vm = nullptr;
 }
 
@@ -330,7 +600,7 @@ JNIEXPORT jlong JNICALL Java_io_kopnative_NativeBridge_nativeOpenConnection(
     auto conn = std::make_unique<ConnectionHandle>(b->core, ref);
     std::unique_ptr<kop::core::Connection> core_conn;
     try {
-      core_conn = b->core->Accept(conn.get());
+      core_conn = b->core->Accept(conn.get(), conn.get());
     } catch (...) {
       conn->Release(env);
       throw;
@@ -341,6 +611,7 @@ JNIEXPORT jlong JNICALL Java_io_kopnative_NativeBridge_nativeOpenConnection(
       return 0;
     }
     conn->Attach(std::move(core_conn));
+    AddLive(conn.get());
     return ToHandle(conn.release());
   } catch (...) {
     LogCurrentException("nativeOpenConnection");
@@ -370,6 +641,26 @@ JNIEXPORT jint JNICALL Java_io_kopnative_NativeBridge_nativeOnFrame(JNIEnv*, jcl
   }
 }
 
+// static native int nativeOnTopicsResolved(long conn, long requestId,
+//     String[] names, int[] partitions, short[] errors)
+//   -> 0 (also for an unknown request id), kErrBadHandle for a closed handle.
+// On the connection's event loop. A malformed answer (null arrays, lengths
+// that differ, a lookup answered with the wrong number of entries, a negative
+// partition count) is logged and completes the request with error -1.
+JNIEXPORT jint JNICALL Java_io_kopnative_NativeBridge_nativeOnTopicsResolved(
+    JNIEnv* env, jclass, jlong conn, jlong request_id, jobjectArray names,
+    jintArray partitions, jshortArray errors) {
+  try {
+    auto* c = FromHandle<ConnectionHandle>(conn);
+    if (c == nullptr || !IsLive(c) || c->connection() == nullptr) return kErrBadHandle;
+    c->Resolve(env, static_cast<uint64_t>(request_id), names, partitions, errors);
+    return kOk;
+  } catch (...) {
+    LogCurrentException("nativeOnTopicsResolved");
+    return kErrCoreFailure;
+  }
+}
+
 // static native void nativeCloseConnection(long conn)
 JNIEXPORT void JNICALL Java_io_kopnative_NativeBridge_nativeCloseConnection(JNIEnv* env,
                                                                            jclass,
@@ -377,6 +668,7 @@ JNIEXPORT void JNICALL Java_io_kopnative_NativeBridge_nativeCloseConnection(JNIE
   try {
     auto* c = FromHandle<ConnectionHandle>(conn);
     if (c == nullptr) return;
+    RemoveLive(c);
     c->Release(env);
     delete c;
   } catch (...) {

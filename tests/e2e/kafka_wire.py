@@ -115,3 +115,164 @@ def parse_api_versions_v0(body):
 def broker_log():
     with open(BROKER_LOG, encoding="utf-8", errors="replace") as f:
         return f.read()
+
+
+# --- Metadata (flexible versions) -------------------------------------------------------------
+
+METADATA = 3
+
+
+def uvarint(n):
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
+def compact_string(s):
+    if s is None:
+        return uvarint(0)
+    b = s.encode() if isinstance(s, str) else s
+    return uvarint(len(b) + 1) + b
+
+
+def request_header_v2(api_key, api_version, correlation_id, client_id="kop-e2e"):
+    # Header v2 = v1 (client_id is a classic nullable string) + tagged fields.
+    return request_header_v1(api_key, api_version, correlation_id, client_id) + uvarint(0)
+
+
+def metadata_v9(correlation_id, topics, allow_auto_topic_creation):
+    """Metadata v9 request; topics None asks for every topic."""
+    body = bytearray()
+    if topics is None:
+        body += uvarint(0)
+    else:
+        body += uvarint(len(topics) + 1)
+        for t in topics:
+            body += compact_string(t) + uvarint(0)
+    body += struct.pack(">???", allow_auto_topic_creation, False, False)
+    body += uvarint(0)
+    return frame(request_header_v2(METADATA, 9, correlation_id) + bytes(body))
+
+
+class _Cursor:
+    def __init__(self, data):
+        self.data = data
+        self.off = 0
+
+    def take(self, fmt):
+        size = struct.calcsize(fmt)
+        if self.off + size > len(self.data):
+            raise AssertionError(f"response truncated at byte {self.off}")
+        vals = struct.unpack_from(fmt, self.data, self.off)
+        self.off += size
+        return vals[0] if len(vals) == 1 else vals
+
+    def uvarint(self):
+        shift = n = 0
+        while True:
+            b = self.take(">B")
+            n |= (b & 0x7F) << shift
+            if not b & 0x80:
+                return n
+            shift += 7
+            if shift > 35:
+                raise AssertionError("varint too long")
+
+    def compact_string(self):
+        n = self.uvarint()
+        if n == 0:
+            return None
+        if self.off + n - 1 > len(self.data):
+            raise AssertionError("compact string past the end")
+        s = self.data[self.off:self.off + n - 1].decode("utf-8")
+        self.off += n - 1
+        return s
+
+    def compact_array(self, item):
+        n = self.uvarint()
+        if n == 0:
+            return None
+        return [item() for _ in range(n - 1)]
+
+    def skip_tags(self):
+        for _ in range(self.uvarint()):
+            self.uvarint()
+            size = self.uvarint()
+            self.off += size
+
+
+def parse_metadata_v9(body):
+    """Response header v1 + Metadata v9 body -> (correlation_id, dict)."""
+    c = _Cursor(body)
+    correlation_id = c.take(">i")
+    c.skip_tags()
+    out = {"throttle_time_ms": c.take(">i")}
+
+    def broker():
+        b = {"node_id": c.take(">i"), "host": c.compact_string(), "port": c.take(">i"),
+             "rack": c.compact_string()}
+        c.skip_tags()
+        return b
+
+    out["brokers"] = c.compact_array(broker)
+    out["cluster_id"] = c.compact_string()
+    out["controller_id"] = c.take(">i")
+
+    def int32():
+        return c.take(">i")
+
+    def partition():
+        p = {"error_code": c.take(">h"), "partition_index": c.take(">i"), "leader_id": c.take(">i"),
+             "leader_epoch": c.take(">i"), "replica_nodes": c.compact_array(int32),
+             "isr_nodes": c.compact_array(int32), "offline_replicas": c.compact_array(int32)}
+        c.skip_tags()
+        return p
+
+    def topic():
+        t = {"error_code": c.take(">h"), "name": c.compact_string(), "is_internal": c.take(">?"),
+             "partitions": c.compact_array(partition), "topic_authorized_operations": c.take(">i")}
+        c.skip_tags()
+        return t
+
+    out["topics"] = c.compact_array(topic)
+    out["cluster_authorized_operations"] = c.take(">i")
+    c.skip_tags()
+    if c.off != len(body):
+        raise AssertionError(f"{len(body) - c.off} trailing bytes after the Metadata v9 body")
+    return correlation_id, out
+
+
+def murmur3_32(data, seed=0):
+    """Guava's Hashing.murmur3_32_fixed().hashBytes(data).asInt() (signed)."""
+    c1, c2 = 0xCC9E2D51, 0x1B873593
+    h = seed & 0xFFFFFFFF
+    n = len(data)
+    rotl = lambda x, r: ((x << r) | (x >> (32 - r))) & 0xFFFFFFFF
+    for i in range(0, n - n % 4, 4):
+        k = int.from_bytes(data[i:i + 4], "little")
+        k = rotl((k * c1) & 0xFFFFFFFF, 15)
+        h ^= (k * c2) & 0xFFFFFFFF
+        h = (rotl(h, 13) * 5 + 0xE6546B64) & 0xFFFFFFFF
+    tail = data[n - n % 4:]
+    if tail:
+        k = int.from_bytes(tail, "little")
+        k = rotl((k * c1) & 0xFFFFFFFF, 15)
+        h ^= (k * c2) & 0xFFFFFFFF
+    h ^= n
+    h ^= h >> 16
+    h = (h * 0x85EBCA6B) & 0xFFFFFFFF
+    h ^= h >> 13
+    h = (h * 0xC2B2AE35) & 0xFFFFFFFF
+    h ^= h >> 16
+    return h - (1 << 32) if h & 0x80000000 else h
+
+
+def node_id(host, port):
+    """KopConfig.nodeId: murmur3_32 of host + port, made non-negative."""
+    return murmur3_32(f"{host}{port}".encode()) & 0x7FFFFFFF

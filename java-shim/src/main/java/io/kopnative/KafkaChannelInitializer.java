@@ -18,9 +18,15 @@ final class KafkaChannelInitializer extends ChannelInitializer<SocketChannel> {
     private final Listener listener;
     private final int maxFrameLength;
     private final long idleMs;
+    private final TopicMetadataService topics; // null in unit tests
 
     KafkaChannelInitializer(NativeBroker broker, Listener listener, KopConfig config) {
+        this(broker, listener, config, null);
+    }
+
+    KafkaChannelInitializer(NativeBroker broker, Listener listener, KopConfig config, TopicMetadataService topics) {
         this.broker = broker;
+        this.topics = topics;
         this.listener = listener;
         // Netty's limit counts the 4-byte prefix too.
         this.maxFrameLength = config.maxFrameSize() + 4;
@@ -33,12 +39,12 @@ final class KafkaChannelInitializer extends ChannelInitializer<SocketChannel> {
             ch.pipeline().addLast("idle", new IdleStateHandler(0, 0, idleMs, TimeUnit.MILLISECONDS));
         }
         ch.pipeline().addLast("frameDecoder", newFrameDecoder());
-        ch.pipeline().addLast("kafka", new KafkaFrameHandler(broker, listener));
+        ch.pipeline().addLast("kafka", new KafkaFrameHandler(broker, listener, topics));
     }
 
     /** The framing and Kafka handlers of one connection (tests drive them on an EmbeddedChannel). */
     ChannelHandler[] connectionHandlers() {
-        return new ChannelHandler[] {newFrameDecoder(), new KafkaFrameHandler(broker, listener)};
+        return new ChannelHandler[] {newFrameDecoder(), new KafkaFrameHandler(broker, listener, topics)};
     }
 
     private LengthFieldBasedFrameDecoder newFrameDecoder() {

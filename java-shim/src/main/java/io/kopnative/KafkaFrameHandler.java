@@ -10,6 +10,14 @@ import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.internal.PlatformDependent;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,6 +38,7 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
 
     private final NativeBroker broker;
     private final Listener listener;
+    private final TopicMetadataService topics; // null: no broker (unit tests), lookups fail with -1
     private ChannelHandlerContext ctx;
     private long connection;        // native handle; 0 when none
     private boolean closing;        // the core or an error asked to close: drop further frames
@@ -38,8 +47,13 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
     private boolean releaseDeferred; // channel went away during a native call
 
     KafkaFrameHandler(NativeBroker broker, Listener listener) {
+        this(broker, listener, null);
+    }
+
+    KafkaFrameHandler(NativeBroker broker, Listener listener, TopicMetadataService topics) {
         this.broker = broker;
         this.listener = listener;
+        this.topics = topics;
     }
 
     @Override
@@ -150,6 +164,121 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
             flushPending = true;
         } else {
             ctx.writeAndFlush(out, ctx.voidPromise());
+        }
+    }
+
+    /**
+     * Upcall from the core (TopicPort::Lookup, during nativeOnFrame): resolve {@code names} (UTF-8
+     * bytes from the wire) and answer with {@link NativeBridge#nativeOnTopicsResolved} for
+     * {@code requestId}, always later, from this channel's event loop, one entry per name in order.
+     */
+    void onNativeLookupTopics(long requestId, byte[][] names, boolean autoCreate) {
+        int n = names == null ? 0 : names.length;
+        List<String> decoded = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            decoded.add(decodeUtf8(names[i]));
+        }
+        CompletableFuture<List<TopicMetadataService.TopicResult>> f;
+        try {
+            f = topics == null ? CompletableFuture.failedFuture(new IllegalStateException("no topic metadata service"))
+                    : topics.lookup(decoded, autoCreate);
+        } catch (Throwable t) {
+            f = CompletableFuture.failedFuture(t);
+        }
+        f.whenComplete((results, error) -> {
+            if (error != null || results == null || results.size() != n) {
+                if (error != null && topics != null) {
+                    log.warn("[{}] topic lookup failed: {}", remote(), TopicMetadataService.unwrap(error).toString());
+                }
+                List<TopicMetadataService.TopicResult> failed = new ArrayList<>(n);
+                for (String name : decoded) {
+                    failed.add(TopicMetadataService.TopicResult.error(name,
+                            TopicMetadataService.UNKNOWN_SERVER_ERROR));
+                }
+                results = failed;
+            }
+            postTopics(requestId, results);
+        });
+    }
+
+    /** Upcall from the core (TopicPort::ListAll): every topic of the Kafka namespace, answered like a lookup. */
+    void onNativeListTopics(long requestId) {
+        CompletableFuture<List<TopicMetadataService.TopicResult>> f;
+        try {
+            f = topics == null ? CompletableFuture.completedFuture(List.of()) : topics.listAll();
+        } catch (Throwable t) {
+            f = CompletableFuture.failedFuture(t);
+        }
+        f.whenComplete((results, error) -> {
+            if (error != null || results == null) {
+                log.warn("[{}] listing the topics of the Kafka namespace failed: {}", remote(),
+                        error == null ? "no result" : TopicMetadataService.unwrap(error).toString());
+                results = List.of();
+            }
+            postTopics(requestId, results);
+        });
+    }
+
+    private static String decodeUtf8(byte[] bytes) {
+        if (bytes == null) {
+            return null;
+        }
+        try {
+            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
+        } catch (CharacterCodingException e) {
+            return null; // not a valid name: TopicMetadataService answers INVALID_TOPIC_EXCEPTION
+        }
+    }
+
+    private Object remote() {
+        return ctx == null ? "?" : ctx.channel().remoteAddress();
+    }
+
+    // Any thread: hop onto the channel's event loop; dropped if the loop is gone.
+    private void postTopics(long requestId, List<TopicMetadataService.TopicResult> results) {
+        if (ctx == null) {
+            return;
+        }
+        try {
+            ctx.channel().eventLoop().execute(() -> deliverTopics(requestId, results));
+        } catch (RejectedExecutionException e) {
+            log.debug("[{}] topic metadata completion dropped: event loop shut down", remote());
+        }
+    }
+
+    // Event loop only.
+    private void deliverTopics(long requestId, List<TopicMetadataService.TopicResult> results) {
+        if (connection == 0 || closing) {
+            return; // the connection is gone: the core dropped its callbacks with it
+        }
+        int n = results.size();
+        String[] names = new String[n];
+        int[] partitions = new int[n];
+        short[] errors = new short[n];
+        for (int i = 0; i < n; i++) {
+            TopicMetadataService.TopicResult r = results.get(i);
+            names[i] = r.name() == null ? "" : r.name();
+            partitions[i] = r.partitions();
+            errors[i] = r.error();
+        }
+        int rc;
+        inNativeCall = true;
+        try {
+            rc = NativeBridge.nativeOnTopicsResolved(connection, requestId, names, partitions, errors);
+        } finally {
+            inNativeCall = false;
+            if (releaseDeferred) {
+                releaseNative();
+            }
+        }
+        if (flushPending) {
+            flushPending = false;
+            ctx.flush();
+        }
+        if (rc != NativeBridge.OK && rc != NativeBridge.ERR_BAD_HANDLE) {
+            log.warn("[{}] closing Kafka connection: native core returned {} for topic metadata", remote(), rc);
+            closeAfterFlush();
         }
     }
 

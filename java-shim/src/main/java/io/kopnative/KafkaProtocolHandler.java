@@ -22,6 +22,7 @@ public class KafkaProtocolHandler implements ProtocolHandler {
 
     private KopConfig config;
     private NativeBroker broker;
+    private TopicMetadataService topics;
 
     @Override
     public String protocolName() {
@@ -54,6 +55,8 @@ public class KafkaProtocolHandler implements ProtocolHandler {
 
     @Override
     public void start(BrokerService service) {
+        topics = new TopicMetadataService(service, config.effective().get(KopConfig.KAFKA_TENANT),
+                config.effective().get(KopConfig.KAFKA_NAMESPACE), TopicMetadataService.DEFAULT_TIMEOUT_MS);
         log.info("kop-native: Kafka protocol handler started on broker {}", service.getPulsar().getBrokerId());
     }
 
@@ -61,7 +64,7 @@ public class KafkaProtocolHandler implements ProtocolHandler {
     public Map<InetSocketAddress, ChannelInitializer<SocketChannel>> newChannelInitializers() {
         Map<InetSocketAddress, ChannelInitializer<SocketChannel>> out = new LinkedHashMap<>();
         for (Listener l : config.listeners()) {
-            out.put(l.bindAddress(), new KafkaChannelInitializer(broker, l, config));
+            out.put(l.bindAddress(), new KafkaChannelInitializer(broker, l, config, topics));
             log.info("kop-native: Kafka listener {} on {}", l, l.bindAddress());
         }
         return out;

@@ -16,7 +16,8 @@ import org.slf4j.LoggerFactory;
  *   <li>Responses come up through {@link KafkaFrameHandler#onNativeSend(long, int)}: the bytes are
  *       native-owned and valid only during that call, so Java copies them.
  *   <li>Native code never throws into Java; errors are return codes plus a log line.
- *   <li>A connection handle is used only on its channel's event loop.
+ *   <li>A connection handle is used only on its channel's event loop; so are topic metadata
+ *       completions, which Java re-posts there from Pulsar's threads.
  * </ul>
  */
 public final class NativeBridge {
@@ -93,6 +94,16 @@ public final class NativeBridge {
 
     /** One request frame without its length prefix; 0 or a negative error code. */
     static native int nativeOnFrame(long connection, long address, int length);
+
+    /**
+     * Completes the core's topic request {@code requestId} (from {@link KafkaFrameHandler#onNativeLookupTopics}
+     * or {@link KafkaFrameHandler#onNativeListTopics}) on the channel's event loop. The three arrays
+     * have one entry per topic (a lookup: one per requested name, in order). An unknown request id
+     * (already completed, or from before a reconnect) is ignored and returns OK; a malformed
+     * answer completes the request with error -1 everywhere. 0, or a negative error code.
+     */
+    static native int nativeOnTopicsResolved(long connection, long requestId, String[] names, int[] partitions,
+                                             short[] errors);
 
     /** Frees the core connection; the handle is invalid afterwards. */
     static native void nativeCloseConnection(long connection);

@@ -1,0 +1,258 @@
+package io.kopnative;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.pulsar.broker.PulsarService;
+import org.apache.pulsar.broker.namespace.TopicExistsInfo;
+import org.apache.pulsar.broker.service.BrokerService;
+import org.apache.pulsar.common.api.proto.CommandGetTopicsOfNamespace;
+import org.apache.pulsar.common.naming.NamespaceName;
+import org.apache.pulsar.common.naming.SystemTopicNames;
+import org.apache.pulsar.common.naming.TopicDomain;
+import org.apache.pulsar.common.naming.TopicName;
+import org.apache.pulsar.common.partition.PartitionedTopicMetadata;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Topic metadata for the native core's TopicPort: resolves Kafka topic names to Pulsar topics of
+ * the Kafka namespace ({@code kafkaTenant/kafkaNamespace}), auto-creating them as the broker's
+ * {@code allowAutoTopicCreation*} settings allow, and lists the namespace's topics.
+ *
+ * <p>Everything is asynchronous on Pulsar's own futures; nothing here blocks or touches native
+ * code. The returned futures complete on whatever Pulsar thread finished the work:
+ * {@link KafkaFrameHandler} re-posts them onto the channel's event loop.
+ */
+final class TopicMetadataService {
+    private static final Logger log = LoggerFactory.getLogger(TopicMetadataService.class);
+
+    // Kafka error codes (org.apache.kafka.common.protocol.Errors).
+    static final short NONE = 0;
+    static final short UNKNOWN_TOPIC_OR_PARTITION = 3;
+    static final short REQUEST_TIMED_OUT = 7;
+    static final short INVALID_TOPIC_EXCEPTION = 17;
+    static final short UNKNOWN_SERVER_ERROR = -1;
+
+    static final long DEFAULT_TIMEOUT_MS = 30_000;
+    private static final String PERSISTENT_PREFIX = TopicDomain.persistent.value() + "://";
+
+    /** One answer: partitions >= 1 partitioned, 0 non-partitioned (served as one partition). */
+    record TopicResult(String name, int partitions, short error) {
+        static TopicResult error(String name, short error) {
+            return new TopicResult(name, 0, error);
+        }
+    }
+
+    private final BrokerService brokerService;
+    private final PulsarService pulsar;
+    private final NamespaceName namespace;
+    private final long timeoutMs;
+
+    TopicMetadataService(BrokerService brokerService, String tenant, String namespace, long timeoutMs) {
+        this.brokerService = brokerService;
+        this.pulsar = brokerService.getPulsar();
+        this.namespace = NamespaceName.get(tenant, namespace);
+        this.timeoutMs = timeoutMs;
+    }
+
+    NamespaceName namespace() {
+        return namespace;
+    }
+
+    /**
+     * The Pulsar topic of a Kafka name, or null if the name cannot be one: empty, a full name of
+     * another domain, a short name with '/', a partition of a partitioned topic, or anything
+     * TopicName refuses.
+     */
+    TopicName toPulsar(String kafkaName) {
+        if (kafkaName == null || kafkaName.isEmpty()) {
+            return null;
+        }
+        try {
+            TopicName tn;
+            if (kafkaName.startsWith(PERSISTENT_PREFIX)) {
+                tn = TopicName.get(kafkaName);
+            } else {
+                if (kafkaName.indexOf('/') >= 0 || kafkaName.contains("://")) {
+                    return null;
+                }
+                tn = TopicName.get(TopicDomain.persistent.value(), namespace, kafkaName);
+            }
+            if (!tn.isPersistent() || tn.isPartitioned() || tn.getLocalName().isEmpty()) {
+                return null;
+            }
+            return tn;
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** The Kafka name of a Pulsar topic: the local name inside the Kafka namespace, else the full name. */
+    String toKafka(TopicName tn) {
+        return namespace.equals(tn.getNamespaceObject()) ? tn.getLocalName() : tn.toString();
+    }
+
+    /** One result per name, in order; a null name (not valid UTF-8) is an invalid topic. */
+    CompletableFuture<List<TopicResult>> lookup(List<String> names, boolean autoCreate) {
+        List<CompletableFuture<TopicResult>> each = new ArrayList<>(names.size());
+        for (String name : names) {
+            each.add(lookupOne(name, autoCreate));
+        }
+        return CompletableFuture.allOf(each.toArray(new CompletableFuture<?>[0])).thenApply(v -> {
+            List<TopicResult> out = new ArrayList<>(each.size());
+            for (CompletableFuture<TopicResult> f : each) {
+                out.add(f.join());
+            }
+            return out;
+        });
+    }
+
+    private CompletableFuture<TopicResult> lookupOne(String name, boolean autoCreate) {
+        TopicName tn = toPulsar(name);
+        if (tn == null) {
+            return CompletableFuture.completedFuture(TopicResult.error(name, INVALID_TOPIC_EXCEPTION));
+        }
+        CompletableFuture<TopicResult> f;
+        try {
+            f = autoCreate ? lookupOrCreate(name, tn) : lookupExisting(name, tn);
+        } catch (RuntimeException e) {
+            f = CompletableFuture.failedFuture(e);
+        }
+        return f.orTimeout(timeoutMs, TimeUnit.MILLISECONDS).exceptionally(t -> {
+            Throwable cause = unwrap(t);
+            if (cause instanceof TimeoutException) {
+                log.warn("kop-native: topic lookup of {} timed out after {} ms", tn, timeoutMs);
+                return TopicResult.error(name, REQUEST_TIMED_OUT);
+            }
+            log.warn("kop-native: topic lookup of {} failed: {}", tn, cause.toString());
+            return TopicResult.error(name, UNKNOWN_SERVER_ERROR);
+        });
+    }
+
+    private CompletableFuture<TopicResult> lookupExisting(String name, TopicName tn) {
+        return pulsar.getNamespaceService().checkTopicExists(tn).thenApply(info -> {
+            try {
+                return fromExists(name, info);
+            } finally {
+                info.recycle();
+            }
+        });
+    }
+
+    private static TopicResult fromExists(String name, TopicExistsInfo info) {
+        if (!info.isExists()) {
+            return TopicResult.error(name, UNKNOWN_TOPIC_OR_PARTITION);
+        }
+        return new TopicResult(name, Math.max(0, info.getPartitions()), NONE);
+    }
+
+    // Partitioned auto-creation happens inside fetchPartitionedTopicMetadataCheckAllowAutoCreationAsync
+    // (allowAutoTopicCreationType=partitioned, defaultNumPartitions). 0 partitions means the topic is
+    // non-partitioned, or missing: then it is created non-partitioned if the broker allows it.
+    private CompletableFuture<TopicResult> lookupOrCreate(String name, TopicName tn) {
+        return brokerService.fetchPartitionedTopicMetadataCheckAllowAutoCreationAsync(tn).thenCompose(md -> {
+            if (md != null && md.partitions > 0) {
+                return CompletableFuture.completedFuture(new TopicResult(name, md.partitions, NONE));
+            }
+            return pulsar.getNamespaceService().checkTopicExists(tn).thenCompose(info -> {
+                TopicResult found;
+                try {
+                    found = info.isExists() ? fromExists(name, info) : null;
+                } finally {
+                    info.recycle();
+                }
+                return found != null ? CompletableFuture.completedFuture(found) : createNonPartitioned(name, tn);
+            });
+        });
+    }
+
+    private CompletableFuture<TopicResult> createNonPartitioned(String name, TopicName tn) {
+        return brokerService.isAllowAutoTopicCreationAsync(tn).thenCompose(allowed -> {
+            if (!allowed) {
+                return CompletableFuture.completedFuture(TopicResult.error(name, UNKNOWN_TOPIC_OR_PARTITION));
+            }
+            return brokerService.getTopic(tn.toString(), true).thenApply(topic -> topic.isPresent()
+                    ? new TopicResult(name, 0, NONE)
+                    : TopicResult.error(name, UNKNOWN_TOPIC_OR_PARTITION));
+        });
+    }
+
+    /**
+     * Every topic of the Kafka namespace, as Kafka names: partitioned topics with their partition
+     * counts, then non-partitioned persistent topics (partitions of partitioned topics and Pulsar's
+     * system topics left out). Any failure fails the whole list.
+     */
+    CompletableFuture<List<TopicResult>> listAll() {
+        CompletableFuture<List<String>> partitioned;
+        CompletableFuture<List<String>> persistent;
+        try {
+            partitioned = pulsar.getPulsarResources().getNamespaceResources().getPartitionedTopicResources()
+                    .listPartitionedTopicsAsync(namespace, TopicDomain.persistent);
+            persistent = pulsar.getNamespaceService().getListOfPersistentTopics(namespace);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        CompletableFuture<List<TopicResult>> out = partitioned.thenCombine(persistent, (p, np) -> {
+            Map<String, TopicName> parts = new LinkedHashMap<>();
+            for (String s : p) {
+                TopicName tn = parseListed(s);
+                if (tn != null && !SystemTopicNames.isSystemTopic(tn)) {
+                    parts.put(tn.toString(), tn);
+                }
+            }
+            List<TopicName> plain = new ArrayList<>();
+            for (String s : np) {
+                TopicName tn = parseListed(s);
+                if (tn == null || tn.isPartitioned() || parts.containsKey(tn.toString())
+                        || SystemTopicNames.isSystemTopic(tn)) {
+                    continue;
+                }
+                plain.add(tn);
+            }
+            return Map.entry(new ArrayList<>(parts.values()), plain);
+        }).thenCompose(lists -> {
+            List<CompletableFuture<TopicResult>> each = new ArrayList<>();
+            for (TopicName tn : lists.getKey()) {
+                each.add(brokerService.fetchPartitionedTopicMetadataAsync(tn).thenApply(
+                        (PartitionedTopicMetadata md) -> new TopicResult(toKafka(tn), Math.max(0, md.partitions),
+                                NONE)));
+            }
+            for (TopicName tn : lists.getValue()) {
+                each.add(CompletableFuture.completedFuture(new TopicResult(toKafka(tn), 0, NONE)));
+            }
+            return CompletableFuture.allOf(each.toArray(new CompletableFuture<?>[0])).thenApply(v -> {
+                List<TopicResult> results = new ArrayList<>(each.size());
+                for (CompletableFuture<TopicResult> f : each) {
+                    results.add(f.join());
+                }
+                return Collections.unmodifiableList(results);
+            });
+        });
+        return out.orTimeout(timeoutMs, TimeUnit.MILLISECONDS);
+    }
+
+    private TopicName parseListed(String s) {
+        try {
+            return s.contains("://") ? TopicName.get(s)
+                    : TopicName.get(TopicDomain.persistent.value(), namespace, s);
+        } catch (RuntimeException e) {
+            log.debug("kop-native: skipping unparsable topic {}: {}", s, e.toString());
+            return null;
+        }
+    }
+
+    static Throwable unwrap(Throwable t) {
+        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t;
+    }
+}
