@@ -18,13 +18,13 @@ final class KafkaChannelInitializer extends ChannelInitializer<SocketChannel> {
     private final Listener listener;
     private final int maxFrameLength;
     private final long idleMs;
-    private final TopicMetadataService topics; // null in unit tests
+    private final TopicSource topics; // null in unit tests
 
     KafkaChannelInitializer(NativeBroker broker, Listener listener, KopConfig config) {
         this(broker, listener, config, null);
     }
 
-    KafkaChannelInitializer(NativeBroker broker, Listener listener, KopConfig config, TopicMetadataService topics) {
+    KafkaChannelInitializer(NativeBroker broker, Listener listener, KopConfig config, TopicSource topics) {
         this.broker = broker;
         this.topics = topics;
         this.listener = listener;

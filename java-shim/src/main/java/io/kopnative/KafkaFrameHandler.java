@@ -38,7 +38,7 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
 
     private final NativeBroker broker;
     private final Listener listener;
-    private final TopicMetadataService topics; // null: no broker (unit tests), lookups fail with -1
+    private final TopicSource topics; // null: no broker (unit tests), lookups fail with -1
     private ChannelHandlerContext ctx;
     private long connection;        // native handle; 0 when none
     private boolean closing;        // the core or an error asked to close: drop further frames
@@ -50,7 +50,7 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
         this(broker, listener, null);
     }
 
-    KafkaFrameHandler(NativeBroker broker, Listener listener, TopicMetadataService topics) {
+    KafkaFrameHandler(NativeBroker broker, Listener listener, TopicSource topics) {
         this.broker = broker;
         this.listener = listener;
         this.topics = topics;

@@ -31,7 +31,7 @@ import org.slf4j.LoggerFactory;
  * code. The returned futures complete on whatever Pulsar thread finished the work:
  * {@link KafkaFrameHandler} re-posts them onto the channel's event loop.
  */
-final class TopicMetadataService {
+final class TopicMetadataService implements TopicSource {
     private static final Logger log = LoggerFactory.getLogger(TopicMetadataService.class);
 
     // Kafka error codes (org.apache.kafka.common.protocol.Errors).
@@ -101,7 +101,8 @@ final class TopicMetadataService {
     }
 
     /** One result per name, in order; a null name (not valid UTF-8) is an invalid topic. */
-    CompletableFuture<List<TopicResult>> lookup(List<String> names, boolean autoCreate) {
+    @Override
+    public CompletableFuture<List<TopicResult>> lookup(List<String> names, boolean autoCreate) {
         List<CompletableFuture<TopicResult>> each = new ArrayList<>(names.size());
         for (String name : names) {
             each.add(lookupOne(name, autoCreate));
@@ -190,7 +191,8 @@ final class TopicMetadataService {
      * counts, then non-partitioned persistent topics (partitions of partitioned topics and Pulsar's
      * system topics left out). Any failure fails the whole list.
      */
-    CompletableFuture<List<TopicResult>> listAll() {
+    @Override
+    public CompletableFuture<List<TopicResult>> listAll() {
         CompletableFuture<List<String>> partitioned;
         CompletableFuture<List<String>> persistent;
         try {

@@ -1,0 +1,17 @@
+package io.kopnative;
+
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Where {@link KafkaFrameHandler} gets topic metadata for the core's TopicPort:
+ * {@link TopicMetadataService} on a broker, a fake in unit tests. Futures may complete on any
+ * thread; the handler re-posts them onto the channel's event loop.
+ */
+interface TopicSource {
+    /** One result per name, in order; a null name was not valid UTF-8. */
+    CompletableFuture<List<TopicMetadataService.TopicResult>> lookup(List<String> names, boolean autoCreate);
+
+    /** Every topic of the Kafka namespace. */
+    CompletableFuture<List<TopicMetadataService.TopicResult>> listAll();
+}

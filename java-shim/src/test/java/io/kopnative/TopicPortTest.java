@@ -1,0 +1,251 @@
+package io.kopnative;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The TopicPort round trip through the real libkopnative.so: a Metadata request makes the core
+ * call Lookup/ListAll, the bridge upcalls the handler, a fake {@link TopicSource} answers, the
+ * answer goes back down from the (embedded) event loop and the core responds.
+ */
+class TopicPortTest {
+    record Call(List<String> names, boolean autoCreate, CompletableFuture<List<TopicMetadataService.TopicResult>> f) {
+    }
+
+    static final class FakeTopics implements TopicSource {
+        final List<Call> calls = new ArrayList<>();
+
+        @Override
+        public CompletableFuture<List<TopicMetadataService.TopicResult>> lookup(List<String> names,
+                                                                                boolean autoCreate) {
+            Call c = new Call(names, autoCreate, new CompletableFuture<>());
+            calls.add(c);
+            return c.f();
+        }
+
+        @Override
+        public CompletableFuture<List<TopicMetadataService.TopicResult>> listAll() {
+            Call c = new Call(null, false, new CompletableFuture<>());
+            calls.add(c);
+            return c.f();
+        }
+    }
+
+    record Partition(short error, int index, int leader) {
+    }
+
+    record Topic(short error, String name, List<Partition> partitions) {
+    }
+
+    KopConfig config;
+    NativeBroker broker;
+    FakeTopics topics;
+    KafkaChannelInitializer initializer;
+
+    @BeforeAll
+    static void loadLibrary() {
+        assumeTrue(new File(NativeBridgeTest.LIBRARY).isFile(), "no libkopnative.so: build it with cmake first");
+        System.setProperty(NativeBridge.LIBRARY_PATH_PROPERTY, NativeBridgeTest.LIBRARY);
+        NativeBridge.load();
+    }
+
+    @BeforeEach
+    void createBroker() {
+        config = KopConfig.from(KopConfigTest.conf());
+        broker = NativeBroker.create(config.toNativeKeysAndValues());
+        topics = new FakeTopics();
+        initializer = new KafkaChannelInitializer(broker, config.listeners().get(0), config, topics);
+    }
+
+    @AfterEach
+    void destroyBroker() {
+        broker.close();
+    }
+
+    static TopicMetadataService.TopicResult result(String name, int partitions, int error) {
+        return new TopicMetadataService.TopicResult(name, partitions, (short) error);
+    }
+
+    /** Metadata v1 (header v1); topics null asks for all. */
+    static ByteBuf metadataV1(int correlationId, List<String> names) {
+        ByteBuf b = Unpooled.directBuffer();
+        b.writeInt(0); // length, patched below
+        byte[] clientId = "unit".getBytes(StandardCharsets.UTF_8);
+        b.writeShort(3).writeShort(1).writeInt(correlationId).writeShort(clientId.length).writeBytes(clientId);
+        if (names == null) {
+            b.writeInt(-1);
+        } else {
+            b.writeInt(names.size());
+            for (String n : names) {
+                byte[] bytes = n.getBytes(StandardCharsets.UTF_8);
+                b.writeShort(bytes.length).writeBytes(bytes);
+            }
+        }
+        b.setInt(0, b.readableBytes() - 4);
+        return b;
+    }
+
+    static String string(ByteBuf b) {
+        int len = b.readShort();
+        if (len < 0) {
+            return null;
+        }
+        byte[] bytes = new byte[len];
+        b.readBytes(bytes);
+        return new String(bytes, StandardCharsets.UTF_8);
+    }
+
+    /** Parses a Metadata v1 response frame (length prefix included) and releases it. */
+    static List<Topic> parseMetadataV1(ByteBuf frame, int correlationId) {
+        try {
+            assertEquals(frame.readableBytes() - 4, frame.readInt());
+            assertEquals(correlationId, frame.readInt());
+            for (int i = 0, n = frame.readInt(); i < n; i++) {
+                frame.readInt();
+                string(frame);
+                frame.readInt();
+                string(frame);
+            }
+            frame.readInt(); // controller
+            List<Topic> out = new ArrayList<>();
+            for (int i = 0, n = frame.readInt(); i < n; i++) {
+                short error = frame.readShort();
+                String name = string(frame);
+                frame.readBoolean();
+                List<Partition> parts = new ArrayList<>();
+                for (int j = 0, m = frame.readInt(); j < m; j++) {
+                    Partition p = new Partition(frame.readShort(), frame.readInt(), frame.readInt());
+                    frame.skipBytes(4 * frame.readInt());
+                    frame.skipBytes(4 * frame.readInt());
+                    parts.add(p);
+                }
+                out.add(new Topic(error, name, parts));
+            }
+            assertEquals(0, frame.readableBytes(), "trailing bytes");
+            return out;
+        } finally {
+            frame.release();
+        }
+    }
+
+    static ByteBuf nextResponse(EmbeddedChannel ch) {
+        ch.runPendingTasks();
+        for (Object o; (o = ch.readOutbound()) != null; ) {
+            ByteBuf b = (ByteBuf) o;
+            if (b.isReadable()) {
+                return b;
+            }
+            b.release();
+        }
+        return null;
+    }
+
+    @Test
+    void lookupIsAnsweredAfterTheCompletion() {
+        EmbeddedChannel ch = new EmbeddedChannel(initializer.connectionHandlers());
+        ch.writeInbound(metadataV1(5, List.of("orders", "missing")));
+        assertNull(nextResponse(ch), "answered before the lookup completed");
+        assertEquals(1, topics.calls.size());
+        Call call = topics.calls.get(0);
+        assertEquals(List.of("orders", "missing"), call.names());
+        assertTrue(call.autoCreate(), "Metadata v1 always auto-creates");
+        call.f().complete(List.of(result("orders", 3, 0), result("missing", 0, 3)));
+        ByteBuf response = nextResponse(ch);
+        assertNotNull(response, "no response after the lookup completed");
+        List<Topic> t = parseMetadataV1(response, 5);
+        assertEquals(2, t.size());
+        assertEquals("orders", t.get(0).name());
+        assertEquals(0, t.get(0).error());
+        assertEquals(List.of(0, 1, 2), t.get(0).partitions().stream().map(Partition::index).toList());
+        assertEquals("missing", t.get(1).name());
+        assertEquals(3, t.get(1).error());
+        assertTrue(ch.isOpen());
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
+    void listAllAnswersEveryTopic() {
+        EmbeddedChannel ch = new EmbeddedChannel(initializer.connectionHandlers());
+        ch.writeInbound(metadataV1(6, null));
+        assertEquals(1, topics.calls.size());
+        assertNull(topics.calls.get(0).names());
+        topics.calls.get(0).f().complete(List.of(result("a", 2, 0), result("b", 0, 0)));
+        List<Topic> t = parseMetadataV1(nextResponse(ch), 6);
+        assertEquals(List.of("a", "b"), t.stream().map(Topic::name).toList());
+        assertEquals(2, t.get(0).partitions().size());
+        assertEquals(1, t.get(1).partitions().size(), "non-partitioned is served as one partition");
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
+    void responsesKeepRequestOrderWhenCompletionsDoNot() {
+        EmbeddedChannel ch = new EmbeddedChannel(initializer.connectionHandlers());
+        ch.writeInbound(metadataV1(1, List.of("first")));
+        ch.writeInbound(metadataV1(2, List.of("second")));
+        assertEquals(2, topics.calls.size());
+        topics.calls.get(1).f().complete(List.of(result("second", 1, 0)));
+        assertNull(nextResponse(ch), "second answered before first");
+        topics.calls.get(0).f().complete(List.of(result("first", 1, 0)));
+        assertEquals("first", parseMetadataV1(nextResponse(ch), 1).get(0).name());
+        assertEquals("second", parseMetadataV1(nextResponse(ch), 2).get(0).name());
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
+    void malformedAnswerBecomesUnknownServerError() {
+        EmbeddedChannel ch = new EmbeddedChannel(initializer.connectionHandlers());
+        ch.writeInbound(metadataV1(3, List.of("x", "y")));
+        topics.calls.get(0).f().complete(List.of(result("x", 1, 0))); // one answer for two names
+        List<Topic> t = parseMetadataV1(nextResponse(ch), 3);
+        assertEquals(List.of("x", "y"), t.stream().map(Topic::name).toList());
+        assertEquals(List.of((short) -1, (short) -1), t.stream().map(Topic::error).toList());
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
+    void failedLookupBecomesUnknownServerError() {
+        EmbeddedChannel ch = new EmbeddedChannel(initializer.connectionHandlers());
+        ch.writeInbound(metadataV1(4, List.of("x")));
+        topics.calls.get(0).f().completeExceptionally(new IllegalStateException("boom"));
+        List<Topic> t = parseMetadataV1(nextResponse(ch), 4);
+        assertEquals(-1, t.get(0).error());
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
+    void completionAfterCloseIsDropped() {
+        EmbeddedChannel ch = new EmbeddedChannel(initializer.connectionHandlers());
+        ch.writeInbound(metadataV1(8, List.of("late")));
+        assertEquals(1, topics.calls.size());
+        ch.close();
+        topics.calls.get(0).f().complete(List.of(result("late", 1, 0)));
+        assertNull(nextResponse(ch));
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
+    void downcallsForUnknownHandlesAreHarmless() {
+        String[] names = {"a"};
+        int[] partitions = {1};
+        short[] errors = {0};
+        assertEquals(NativeBridge.ERR_BAD_HANDLE, NativeBridge.nativeOnTopicsResolved(0, 1, names, partitions, errors));
+        assertEquals(NativeBridge.ERR_BAD_HANDLE,
+                NativeBridge.nativeOnTopicsResolved(0x1000, 1, names, partitions, errors));
+    }
+}
