@@ -2,6 +2,7 @@
 JNI bridge, TopicMetadataService in the shim), checked with kcat and with raw Metadata v9 requests."""
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -132,6 +133,14 @@ class TopicMetadataTest(unittest.TestCase):
         # A second lookup finds it without creating anything.
         md = metadata_v9([name], False)
         self.check_partitions(md["topics"][0], 1)
+
+    def test_z_no_errors_logged(self):
+        # Runs last in this class (unittest sorts methods): nothing above made kop-native log an
+        # error or a failed lookup/listing.
+        bad = [l for l in kw.broker_log().splitlines()
+               if re.search(r"\sERROR\s+\[[^\]]*\]\s+(i\.k\.|io\.kopnative)", l)
+               or "topic lookup" in l and "failed" in l or "listing the topics" in l]
+        self.assertEqual(bad, [], "kop-native logged errors")
 
 
 def kw_retry(fn, attempts=3):
