@@ -161,3 +161,47 @@ class FramingTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class HostileRequestTest(unittest.TestCase):
+    """Frames that are well framed but wrong: the core answers as Kafka does
+    (close, or the KIP-511 ApiVersions fallback) and the broker keeps serving."""
+
+    def assert_closed_and_healthy(self, payload):
+        with kw.connect() as s:
+            s.sendall(kw.frame(payload))
+            self.assertTrue(kw.wait_closed(s, timeout=10.0), "connection left open")
+        FramingTest.assert_broker_still_accepts(self)
+
+    def test_unknown_api_key_closes(self):
+        self.assert_closed_and_healthy(kw.request_header_v1(0x7ABC, 0, 1))
+
+    def test_unsupported_version_of_served_api_closes(self):
+        self.assert_closed_and_healthy(kw.request_header_v1(3, 99, 1) + b"\xff\xff\xff\xff")
+
+    def test_truncated_body_closes(self):
+        # Metadata v1 announcing 1000 topics with 2 bytes behind the count.
+        self.assert_closed_and_healthy(kw.request_header_v1(3, 1, 1) + struct.pack(">i", 1000) + b"\x00\x01")
+
+    def test_random_bytes_close(self):
+        import random
+        rnd = random.Random(1234)
+        for _ in range(20):
+            payload = bytes(rnd.getrandbits(8) for _ in range(rnd.randint(0, 300)))
+            with kw.connect() as s:
+                s.sendall(kw.frame(payload))
+                # Either closed, or answered (a random ApiVersions/Metadata
+                # that happens to parse); never a hang or a dead broker.
+                kw.wait_closed(s, timeout=2.0)
+        FramingTest.assert_broker_still_accepts(self)
+
+    def test_newer_api_versions_gets_v0_unsupported_version(self):
+        with kw.connect() as s:
+            s.sendall(kw.frame(kw.request_header_v1(18, 99, 4242) + b"\x00\x01\x02"))
+            body = kw.read_frame(s)
+            self.assertIsNotNone(body, "no answer to ApiVersions v99")
+            cid, err, apis = kw.parse_api_versions_v0(body)
+            self.assertEqual(cid, 4242)
+            self.assertEqual(err, 35)  # UNSUPPORTED_VERSION
+            self.assertEqual(list(apis), [18])
+            self.assertEqual(apis[18][0], 0)
