@@ -26,6 +26,13 @@
 //   without running them. nativeOnTopicsResolved only touches handles that are
 //   still open (a registry of live handles), and an unknown request id is
 //   ignored, so a late or repeated completion is harmless.
+// - Appends (kop::core::LogPort): the same scheme. Append stores the core's
+//   callback under a fresh request id and upcalls
+//   KafkaFrameHandler.onNativeAppend(requestId, topicBytes, partition,
+//   address, length, numRecords); Java copies the entry bytes during the
+//   upcall (they are freed after it) and answers later with
+//   nativeOnAppended from the channel's event loop. A failed upcall completes
+//   the append at once with error -1. Closing drops pending appends unrun.
 #include <jni.h>
 
 #include <algorithm>
@@ -48,6 +55,12 @@
 
 #include "kop/core/broker.h"
 #include "kop/core/log.h"
+
+namespace kop::core {
+// Declared by broker.h once the core has a log port; harmless before.
+class LogPort;
+struct AppendResult;
+}  // namespace kop::core
 
 namespace {
 
@@ -72,6 +85,7 @@ jmethodID g_send_method = nullptr;     // void onNativeSend(long, int)
 jmethodID g_close_method = nullptr;    // void onNativeClose()
 jmethodID g_lookup_method = nullptr;   // void onNativeLookupTopics(long, byte[][], boolean)
 jmethodID g_list_method = nullptr;     // void onNativeListTopics(long)
+jmethodID g_append_method = nullptr;   // void onNativeAppend(long, byte[], int, long, int, int)
 jclass g_byte_array_class = nullptr;   // global ref to byte[]
 std::atomic<int> g_min_log_level{static_cast<int>(LogLevel::kInfo)};
 
@@ -208,6 +222,11 @@ std::vector<kop::core::TopicInfo> AllFailed(const std::vector<std::string>& name
   return out;
 }
 
+// What the bridge reports for an append: Kafka error code, base offset, log
+// start offset.
+using AppendDone = std::function<void(int16_t, int64_t, int64_t)>;
+constexpr int16_t kUnknownServerError = -1;
+
 struct BrokerHandle {
   std::shared_ptr<kop::core::Broker> core;
 };
@@ -227,8 +246,12 @@ class ConnectionHandle final : public kop::core::ResponseSink,
     // they would answer goes away first.
     auto pending = std::move(pending_);
     pending_.clear();
-    conn_.reset();  // the core connection goes before its sink
+    auto appends = std::move(appends_);
+    appends_.clear();
+    conn_.reset();  // the core connection goes before its sink and its log port
+    log_port_.reset();
     pending.clear();
+    appends.clear();
     if (handler_ != nullptr) {
       env->DeleteGlobalRef(handler_);
       handler_ = nullptr;
@@ -239,6 +262,58 @@ class ConnectionHandle final : public kop::core::ResponseSink,
     conn_ = std::move(conn);
   }
   kop::core::Connection* connection() { return conn_.get(); }
+  // The core's LogPort for this connection (an adapter that calls Append).
+  void SetLogPort(std::shared_ptr<void> port) { log_port_ = std::move(port); }
+
+  // LogPort::Append. `entry` is valid only during the call: Java copies it in
+  // the upcall.
+  void Append(std::string_view topic, int32_t partition, std::span<const uint8_t> entry,
+              int32_t num_records, AppendDone done) {
+    const uint64_t id = g_next_request_id.fetch_add(1, std::memory_order_relaxed);
+    JNIEnv* env = CurrentEnv();
+    if (env == nullptr || handler_ == nullptr || g_append_method == nullptr ||
+        topic.size() > static_cast<size_t>(INT32_MAX) ||
+        entry.size() > static_cast<size_t>(INT32_MAX)) {
+      kop::core::Log(LogLevel::kError, "append failed: no JNI environment or handler");
+      done(kUnknownServerError, -1, -1);
+      return;
+    }
+    jbyteArray name = env->NewByteArray(static_cast<jsize>(topic.size()));
+    if (name == nullptr) {
+      ClearPendingException(env, "append (topic name)");
+      done(kUnknownServerError, -1, -1);
+      return;
+    }
+    env->SetByteArrayRegion(name, 0, static_cast<jsize>(topic.size()),
+                            reinterpret_cast<const jbyte*>(topic.data()));
+    appends_.emplace(id, std::move(done));
+    env->CallVoidMethod(handler_, g_append_method, static_cast<jlong>(id), name,
+                        static_cast<jint>(partition),
+                        static_cast<jlong>(reinterpret_cast<uintptr_t>(entry.data())),
+                        static_cast<jint>(entry.size()), static_cast<jint>(num_records));
+    env->DeleteLocalRef(name);
+    if (ClearPendingException(env, "KafkaFrameHandler.onNativeAppend")) {
+      auto it = appends_.find(id);
+      if (it != appends_.end()) {
+        AppendDone d = std::move(it->second);
+        appends_.erase(it);
+        d(kUnknownServerError, -1, -1);
+      }
+    }
+  }
+
+  // Java's answer for append `id`; an unknown id is ignored.
+  void Appended(uint64_t id, int16_t error_code, int64_t base_offset, int64_t log_start_offset) {
+    auto it = appends_.find(id);
+    if (it == appends_.end()) {
+      kop::core::Log(LogLevel::kDebug,
+                     "append completion for unknown request " + std::to_string(id));
+      return;
+    }
+    AppendDone d = std::move(it->second);
+    appends_.erase(it);
+    d(error_code, base_offset, log_start_offset);
+  }
 
   void Send(std::span<const uint8_t> frame) override {
     JNIEnv* env = CurrentEnv();
@@ -420,7 +495,46 @@ class ConnectionHandle final : public kop::core::ResponseSink,
   jobject handler_;                            // global ref
   std::unique_ptr<kop::core::Connection> conn_;
   std::unordered_map<uint64_t, Pending> pending_;
+  std::unordered_map<uint64_t, AppendDone> appends_;
+  std::shared_ptr<void> log_port_;  // after conn_ in Release: the core connection goes first
 };
+
+// The core's LogPort, forwarding to ConnectionHandle::Append. A template so
+// the bridge also compiles against a core without LogPort (2-argument Accept):
+// it is instantiated only when Broker::Accept takes a LogPort.
+template <class Port = kop::core::LogPort, class Result = kop::core::AppendResult>
+class LogPortAdapter final : public Port {
+ public:
+  explicit LogPortAdapter(ConnectionHandle* conn) : conn_(conn) {}
+  void Append(std::string_view topic, int32_t partition, std::span<const uint8_t> entry,
+              int32_t num_records, std::function<void(const Result&)> done) override {
+    conn_->Append(topic, partition, entry, num_records,
+                  [done = std::move(done)](int16_t error, int64_t base, int64_t log_start) {
+                    Result r;
+                    r.error_code = error;
+                    r.base_offset = base;
+                    r.log_start_offset = log_start;
+                    done(r);
+                  });
+  }
+
+ private:
+  ConnectionHandle* conn_;
+};
+
+// Broker::Accept with this connection as sink, topic port and (when the core
+// has one) log port.
+template <class B = kop::core::Broker>
+std::unique_ptr<kop::core::Connection> AcceptOn(B& broker, ConnectionHandle* c) {
+  if constexpr (requires { broker.Accept(c, c, nullptr); }) {
+    auto port = std::make_shared<LogPortAdapter<>>(c);
+    auto* raw = port.get();
+    c->SetLogPort(std::move(port));
+    return broker.Accept(c, c, raw);
+  } else {
+    return broker.Accept(c, c);
+  }
+}
 
 // Open connection handles. A handle is used only on its own event loop, but
 // the registry is shared by all loops.
@@ -494,9 +608,10 @@ JNIEXPORT jint JNICALL JNI_OnLoad(JavaVM* vm, void*) {
   g_close_method = env->GetMethodID(handler, "onNativeClose", "()V");
   g_lookup_method = env->GetMethodID(handler, "onNativeLookupTopics", "(J[[BZ)V");
   g_list_method = env->GetMethodID(handler, "onNativeListTopics", "(J)V");
+  g_append_method = env->GetMethodID(handler, "onNativeAppend", "(J[BIJII)V");
   env->DeleteLocalRef(handler);
   if (g_send_method == nullptr || g_close_method == nullptr || g_lookup_method == nullptr ||
-      g_list_method == nullptr) {
+      g_list_method == nullptr || g_append_method == nullptr) {
     return JNI_ERR;
   }
   jclass byte_array = env->FindClass("[B");
@@ -519,6 +634,7 @@ JNIEXPORT void JNICALL JNI_OnUnload(JavaVM* vm, void*) {
   g_bridge_class = nullptr;
   g_byte_array_class = nullptr;
   g_log_method = g_send_method = g_close_method = g_lookup_method = g_list_method = nullptr;
+  g_append_method = nullptr;
   g_vm = nullptr;
 }
 
@@ -600,7 +716,7 @@ JNIEXPORT jlong JNICALL Java_io_kopnative_NativeBridge_nativeOpenConnection(
     auto conn = std::make_unique<ConnectionHandle>(b->core, ref);
     std::unique_ptr<kop::core::Connection> core_conn;
     try {
-      core_conn = b->core->Accept(conn.get(), conn.get());
+      core_conn = AcceptOn(*b->core, conn.get());
     } catch (...) {
       conn->Release(env);
       throw;
@@ -657,6 +773,24 @@ JNIEXPORT jint JNICALL Java_io_kopnative_NativeBridge_nativeOnTopicsResolved(
     return kOk;
   } catch (...) {
     LogCurrentException("nativeOnTopicsResolved");
+    return kErrCoreFailure;
+  }
+}
+
+// static native int nativeOnAppended(long conn, long requestId, short errorCode,
+//     long baseOffset, long logStartOffset)
+//   -> 0 (also for an unknown request id), kErrBadHandle for a closed handle.
+// On the connection's event loop.
+JNIEXPORT jint JNICALL Java_io_kopnative_NativeBridge_nativeOnAppended(
+    JNIEnv*, jclass, jlong conn, jlong request_id, jshort error_code, jlong base_offset,
+    jlong log_start_offset) {
+  try {
+    auto* c = FromHandle<ConnectionHandle>(conn);
+    if (c == nullptr || !IsLive(c) || c->connection() == nullptr) return kErrBadHandle;
+    c->Appended(static_cast<uint64_t>(request_id), error_code, base_offset, log_start_offset);
+    return kOk;
+  } catch (...) {
+    LogCurrentException("nativeOnAppended");
     return kErrCoreFailure;
   }
 }

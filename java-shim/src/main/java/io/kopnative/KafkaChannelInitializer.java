@@ -19,12 +19,19 @@ final class KafkaChannelInitializer extends ChannelInitializer<SocketChannel> {
     private final int maxFrameLength;
     private final long idleMs;
     private final TopicSource topics; // null in unit tests
+    private final PartitionLog partitionLog; // null in unit tests
 
     KafkaChannelInitializer(NativeBroker broker, Listener listener, KopConfig config) {
         this(broker, listener, config, null);
     }
 
     KafkaChannelInitializer(NativeBroker broker, Listener listener, KopConfig config, TopicSource topics) {
+        this(broker, listener, config, topics, null);
+    }
+
+    KafkaChannelInitializer(NativeBroker broker, Listener listener, KopConfig config, TopicSource topics,
+                            PartitionLog partitionLog) {
+        this.partitionLog = partitionLog;
         this.broker = broker;
         this.topics = topics;
         this.listener = listener;
@@ -39,12 +46,12 @@ final class KafkaChannelInitializer extends ChannelInitializer<SocketChannel> {
             ch.pipeline().addLast("idle", new IdleStateHandler(0, 0, idleMs, TimeUnit.MILLISECONDS));
         }
         ch.pipeline().addLast("frameDecoder", newFrameDecoder());
-        ch.pipeline().addLast("kafka", new KafkaFrameHandler(broker, listener, topics));
+        ch.pipeline().addLast("kafka", new KafkaFrameHandler(broker, listener, topics, partitionLog));
     }
 
     /** The framing and Kafka handlers of one connection (tests drive them on an EmbeddedChannel). */
     ChannelHandler[] connectionHandlers() {
-        return new ChannelHandler[] {newFrameDecoder(), new KafkaFrameHandler(broker, listener, topics)};
+        return new ChannelHandler[] {newFrameDecoder(), new KafkaFrameHandler(broker, listener, topics, partitionLog)};
     }
 
     private LengthFieldBasedFrameDecoder newFrameDecoder() {

@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
+import org.apache.pulsar.common.allocator.PulsarByteBufAllocator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,6 +40,7 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
     private final NativeBroker broker;
     private final Listener listener;
     private final TopicSource topics; // null: no broker (unit tests), lookups fail with -1
+    private final PartitionLog partitionLog; // null: no broker (unit tests), appends fail with -1
     private ChannelHandlerContext ctx;
     private long connection;        // native handle; 0 when none
     private boolean closing;        // the core or an error asked to close: drop further frames
@@ -51,9 +53,14 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
     }
 
     KafkaFrameHandler(NativeBroker broker, Listener listener, TopicSource topics) {
+        this(broker, listener, topics, null);
+    }
+
+    KafkaFrameHandler(NativeBroker broker, Listener listener, TopicSource topics, PartitionLog partitionLog) {
         this.broker = broker;
         this.listener = listener;
         this.topics = topics;
+        this.partitionLog = partitionLog;
     }
 
     @Override
@@ -278,6 +285,99 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
         }
         if (rc != NativeBridge.OK && rc != NativeBridge.ERR_BAD_HANDLE) {
             log.warn("[{}] closing Kafka connection: native core returned {} for topic metadata", remote(), rc);
+            closeAfterFlush();
+        }
+    }
+
+    /**
+     * Upcall from the core (LogPort::Append, during nativeOnFrame): append the stored entry at
+     * native memory [address, address + length), valid only during this call, so it is copied here
+     * before anything else, to (topic, partition); answer with {@link NativeBridge#nativeOnAppended}
+     * for {@code requestId}, always later, from this channel's event loop.
+     */
+    void onNativeAppend(long requestId, byte[] topic, int partition, long address, int length, int numRecords) {
+        CompletableFuture<PartitionLog.AppendResult> f;
+        try {
+            if (length < 0 || (length > 0 && address == 0)) {
+                throw new IllegalArgumentException("bad entry memory: " + length + " bytes at " + address);
+            }
+            ByteBuf entry = copyEntry(address, length);
+            if (partitionLog == null) {
+                entry.release();
+                f = CompletableFuture.failedFuture(new IllegalStateException("no partition log"));
+            } else {
+                f = partitionLog.append(decodeUtf8(topic), partition, entry, numRecords);
+            }
+        } catch (Throwable t) {
+            f = CompletableFuture.failedFuture(t);
+        }
+        f.whenComplete((result, error) -> {
+            if (error != null || result == null) {
+                if (partitionLog != null) {
+                    log.warn("[{}] append failed: {}", remote(),
+                            error == null ? "no result" : TopicMetadataService.unwrap(error).toString());
+                }
+                result = PartitionLog.AppendResult.error(ProduceService.UNKNOWN_SERVER_ERROR);
+            }
+            postAppended(requestId, result);
+        });
+    }
+
+    // A pooled direct copy of native memory (the caller frees it after the upcall).
+    private static ByteBuf copyEntry(long address, int length) {
+        ByteBuf out = PulsarByteBufAllocator.DEFAULT.directBuffer(length, length);
+        boolean ok = false;
+        try {
+            if (length > 0) {
+                ByteBuf src = Unpooled.wrappedBuffer(address, length, false);
+                try {
+                    out.writeBytes(src);
+                } finally {
+                    src.release();
+                }
+            }
+            ok = true;
+            return out;
+        } finally {
+            if (!ok) {
+                out.release();
+            }
+        }
+    }
+
+    // Any thread: hop onto the channel's event loop; dropped if the loop is gone.
+    private void postAppended(long requestId, PartitionLog.AppendResult result) {
+        if (ctx == null) {
+            return;
+        }
+        try {
+            ctx.channel().eventLoop().execute(() -> deliverAppended(requestId, result));
+        } catch (RejectedExecutionException e) {
+            log.debug("[{}] append completion dropped: event loop shut down", remote());
+        }
+    }
+
+    // Event loop only.
+    private void deliverAppended(long requestId, PartitionLog.AppendResult r) {
+        if (connection == 0 || closing) {
+            return; // the connection is gone: the core dropped its callbacks with it
+        }
+        int rc;
+        inNativeCall = true;
+        try {
+            rc = NativeBridge.nativeOnAppended(connection, requestId, r.error(), r.baseOffset(), r.logStartOffset());
+        } finally {
+            inNativeCall = false;
+            if (releaseDeferred) {
+                releaseNative();
+            }
+        }
+        if (flushPending) {
+            flushPending = false;
+            ctx.flush();
+        }
+        if (rc != NativeBridge.OK && rc != NativeBridge.ERR_BAD_HANDLE) {
+            log.warn("[{}] closing Kafka connection: native core returned {} for an append", remote(), rc);
             closeAfterFlush();
         }
     }

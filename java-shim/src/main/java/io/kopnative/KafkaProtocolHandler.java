@@ -23,6 +23,7 @@ public class KafkaProtocolHandler implements ProtocolHandler {
     private KopConfig config;
     private NativeBroker broker;
     private TopicMetadataService topics;
+    private ProduceService produce;
 
     @Override
     public String protocolName() {
@@ -57,6 +58,7 @@ public class KafkaProtocolHandler implements ProtocolHandler {
     public void start(BrokerService service) {
         topics = new TopicMetadataService(service, config.effective().get(KopConfig.KAFKA_TENANT),
                 config.effective().get(KopConfig.KAFKA_NAMESPACE), TopicMetadataService.DEFAULT_TIMEOUT_MS);
+        produce = new ProduceService(service, topics, TopicMetadataService.DEFAULT_TIMEOUT_MS);
         log.info("kop-native: Kafka protocol handler started on broker {}", service.getPulsar().getBrokerId());
     }
 
@@ -64,7 +66,7 @@ public class KafkaProtocolHandler implements ProtocolHandler {
     public Map<InetSocketAddress, ChannelInitializer<SocketChannel>> newChannelInitializers() {
         Map<InetSocketAddress, ChannelInitializer<SocketChannel>> out = new LinkedHashMap<>();
         for (Listener l : config.listeners()) {
-            out.put(l.bindAddress(), new KafkaChannelInitializer(broker, l, config, topics));
+            out.put(l.bindAddress(), new KafkaChannelInitializer(broker, l, config, topics, produce));
             log.info("kop-native: Kafka listener {} on {}", l, l.bindAddress());
         }
         return out;

@@ -105,6 +105,15 @@ public final class NativeBridge {
     static native int nativeOnTopicsResolved(long connection, long requestId, String[] names, int[] partitions,
                                              short[] errors);
 
+    /**
+     * Completes the core's append {@code requestId} (from {@link KafkaFrameHandler#onNativeAppend}) on
+     * the channel's event loop: a Kafka error code, the base offset of the entry's first record and
+     * the log start offset (-1 if unknown). An unknown request id is ignored and returns OK;
+     * ERR_BAD_HANDLE for a closed connection. 0, or a negative error code.
+     */
+    static native int nativeOnAppended(long connection, long requestId, short errorCode, long baseOffset,
+                                       long logStartOffset);
+
     /** Frees the core connection; the handle is invalid afterwards. */
     static native void nativeCloseConnection(long connection);
 }

@@ -1,0 +1,269 @@
+package io.kopnative;
+
+import io.netty.buffer.ByteBuf;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.pulsar.broker.service.BrokerService;
+import org.apache.pulsar.broker.service.BrokerServiceException;
+import org.apache.pulsar.broker.service.Topic;
+import org.apache.pulsar.broker.service.persistent.PersistentTopic;
+import org.apache.pulsar.common.api.proto.BrokerEntryMetadata;
+import org.apache.pulsar.common.naming.TopicName;
+import org.apache.pulsar.common.protocol.Commands;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The core's LogPort on a Pulsar broker: appends the core's entries (already in Pulsar's stored
+ * format) to the partition's {@link PersistentTopic} with {@code publishMessage}. The Kafka offset
+ * is the broker entry metadata index (AppendIndexMetadataInterceptor, required by the handler):
+ * base offset = index - (numRecords - 1).
+ *
+ * <p>Nothing here blocks: topic resolution runs on Pulsar's futures (completed at once for a
+ * loaded topic with a cached partition count), publishing hands the entry to the managed ledger.
+ * Appends to one partition are handed to Pulsar in call order, even while an earlier one still
+ * waits for its topic.
+ */
+final class ProduceService implements PartitionLog {
+    private static final Logger log = LoggerFactory.getLogger(ProduceService.class);
+
+    // Kafka error codes (org.apache.kafka.common.protocol.Errors).
+    static final short NONE = 0;
+    static final short UNKNOWN_TOPIC_OR_PARTITION = 3;
+    static final short NOT_LEADER_OR_FOLLOWER = 6;
+    static final short REQUEST_TIMED_OUT = 7;
+    static final short MESSAGE_TOO_LARGE = 10;
+    static final short KAFKA_STORAGE_ERROR = 56;
+    static final short UNKNOWN_SERVER_ERROR = -1;
+
+    /** Fixed producer name: publishMessage's deduplication check needs a non-null one. */
+    static final String PRODUCER_NAME = "kafka-producer";
+
+    private final BrokerService brokerService;
+    private final TopicMetadataService names;
+    private final long timeoutMs;
+    /** Partition counts of Kafka topics (0 = non-partitioned); refreshed when a partition is past it. */
+    private final ConcurrentHashMap<String, Integer> partitionCounts = new ConcurrentHashMap<>();
+    /** Per partition: completes once the latest append was handed to Pulsar (keeps call order). */
+    private final ConcurrentHashMap<String, CompletableFuture<Void>> tails = new ConcurrentHashMap<>();
+    /**
+     * Sequence ids for deduplication-enabled namespaces: increasing within the process and, being
+     * seeded from the clock (x1000), normally across restarts too.
+     */
+    private final AtomicLong sequenceIds = new AtomicLong(System.currentTimeMillis() * 1000L);
+    private final AtomicBoolean missingIndexLogged = new AtomicBoolean();
+
+    ProduceService(BrokerService brokerService, TopicMetadataService names, long timeoutMs) {
+        this.brokerService = brokerService;
+        this.names = names;
+        this.timeoutMs = timeoutMs;
+    }
+
+    @Override
+    public CompletableFuture<AppendResult> append(String topic, int partition, ByteBuf entry, int numRecords) {
+        AtomicBoolean released = new AtomicBoolean();
+        Runnable release = () -> {
+            if (released.compareAndSet(false, true)) {
+                entry.release();
+            }
+        };
+        CompletableFuture<AppendResult> result = new CompletableFuture<>();
+        TopicName base = names.toPulsar(topic);
+        if (base == null || partition < 0 || numRecords <= 0) {
+            release.run();
+            result.complete(AppendResult.error(base == null || partition < 0 ? UNKNOWN_TOPIC_OR_PARTITION
+                    : UNKNOWN_SERVER_ERROR));
+            return result;
+        }
+        String key = base + "#" + partition;
+        CompletableFuture<Void> submitted = new CompletableFuture<>();
+        CompletableFuture<Void> previous = tails.put(key, submitted);
+        CompletableFuture<Object> resolved;
+        try {
+            resolved = resolve(base, topic, partition).orTimeout(timeoutMs, TimeUnit.MILLISECONDS)
+                    .handle((t, e) -> e != null ? (Object) e : t);
+        } catch (RuntimeException e) {
+            resolved = CompletableFuture.completedFuture(e);
+        }
+        CompletableFuture<Object> ready = previous == null ? resolved : previous.thenCombine(resolved, (v, r) -> r);
+        ready.whenComplete((r, unexpected) -> {
+            try {
+                Object outcome = unexpected != null ? unexpected : r;
+                if (outcome instanceof PersistentTopic pt) {
+                    publish(pt, entry, numRecords, result);
+                } else {
+                    result.complete(AppendResult.error(resolveError(outcome, base, partition)));
+                }
+            } catch (Throwable t) {
+                log.warn("kop-native: append to {} partition {} failed: {}", base, partition, t.toString());
+                result.complete(AppendResult.error(UNKNOWN_SERVER_ERROR));
+            } finally {
+                release.run(); // publishMessage takes its own reference; ours goes now
+                submitted.complete(null);
+                tails.remove(key, submitted);
+            }
+        });
+        return result;
+    }
+
+    private short resolveError(Object outcome, TopicName base, int partition) {
+        if (outcome instanceof Short code) {
+            return code;
+        }
+        Throwable cause = TopicMetadataService.unwrap((Throwable) outcome);
+        if (cause instanceof TimeoutException) {
+            log.warn("kop-native: resolving {} partition {} timed out after {} ms", base, partition, timeoutMs);
+            return REQUEST_TIMED_OUT;
+        }
+        if (cause instanceof BrokerServiceException.ServiceUnitNotReadyException
+                || cause instanceof BrokerServiceException.TopicFencedException
+                || cause instanceof BrokerServiceException.TopicClosedException
+                || cause instanceof BrokerServiceException.TopicMigratedException) {
+            log.debug("kop-native: {} partition {} not served here: {}", base, partition, cause.toString());
+            return NOT_LEADER_OR_FOLLOWER;
+        }
+        if (cause instanceof BrokerServiceException.TopicNotFoundException) {
+            return UNKNOWN_TOPIC_OR_PARTITION;
+        }
+        log.warn("kop-native: resolving {} partition {} failed: {}", base, partition, cause.toString());
+        return UNKNOWN_SERVER_ERROR;
+    }
+
+    /**
+     * Completes with the partition's PersistentTopic, or a Short Kafka error code (3: no such
+     * topic or partition, 6: not owned here / not a persistent topic).
+     */
+    private CompletableFuture<Object> resolve(TopicName base, String kafkaName, int partition) {
+        Integer cached = partitionCounts.get(kafkaName);
+        CompletableFuture<Integer> count = cached != null && (partition < Math.max(1, cached))
+                ? CompletableFuture.completedFuture(cached)
+                : brokerService.fetchPartitionedTopicMetadataAsync(base).thenApply(md -> {
+                    int n = Math.max(0, md.partitions);
+                    if (n > 0) {
+                        partitionCounts.put(kafkaName, n);
+                    } else {
+                        partitionCounts.remove(kafkaName); // missing or non-partitioned: ask again next time
+                    }
+                    return n;
+                });
+        return count.thenCompose(n -> {
+            if (partition >= Math.max(1, n)) {
+                return CompletableFuture.completedFuture(UNKNOWN_TOPIC_OR_PARTITION);
+            }
+            String name = n > 0 ? base.getPartition(partition).toString() : base.toString();
+            // A partition listed in metadata may be created; a non-partitioned topic must exist.
+            return brokerService.getTopicIfExists(name).thenCompose(loaded -> loaded.isPresent()
+                    ? CompletableFuture.completedFuture(loaded)
+                    : brokerService.getTopic(name, n > 0)).thenApply(ProduceService::persistentOrError);
+        });
+    }
+
+    private static Object persistentOrError(Optional<Topic> topic) {
+        if (topic.isEmpty()) {
+            return UNKNOWN_TOPIC_OR_PARTITION;
+        }
+        if (topic.get() instanceof PersistentTopic pt) {
+            return pt;
+        }
+        return NOT_LEADER_OR_FOLLOWER;
+    }
+
+    private void publish(PersistentTopic topic, ByteBuf entry, int numRecords,
+                         CompletableFuture<AppendResult> result) {
+        topic.publishMessage(entry, new AppendContext(topic, numRecords, sequenceIds.getAndIncrement(), result));
+    }
+
+    /** Maps publishMessage's failures to Kafka error codes. */
+    static short errorOf(Exception e) {
+        Throwable cause = TopicMetadataService.unwrap(e);
+        if (cause instanceof BrokerServiceException.TopicClosedException
+                || cause instanceof BrokerServiceException.TopicFencedException
+                || cause instanceof BrokerServiceException.TopicTerminatedException
+                || cause instanceof BrokerServiceException.ServiceUnitNotReadyException
+                || cause instanceof BrokerServiceException.TopicMigratedException) {
+            return NOT_LEADER_OR_FOLLOWER;
+        }
+        if (cause instanceof BrokerServiceException.NotAllowedException) {
+            return MESSAGE_TOO_LARGE;
+        }
+        return KAFKA_STORAGE_ERROR;
+    }
+
+    private final class AppendContext implements Topic.PublishContext {
+        private final PersistentTopic topic;
+        private final int numRecords;
+        private final long sequenceId;
+        private final CompletableFuture<AppendResult> result;
+        private volatile long baseOffset = -1L;
+
+        AppendContext(PersistentTopic topic, int numRecords, long sequenceId,
+                      CompletableFuture<AppendResult> result) {
+            this.topic = topic;
+            this.numRecords = numRecords;
+            this.sequenceId = sequenceId;
+            this.result = result;
+        }
+
+        @Override
+        public String getProducerName() {
+            return PRODUCER_NAME;
+        }
+
+        @Override
+        public long getSequenceId() {
+            return sequenceId;
+        }
+
+        @Override
+        public long getNumberOfMessages() {
+            return numRecords;
+        }
+
+        @Override
+        public boolean isMarkerMessage() {
+            return false;
+        }
+
+        @Override
+        public void setMetadataFromEntryData(ByteBuf entryData) {
+            BrokerEntryMetadata md = Commands.peekBrokerEntryMetadataIfExist(entryData);
+            if (md != null && md.hasIndex()) {
+                baseOffset = md.getIndex() - (numRecords - 1);
+            }
+        }
+
+        @Override
+        public void completed(Exception e, long ledgerId, long entryId) {
+            if (e != null) {
+                short code = errorOf(e);
+                if (code == KAFKA_STORAGE_ERROR) {
+                    log.warn("kop-native: append to {} failed: {}", topic.getName(), e.toString());
+                } else {
+                    log.debug("kop-native: append to {} failed: {}", topic.getName(), e.toString());
+                }
+                result.complete(AppendResult.error(code));
+                return;
+            }
+            long offset = baseOffset;
+            if (offset < 0) {
+                if (ledgerId < 0 && entryId < 0) {
+                    log.warn("kop-native: append to {} was dropped as a duplicate by Pulsar's deduplication",
+                            topic.getName());
+                } else if (missingIndexLogged.compareAndSet(false, true) || log.isDebugEnabled()) {
+                    log.error("kop-native: entry {}:{} of {} has no broker entry index: "
+                            + "brokerEntryMetadataInterceptors must include AppendIndexMetadataInterceptor "
+                            + "(topics loaded before it was configured need a reload)",
+                            ledgerId, entryId, topic.getName());
+                }
+                result.complete(AppendResult.error(UNKNOWN_SERVER_ERROR));
+                return;
+            }
+            result.complete(new AppendResult(NONE, offset, -1L));
+        }
+    }
+}
