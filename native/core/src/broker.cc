@@ -11,9 +11,9 @@ class KafkaBroker : public Broker {
  public:
   explicit KafkaBroker(BrokerState state) : state_(std::move(state)) {}
 
-  std::unique_ptr<Connection> Accept(ResponseSink* sink,
-                                     TopicPort* topics) override {
-    return std::make_unique<KafkaConnection>(state_, sink, topics);
+  std::unique_ptr<Connection> Accept(ResponseSink* sink, TopicPort* topics,
+                                     LogPort* log) override {
+    return std::make_unique<KafkaConnection>(state_, sink, topics, log);
   }
 
  private:

@@ -18,8 +18,8 @@ constexpr size_t kMinHeaderBytes = 8;
 }  // namespace
 
 KafkaConnection::KafkaConnection(const BrokerState& broker, ResponseSink* sink,
-                                 TopicPort* topics)
-    : state_(std::make_shared<State>()), topics_(topics) {
+                                 TopicPort* topics, LogPort* log)
+    : state_(std::make_shared<State>()), topics_(topics), log_(log) {
   state_->broker = &broker;
   state_->sink = sink;
 }
@@ -49,6 +49,9 @@ void KafkaConnection::OnFrame(std::span<const uint8_t> frame) {
   const int32_t correlation_id = peek.ReadInt32();
 
   const Handler* handler = FindHandler(api_key);
+  if (handler != nullptr && handler->needs_log && log_ == nullptr) {
+    handler = nullptr;  // not served on this broker
+  }
   if (handler == nullptr) {
     const protocol::ApiSpec* spec = protocol::FindApi(api_key);
     Reject(s, "unsupported API key " + std::to_string(api_key) +
@@ -88,7 +91,7 @@ void KafkaConnection::OnFrame(std::span<const uint8_t> frame) {
                          protocol::ResponseHeaderVersion(api_key, api_version),
                          false, false, {}});
   RequestContext ctx{api_key,          api_version, correlation_id,
-                     header.client_id, s.broker,    topics_};
+                     header.client_id, s.broker,    topics_, log_};
   std::weak_ptr<State> weak = state_;
   handler->handle(ctx, *request,
                   [weak, id](std::unique_ptr<protocol::Message> body) {

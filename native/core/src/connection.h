@@ -17,7 +17,7 @@ namespace kop::core {
 class KafkaConnection : public Connection {
  public:
   KafkaConnection(const BrokerState& broker, ResponseSink* sink,
-                  TopicPort* topics);
+                  TopicPort* topics, LogPort* log);
   ~KafkaConnection() override;
 
   void OnFrame(std::span<const uint8_t> frame) override;
@@ -50,6 +50,7 @@ class KafkaConnection : public Connection {
 
   std::shared_ptr<State> state_;
   TopicPort* topics_;
+  LogPort* log_;
 };
 
 }  // namespace kop::core

@@ -43,9 +43,10 @@ void HandleApiVersions(const RequestContext& ctx,
     return;
   }
   for (const Handler& h : Handlers()) {
+    if (h.needs_log && ctx.log == nullptr) continue;
     ApiVersionsResponse::ApiVersion& v = response->api_keys.emplace_back();
     v.api_key = h.api_key;
-    v.min_version = h.min_version;
+    v.min_version = h.advertised_min_version;
     v.max_version = h.max_version;
   }
   reply(std::move(response));

@@ -23,6 +23,7 @@ struct RequestContext {
   std::optional<std::string> client_id;
   const BrokerState* broker;
   TopicPort* topics;
+  LogPort* log;  // nullptr when this broker serves no produce/fetch
 };
 
 // Delivers the response body, now or later, exactly once; nullptr for
@@ -38,9 +39,14 @@ using HandlerFn = void (*)(const RequestContext& ctx,
 
 struct Handler {
   int16_t api_key;
-  int16_t min_version;
+  int16_t min_version;  // served: lower versions close the connection
   int16_t max_version;
   HandlerFn handle;
+  // Advertised minimum, when it differs from the served one (Produce: Kafka
+  // 4 advertises v0 for librdkafka < 2.11's compression check, KAFKA-18659,
+  // but refuses v0-v2).
+  int16_t advertised_min_version;
+  bool needs_log;  // served only with a LogPort
 };
 
 std::span<const Handler> Handlers();
@@ -49,6 +55,7 @@ const Handler* FindHandler(int16_t api_key);
 // One declaration per handler file.
 void HandleApiVersions(const RequestContext&, const protocol::Message&, Reply);
 void HandleMetadata(const RequestContext&, const protocol::Message&, Reply);
+void HandleProduce(const RequestContext&, const protocol::Message&, Reply);
 
 // The ApiVersions answer to a version we do not know (KIP-511): v0 layout,
 // UNSUPPORTED_VERSION, and our ApiVersions range so the client can retry.

@@ -6,8 +6,11 @@ namespace {
 // Versions are those every client we test sends and our handlers implement in
 // full; see docs/protocol.md.
 constexpr Handler kHandlers[] = {
-    {3, 0, 13, HandleMetadata},
-    {18, 0, 4, HandleApiVersions},
+    // Produce v13 names topics by ID only; IDs resolve once the topic
+    // registry keeps them.
+    {0, 3, 12, HandleProduce, 0, true},
+    {3, 0, 13, HandleMetadata, 0, false},
+    {18, 0, 4, HandleApiVersions, 0, false},
 };
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace kop::core {
@@ -49,6 +50,28 @@ class TopicPort {
   virtual void ListAll(std::function<void(std::vector<TopicInfo>)> done) = 0;
 };
 
+struct AppendResult {
+  int16_t error_code = 0;         // Kafka error code
+  int64_t base_offset = -1;       // Kafka offset of the entry's first record
+  int64_t log_start_offset = -1;  // -1 if unknown
+};
+
+// Appends to Pulsar, implemented by the JNI bridge (in-memory in tests).
+class LogPort {
+ public:
+  virtual ~LogPort() = default;
+  // Appends one stored entry holding `num_records` Kafka records to the
+  // Pulsar topic of (topic, partition): {topic}-partition-{partition} in the
+  // Kafka namespace for a partitioned topic, or the topic itself (partition
+  // 0) for a non-partitioned one. `entry` is valid only during the call.
+  // `done` runs exactly once, on the connection's event loop, never after
+  // the connection is gone. The base offset comes from the broker entry
+  // index: index - (num_records - 1).
+  virtual void Append(std::string_view topic, int32_t partition,
+                      std::span<const uint8_t> entry, int32_t num_records,
+                      std::function<void(const AppendResult&)> done) = 0;
+};
+
 class Connection {
  public:
   virtual ~Connection() = default;
@@ -65,9 +88,11 @@ class Broker {
  public:
   virtual ~Broker() = default;
   static std::unique_ptr<Broker> Create(const Config& config);
-  // `sink` and `topics` outlive the returned connection.
+  // `sink`, `topics` and `log` outlive the returned connection. Without a
+  // log (nullptr) the connection neither serves nor advertises Produce.
   virtual std::unique_ptr<Connection> Accept(ResponseSink* sink,
-                                             TopicPort* topics) = 0;
+                                             TopicPort* topics,
+                                             LogPort* log = nullptr) = 0;
 };
 
 }  // namespace kop::core

@@ -1,0 +1,217 @@
+// Produce through the connection into an in-memory log: offsets, errors per
+// partition, acks=0, ordering, and the stored entries' format.
+#include <catch2/catch.hpp>
+#include <string>
+#include <vector>
+
+#include "kop/core/broker.h"
+#include "kop/core/testing/fake_log.h"
+#include "kop/core/testing/fake_topics.h"
+#include "kop/protocol/api.h"
+#include "kop/protocol/errors.h"
+#include "kop/protocol/messages/api_versions_request.h"
+#include "kop/protocol/messages/api_versions_response.h"
+#include "kop/protocol/messages/produce_request.h"
+#include "kop/protocol/messages/produce_response.h"
+#include "kop/protocol/messages/request_header.h"
+#include "kop/protocol/messages/response_header.h"
+#include "kop/protocol/record_batch.h"
+#include "kop/pulsar/entry.h"
+
+namespace kop::core {
+namespace {
+
+using namespace kop::protocol;  // NOLINT: test brevity
+
+struct Sink : ResponseSink {
+  std::vector<std::vector<uint8_t>> frames;
+  bool closed = false;
+  void Send(std::span<const uint8_t> f) override { frames.emplace_back(f.begin(), f.end()); }
+  void Close() override { closed = true; }
+};
+
+std::vector<uint8_t> Frame(int16_t key, int16_t version, int32_t corr, const Message& body) {
+  RequestHeader h;
+  h.request_api_key = key;
+  h.request_api_version = version;
+  h.correlation_id = corr;
+  h.client_id = "produce-test";
+  std::vector<uint8_t> out;
+  Writer w(out);
+  REQUIRE(h.Encode(w, RequestHeaderVersion(key, version)).ok());
+  REQUIRE(body.Encode(w, version).ok());
+  return out;
+}
+
+template <typename T>
+T Response(const std::vector<uint8_t>& frame, int16_t key, int16_t version, int32_t corr) {
+  Reader r(frame);
+  r.ReadInt32();
+  ResponseHeader h;
+  h.Decode(r, ResponseHeaderVersion(key, version));
+  CHECK(h.correlation_id == corr);
+  T body;
+  body.Decode(r, version);
+  REQUIRE(r.ok());
+  return body;
+}
+
+std::vector<uint8_t> Batch(int n, CompressionCodec codec = CompressionCodec::kNone) {
+  static const std::string value = "payload";
+  std::vector<RecordInput> in(static_cast<size_t>(n));
+  for (auto& r : in) {
+    r.timestamp = 1700000000000;
+    r.value = Bytes(reinterpret_cast<const uint8_t*>(value.data()), value.size());
+  }
+  BatchBuildOptions o;
+  o.codec = codec;
+  std::vector<uint8_t> out;
+  REQUIRE(AppendRecordBatch(in, o, out).ok());
+  return out;
+}
+
+ProduceRequest Request(int16_t acks, std::vector<std::pair<int32_t, const std::vector<uint8_t>*>> parts) {
+  ProduceRequest req;
+  req.acks = acks;
+  req.timeout_ms = 30000;
+  auto& t = req.topic_data.emplace_back();
+  t.name = "orders";
+  for (auto& [index, batch] : parts) {
+    auto& p = t.partition_data.emplace_back();
+    p.index = index;
+    p.records = RecordsRef::Of(*batch);
+  }
+  return req;
+}
+
+struct Fixture {
+  explicit Fixture(std::string format = "pulsar")
+      : broker(Broker::Create({{"kop.node.id", "1"}, {"entryFormat", format}})) {}
+  std::unique_ptr<Broker> broker;
+  Sink sink;
+  testing::FakeTopics topics;
+  testing::FakeLog log;
+  std::unique_ptr<Connection> conn = broker->Accept(&sink, &topics, &log);
+};
+
+TEST_CASE("Produce appends each partition's batch and answers its base offset",
+          "[produce]") {
+  for (int16_t v : {3, 7, 9, 12}) {
+    Fixture f;
+    auto b3 = Batch(3), b2 = Batch(2);
+    f.conn->OnFrame(Frame(0, v, 1, Request(-1, {{0, &b3}, {1, &b2}})));
+    f.conn->OnFrame(Frame(0, v, 2, Request(1, {{0, &b2}})));
+    REQUIRE(f.sink.frames.size() == 2);
+    auto r1 = Response<ProduceResponse>(f.sink.frames[0], 0, v, 1);
+    REQUIRE(r1.responses.at(0).partition_responses.size() == 2);
+    CHECK(r1.responses[0].name == "orders");
+    CHECK(r1.responses[0].partition_responses[0].error_code == 0);
+    CHECK(r1.responses[0].partition_responses[0].base_offset == 0);
+    CHECK(r1.responses[0].partition_responses[1].base_offset == 0);
+    auto r2 = Response<ProduceResponse>(f.sink.frames[1], 0, v, 2);
+    CHECK(r2.responses[0].partition_responses[0].base_offset == 3);
+    CHECK(f.log.partitions[{"orders", 0}].entries.size() == 2);
+  }
+}
+
+TEST_CASE("stored entries are Pulsar entries that read back as the records",
+          "[produce]") {
+  for (std::string format : {"pulsar", "kafka"}) {
+    Fixture f(format);
+    auto b = Batch(4, CompressionCodec::kLz4);
+    f.conn->OnFrame(Frame(0, 9, 1, Request(-1, {{0, &b}})));
+    const auto& entry = f.log.partitions[{"orders", 0}].entries.at(0);
+    auto view = pulsar::ParseEntry(entry);
+    REQUIRE(view.ok());
+    CHECK(view->num_messages() == 4);
+    CHECK(view->kafka_format() == (format == "kafka"));
+    std::vector<uint8_t> scratch, back;
+    REQUIRE(pulsar::AppendAsKafkaBatch(*view, 0, scratch, back).ok());
+    auto batch = RecordBatchView::Parse(back);
+    REQUIRE(batch.ok());
+    CHECK(batch->header().records_count == 4);
+  }
+}
+
+TEST_CASE("Produce errors are per partition and in Kafka's codes", "[produce]") {
+  Fixture f;
+  auto good = Batch(1);
+  auto corrupt = Batch(2);
+  corrupt[corrupt.size() - 1] ^= 0x01;  // breaks the CRC
+  auto two = Batch(1);
+  auto second = Batch(1);
+  two.insert(two.end(), second.begin(), second.end());  // two batches
+  auto zstd = Batch(1, CompressionCodec::kZstd);
+  f.conn->OnFrame(Frame(0, 9, 1, Request(-1, {{0, &good}, {1, &corrupt}, {2, &two}})));
+  auto r = Response<ProduceResponse>(f.sink.frames.at(0), 0, 9, 1);
+  auto& parts = r.responses[0].partition_responses;
+  CHECK(parts[0].error_code == 0);
+  CHECK(parts[1].error_code == Code(ErrorCode::CORRUPT_MESSAGE));
+  CHECK(parts[1].base_offset == -1);
+  CHECK(parts[2].error_code == Code(ErrorCode::INVALID_RECORD));
+  CHECK(parts[2].error_message.has_value());
+  // zstd before v7 (KIP-110).
+  f.conn->OnFrame(Frame(0, 6, 2, Request(-1, {{0, &zstd}})));
+  auto z = Response<ProduceResponse>(f.sink.frames.at(1), 0, 6, 2);
+  CHECK(z.responses[0].partition_responses[0].error_code ==
+        Code(ErrorCode::UNSUPPORTED_COMPRESSION_TYPE));
+  // Bad acks, and a storage failure.
+  f.conn->OnFrame(Frame(0, 9, 3, Request(2, {{0, &good}})));
+  CHECK(Response<ProduceResponse>(f.sink.frames.at(2), 0, 9, 3)
+            .responses[0].partition_responses[0].error_code ==
+        Code(ErrorCode::INVALID_REQUIRED_ACKS));
+  f.log.fail_with = Code(ErrorCode::NOT_LEADER_OR_FOLLOWER);
+  f.conn->OnFrame(Frame(0, 9, 4, Request(1, {{0, &good}})));
+  CHECK(Response<ProduceResponse>(f.sink.frames.at(3), 0, 9, 4)
+            .responses[0].partition_responses[0].error_code ==
+        Code(ErrorCode::NOT_LEADER_OR_FOLLOWER));
+  CHECK_FALSE(f.sink.closed);
+}
+
+TEST_CASE("acks=0 is not answered and keeps later answers in order", "[produce]") {
+  Fixture f;
+  f.log.defer = true;
+  auto b = Batch(1);
+  f.conn->OnFrame(Frame(0, 9, 1, Request(0, {{0, &b}})));
+  f.conn->OnFrame(Frame(0, 9, 2, Request(-1, {{1, &b}})));
+  ApiVersionsRequest av;
+  av.client_software_name = "test";
+  av.client_software_version = "1";
+  f.conn->OnFrame(Frame(18, 3, 3, av));
+  CHECK(f.sink.frames.empty());
+  f.log.RunDeferredNewestFirst();
+  REQUIRE(f.sink.frames.size() == 2);
+  auto r = Response<ProduceResponse>(f.sink.frames[0], 0, 9, 2);
+  CHECK(r.responses[0].partition_responses[0].index == 1);
+  CHECK(r.responses[0].partition_responses[0].base_offset == 0);
+  CHECK(f.log.partitions[{"orders", 0}].entries.size() == 1);  // acks=0 stored too
+  auto av_resp = Response<ApiVersionsResponse>(f.sink.frames[1], 18, 3, 3);
+  CHECK(av_resp.api_keys.at(0).api_key == 0);
+  CHECK(av_resp.api_keys.at(0).min_version == 0);  // advertised from 0 as Kafka 4
+  CHECK(av_resp.api_keys.at(0).max_version == 12);
+}
+
+TEST_CASE("without a log, Produce is neither advertised nor served", "[produce]") {
+  auto broker = Broker::Create({});
+  Sink sink;
+  testing::FakeTopics topics;
+  auto conn = broker->Accept(&sink, &topics);
+  ApiVersionsRequest av;
+  av.client_software_name = "test";
+  av.client_software_version = "1";
+  conn->OnFrame(Frame(18, 3, 1, av));
+  auto resp = Response<ApiVersionsResponse>(sink.frames.at(0), 18, 3, 1);
+  for (const auto& k : resp.api_keys) CHECK(k.api_key != 0);
+  auto b = Batch(1);
+  conn->OnFrame(Frame(0, 9, 2, Request(-1, {{0, &b}})));
+  CHECK(sink.closed);
+}
+
+TEST_CASE("Produce v0-v2 is advertised for librdkafka but refused", "[produce]") {
+  Fixture f;
+  f.conn->OnFrame(std::vector<uint8_t>{0, 0, 0, 2, 0, 0, 0, 1, 0xff, 0xff, 0, 1});
+  CHECK(f.sink.closed);
+}
+
+}  // namespace
+}  // namespace kop::core
