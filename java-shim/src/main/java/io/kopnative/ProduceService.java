@@ -8,6 +8,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import org.apache.pulsar.broker.PulsarService;
+import org.apache.pulsar.broker.namespace.LookupOptions;
+import org.apache.pulsar.broker.namespace.NamespaceService;
 import org.apache.pulsar.broker.service.BrokerService;
 import org.apache.pulsar.broker.service.BrokerServiceException;
 import org.apache.pulsar.broker.service.Topic;
@@ -45,6 +48,7 @@ final class ProduceService implements PartitionLog {
     static final String PRODUCER_NAME = "kafka-producer";
 
     private final BrokerService brokerService;
+    private final PulsarService pulsar;
     private final TopicMetadataService names;
     private final long timeoutMs;
     /** Partition counts of Kafka topics (0 = non-partitioned); refreshed when a partition is past it. */
@@ -60,6 +64,7 @@ final class ProduceService implements PartitionLog {
 
     ProduceService(BrokerService brokerService, TopicMetadataService names, long timeoutMs) {
         this.brokerService = brokerService;
+        this.pulsar = brokerService.getPulsar();
         this.names = names;
         this.timeoutMs = timeoutMs;
     }
@@ -157,10 +162,34 @@ final class ProduceService implements PartitionLog {
             }
             String name = n > 0 ? base.getPartition(partition).toString() : base.toString();
             // A partition listed in metadata may be created; a non-partitioned topic must exist.
-            return brokerService.getTopicIfExists(name).thenCompose(loaded -> loaded.isPresent()
-                    ? CompletableFuture.completedFuture(loaded)
-                    : brokerService.getTopic(name, n > 0)).thenApply(ProduceService::persistentOrError);
+            // getTopicIfExists fails (ServiceUnitNotReady) while this broker does not own the bundle.
+            return brokerService.getTopicIfExists(name)
+                    .handle((loaded, e) -> e == null && loaded.isPresent() ? loaded.get() : null)
+                    .thenCompose(loaded -> loaded != null
+                            ? CompletableFuture.completedFuture(persistentOrError(Optional.of(loaded)))
+                            : loadOwned(TopicName.get(name), n > 0));
         });
+    }
+
+    /**
+     * Loads a topic that is not loaded here: only if its bundle is owned by this broker, after a
+     * lookup that lets this broker take an unowned bundle (as a Pulsar client's lookup would).
+     * Owned elsewhere: 6 NOT_LEADER_OR_FOLLOWER.
+     */
+    private CompletableFuture<Object> loadOwned(TopicName tn, boolean create) {
+        NamespaceService ns = pulsar.getNamespaceService();
+        return ns.isServiceUnitActiveAsync(tn).thenCompose(owned -> {
+            if (owned) {
+                return CompletableFuture.completedFuture(true);
+            }
+            LookupOptions options = LookupOptions.builder().authoritative(false).loadTopicsInBundle(false).build();
+            return ns.getBrokerServiceUrlAsync(tn, options).thenCompose(r -> {
+                log.debug("kop-native: lookup of {}: {}", tn, r);
+                return ns.isServiceUnitActiveAsync(tn);
+            });
+        }).thenCompose(owned -> owned
+                ? brokerService.getTopic(tn.toString(), create).thenApply(ProduceService::persistentOrError)
+                : CompletableFuture.completedFuture(NOT_LEADER_OR_FOLLOWER));
     }
 
     private static Object persistentOrError(Optional<Topic> topic) {
