@@ -276,3 +276,102 @@ def murmur3_32(data, seed=0):
 def node_id(host, port):
     """KopConfig.nodeId: murmur3_32 of host + port, made non-negative."""
     return murmur3_32(f"{host}{port}".encode()) & 0x7FFFFFFF
+
+
+# --- Produce (flexible versions) and RecordBatch v2 ----------------------------------------------
+
+PRODUCE = 0
+
+
+def _crc32c_table():
+    table = []
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
+        table.append(c)
+    return table
+
+
+_CRC32C = _crc32c_table()
+
+
+def crc32c(data):
+    crc = 0xFFFFFFFF
+    for b in data:
+        crc = _CRC32C[(crc ^ b) & 0xFF] ^ (crc >> 8)
+    return crc ^ 0xFFFFFFFF
+
+
+def varint(n):
+    """Signed zig-zag varint (Kafka records)."""
+    return uvarint((n << 1) ^ (n >> 63) if n < 0 else n << 1)
+
+
+def _varbytes(b):
+    return varint(-1) if b is None else varint(len(b)) + b
+
+
+def record_batch_v2(records, base_timestamp=None):
+    """A magic-2 RecordBatch, uncompressed, no producer id. records: [(key, value, [(hkey, hvalue)])],
+    bytes or None (headers: str key, bytes value)."""
+    ts = int(time.time() * 1000) if base_timestamp is None else base_timestamp
+    body = bytearray()
+    for i, (key, value, headers) in enumerate(records):
+        r = bytearray(b"\x00")  # attributes
+        r += varint(0)          # timestamp delta
+        r += varint(i)          # offset delta
+        r += _varbytes(key) + _varbytes(value)
+        r += varint(len(headers))
+        for hk, hv in headers:
+            r += _varbytes(hk.encode()) + _varbytes(hv)
+        body += varint(len(r)) + r
+    after_crc = struct.pack(">hiqqqhii", 0, len(records) - 1, ts, ts, -1, -1, -1, len(records)) + bytes(body)
+    crc = crc32c(after_crc)
+    tail = struct.pack(">ibI", 0, 2, crc) + after_crc  # partition leader epoch, magic, crc
+    return struct.pack(">qi", 0, len(tail)) + tail
+
+
+def produce_v9(correlation_id, topic, partition, records, acks=-1, timeout_ms=30000):
+    """Produce v9 request with one partition's records (bytes of one or more batches)."""
+    body = bytearray(uvarint(0))  # transactional_id: null
+    body += struct.pack(">hi", acks, timeout_ms)
+    body += uvarint(2) + compact_string(topic)
+    body += uvarint(2) + struct.pack(">i", partition) + uvarint(len(records) + 1) + records + uvarint(0)
+    body += uvarint(0)  # topic tags
+    body += uvarint(0)  # request tags
+    return frame(request_header_v2(PRODUCE, 9, correlation_id) + bytes(body))
+
+
+def parse_produce_v9(body):
+    """Response header v1 + Produce v9 body -> (correlation_id, {(topic, partition): dict})."""
+    c = _Cursor(body)
+    correlation_id = c.take(">i")
+    c.skip_tags()
+    out = {}
+
+    def record_error():
+        idx = c.take(">i")
+        msg = c.compact_string()
+        c.skip_tags()
+        return idx, msg
+
+    def partition(topic):
+        p = {"index": c.take(">i"), "error_code": c.take(">h"), "base_offset": c.take(">q"),
+             "log_append_time_ms": c.take(">q"), "log_start_offset": c.take(">q")}
+        p["record_errors"] = c.compact_array(record_error)
+        p["error_message"] = c.compact_string()
+        c.skip_tags()
+        out[(topic, p["index"])] = p
+
+    def topic():
+        name = c.compact_string()
+        c.compact_array(lambda: partition(name))
+        c.skip_tags()
+
+    c.compact_array(topic)
+    out_throttle = c.take(">i")
+    c.skip_tags()
+    if c.off != len(body):
+        raise AssertionError(f"{len(body) - c.off} trailing bytes in the Produce response")
+    return correlation_id, {"throttle_time_ms": out_throttle, "partitions": out}

@@ -162,17 +162,17 @@ final class ProduceService implements PartitionLog {
             }
             String name = n > 0 ? base.getPartition(partition).toString() : base.toString();
             // A partition listed in metadata may be created; a non-partitioned topic must exist.
-            // getTopicIfExists fails (ServiceUnitNotReady) while this broker does not own the bundle.
-            return brokerService.getTopicIfExists(name)
-                    .handle((loaded, e) -> e == null && loaded.isPresent() ? loaded.get() : null)
-                    .thenCompose(loaded -> loaded != null
-                            ? CompletableFuture.completedFuture(persistentOrError(Optional.of(loaded)))
-                            : loadOwned(TopicName.get(name), n > 0));
+            // Loaded here: use it (a map look-up; a fenced or closed topic fails the publish with 6).
+            // Otherwise load it once the bundle is ours.
+            Optional<Topic> loaded = brokerService.getTopicReference(name);
+            return loaded.isPresent() ? CompletableFuture.completedFuture(persistentOrError(loaded))
+                    : loadOwned(TopicName.get(name), n > 0);
         });
     }
 
     /**
-     * Loads a topic that is not loaded here: only if its bundle is owned by this broker, after a
+     * Loads a topic that is not loaded here (getTopic would fail with ServiceUnitNotReady, and log a
+     * warning, while this broker does not own the bundle): only if its bundle is owned, after a
      * lookup that lets this broker take an unowned bundle (as a Pulsar client's lookup would).
      * Owned elsewhere: 6 NOT_LEADER_OR_FOLLOWER.
      */
