@@ -56,12 +56,6 @@
 #include "kop/core/broker.h"
 #include "kop/core/log.h"
 
-namespace kop::core {
-// Declared by broker.h once the core has a log port; harmless before.
-class LogPort;
-struct AppendResult;
-}  // namespace kop::core
-
 namespace {
 
 using kop::core::LogLevel;
@@ -222,20 +216,25 @@ std::vector<kop::core::TopicInfo> AllFailed(const std::vector<std::string>& name
   return out;
 }
 
-// What the bridge reports for an append: Kafka error code, base offset, log
-// start offset.
-using AppendDone = std::function<void(int16_t, int64_t, int64_t)>;
-constexpr int16_t kUnknownServerError = -1;
+using AppendDone = std::function<void(const kop::core::AppendResult&)>;
+
+kop::core::AppendResult Failed() {
+  kop::core::AppendResult r;
+  r.error_code = -1;  // UNKNOWN_SERVER_ERROR
+  return r;
+}
 
 struct BrokerHandle {
   std::shared_ptr<kop::core::Broker> core;
 };
 
-// One Kafka connection: the ResponseSink the core writes to and the TopicPort
-// it asks for topic metadata, bound to the Java KafkaFrameHandler that owns
-// the channel. Used only on that channel's event loop.
+// One Kafka connection: the ResponseSink the core writes to, the TopicPort it
+// asks for topic metadata and the LogPort it appends through, bound to the
+// Java KafkaFrameHandler that owns the channel. Used only on that channel's
+// event loop.
 class ConnectionHandle final : public kop::core::ResponseSink,
-                               public kop::core::TopicPort {
+                               public kop::core::TopicPort,
+                               public kop::core::LogPort {
  public:
   ConnectionHandle(std::shared_ptr<kop::core::Broker> broker, jobject handler)
       : broker_(std::move(broker)), handler_(handler) {}
@@ -248,8 +247,7 @@ class ConnectionHandle final : public kop::core::ResponseSink,
     pending_.clear();
     auto appends = std::move(appends_);
     appends_.clear();
-    conn_.reset();  // the core connection goes before its sink and its log port
-    log_port_.reset();
+    conn_.reset();  // the core connection goes before its sink
     pending.clear();
     appends.clear();
     if (handler_ != nullptr) {
@@ -262,26 +260,25 @@ class ConnectionHandle final : public kop::core::ResponseSink,
     conn_ = std::move(conn);
   }
   kop::core::Connection* connection() { return conn_.get(); }
-  // The core's LogPort for this connection (an adapter that calls Append).
-  void SetLogPort(std::shared_ptr<void> port) { log_port_ = std::move(port); }
 
   // LogPort::Append. `entry` is valid only during the call: Java copies it in
   // the upcall.
   void Append(std::string_view topic, int32_t partition, std::span<const uint8_t> entry,
-              int32_t num_records, AppendDone done) {
+              int32_t num_records,
+              std::function<void(const kop::core::AppendResult&)> done) override {
     const uint64_t id = g_next_request_id.fetch_add(1, std::memory_order_relaxed);
     JNIEnv* env = CurrentEnv();
     if (env == nullptr || handler_ == nullptr || g_append_method == nullptr ||
         topic.size() > static_cast<size_t>(INT32_MAX) ||
         entry.size() > static_cast<size_t>(INT32_MAX)) {
       kop::core::Log(LogLevel::kError, "append failed: no JNI environment or handler");
-      done(kUnknownServerError, -1, -1);
+      done(Failed());
       return;
     }
     jbyteArray name = env->NewByteArray(static_cast<jsize>(topic.size()));
     if (name == nullptr) {
       ClearPendingException(env, "append (topic name)");
-      done(kUnknownServerError, -1, -1);
+      done(Failed());
       return;
     }
     env->SetByteArrayRegion(name, 0, static_cast<jsize>(topic.size()),
@@ -297,7 +294,7 @@ class ConnectionHandle final : public kop::core::ResponseSink,
       if (it != appends_.end()) {
         AppendDone d = std::move(it->second);
         appends_.erase(it);
-        d(kUnknownServerError, -1, -1);
+        d(Failed());
       }
     }
   }
@@ -312,7 +309,11 @@ class ConnectionHandle final : public kop::core::ResponseSink,
     }
     AppendDone d = std::move(it->second);
     appends_.erase(it);
-    d(error_code, base_offset, log_start_offset);
+    kop::core::AppendResult r;
+    r.error_code = error_code;
+    r.base_offset = base_offset;
+    r.log_start_offset = log_start_offset;
+    d(r);
   }
 
   void Send(std::span<const uint8_t> frame) override {
@@ -496,45 +497,7 @@ class ConnectionHandle final : public kop::core::ResponseSink,
   std::unique_ptr<kop::core::Connection> conn_;
   std::unordered_map<uint64_t, Pending> pending_;
   std::unordered_map<uint64_t, AppendDone> appends_;
-  std::shared_ptr<void> log_port_;  // after conn_ in Release: the core connection goes first
 };
-
-// The core's LogPort, forwarding to ConnectionHandle::Append. A template so
-// the bridge also compiles against a core without LogPort (2-argument Accept):
-// it is instantiated only when Broker::Accept takes a LogPort.
-template <class Port = kop::core::LogPort, class Result = kop::core::AppendResult>
-class LogPortAdapter final : public Port {
- public:
-  explicit LogPortAdapter(ConnectionHandle* conn) : conn_(conn) {}
-  void Append(std::string_view topic, int32_t partition, std::span<const uint8_t> entry,
-              int32_t num_records, std::function<void(const Result&)> done) override {
-    conn_->Append(topic, partition, entry, num_records,
-                  [done = std::move(done)](int16_t error, int64_t base, int64_t log_start) {
-                    Result r;
-                    r.error_code = error;
-                    r.base_offset = base;
-                    r.log_start_offset = log_start;
-                    done(r);
-                  });
-  }
-
- private:
-  ConnectionHandle* conn_;
-};
-
-// Broker::Accept with this connection as sink, topic port and (when the core
-// has one) log port.
-template <class B = kop::core::Broker>
-std::unique_ptr<kop::core::Connection> AcceptOn(B& broker, ConnectionHandle* c) {
-  if constexpr (requires { broker.Accept(c, c, nullptr); }) {
-    auto port = std::make_shared<LogPortAdapter<>>(c);
-    auto* raw = port.get();
-    c->SetLogPort(std::move(port));
-    return broker.Accept(c, c, raw);
-  } else {
-    return broker.Accept(c, c);
-  }
-}
 
 // Open connection handles. A handle is used only on its own event loop, but
 // the registry is shared by all loops.
@@ -716,7 +679,7 @@ JNIEXPORT jlong JNICALL Java_io_kopnative_NativeBridge_nativeOpenConnection(
     auto conn = std::make_unique<ConnectionHandle>(b->core, ref);
     std::unique_ptr<kop::core::Connection> core_conn;
     try {
-      core_conn = AcceptOn(*b->core, conn.get());
+      core_conn = b->core->Accept(conn.get(), conn.get(), conn.get());
     } catch (...) {
       conn->Release(env);
       throw;
