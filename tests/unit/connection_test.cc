@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "core_test_util.h"
 #include "kop/core/broker.h"
 #include "kop/core/testing/fake_topics.h"
 #include "kop/protocol/api.h"
@@ -20,45 +21,9 @@ namespace {
 
 using namespace kop::protocol;  // NOLINT: test brevity
 
-struct RecordingSink : ResponseSink {
-  std::vector<std::vector<uint8_t>> frames;
-  bool closed = false;
-  void Send(std::span<const uint8_t> f) override {
-    frames.emplace_back(f.begin(), f.end());
-  }
-  void Close() override { closed = true; }
-};
-
-std::vector<uint8_t> RequestFrame(int16_t key, int16_t version, int32_t corr,
-                                  const Message& body) {
-  RequestHeader h;
-  h.request_api_key = key;
-  h.request_api_version = version;
-  h.correlation_id = corr;
-  h.client_id = "test-client";
-  std::vector<uint8_t> out;
-  Writer w(out);
-  const int16_t hv = RequestHeaderVersion(key, version);
-  REQUIRE(h.Encode(w, hv).ok());
-  REQUIRE(body.Encode(w, version).ok());
-  return out;
-}
-
-// Strips the length prefix and response header; returns the body reader.
-template <typename T>
-T DecodeResponse(const std::vector<uint8_t>& frame, int16_t key,
-                 int16_t version, int32_t expected_corr) {
-  Reader r(frame);
-  REQUIRE(r.ReadInt32() == static_cast<int32_t>(frame.size() - 4));
-  ResponseHeader h;
-  h.Decode(r, ResponseHeaderVersion(key, version));
-  CHECK(h.correlation_id == expected_corr);
-  T body;
-  body.Decode(r, version);
-  REQUIRE(r.ok());
-  CHECK(r.remaining() == 0);
-  return body;
-}
+using testing::DecodeResponse;
+using testing::RecordingSink;
+using testing::RequestFrame;
 
 struct Fixture {
   std::unique_ptr<Broker> broker = Broker::Create({

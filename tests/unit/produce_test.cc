@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "core_test_util.h"
 #include "kop/core/broker.h"
 #include "kop/core/testing/fake_log.h"
 #include "kop/core/testing/fake_topics.h"
@@ -23,51 +24,19 @@ namespace {
 
 using namespace kop::protocol;  // NOLINT: test brevity
 
-struct Sink : ResponseSink {
-  std::vector<std::vector<uint8_t>> frames;
-  bool closed = false;
-  void Send(std::span<const uint8_t> f) override { frames.emplace_back(f.begin(), f.end()); }
-  void Close() override { closed = true; }
-};
+using testing::RecordingSink;
 
 std::vector<uint8_t> Frame(int16_t key, int16_t version, int32_t corr, const Message& body) {
-  RequestHeader h;
-  h.request_api_key = key;
-  h.request_api_version = version;
-  h.correlation_id = corr;
-  h.client_id = "produce-test";
-  std::vector<uint8_t> out;
-  Writer w(out);
-  REQUIRE(h.Encode(w, RequestHeaderVersion(key, version)).ok());
-  REQUIRE(body.Encode(w, version).ok());
-  return out;
+  return testing::RequestFrame(key, version, corr, body);
 }
 
 template <typename T>
 T Response(const std::vector<uint8_t>& frame, int16_t key, int16_t version, int32_t corr) {
-  Reader r(frame);
-  r.ReadInt32();
-  ResponseHeader h;
-  h.Decode(r, ResponseHeaderVersion(key, version));
-  CHECK(h.correlation_id == corr);
-  T body;
-  body.Decode(r, version);
-  REQUIRE(r.ok());
-  return body;
+  return testing::DecodeResponse<T>(frame, key, version, corr);
 }
 
 std::vector<uint8_t> Batch(int n, CompressionCodec codec = CompressionCodec::kNone) {
-  static const std::string value = "payload";
-  std::vector<RecordInput> in(static_cast<size_t>(n));
-  for (auto& r : in) {
-    r.timestamp = 1700000000000;
-    r.value = Bytes(reinterpret_cast<const uint8_t*>(value.data()), value.size());
-  }
-  BatchBuildOptions o;
-  o.codec = codec;
-  std::vector<uint8_t> out;
-  REQUIRE(AppendRecordBatch(in, o, out).ok());
-  return out;
+  return testing::TestBatch(n, codec);
 }
 
 ProduceRequest Request(int16_t acks, std::vector<std::pair<int32_t, const std::vector<uint8_t>*>> parts) {
@@ -88,7 +57,7 @@ struct Fixture {
   explicit Fixture(std::string format = "pulsar")
       : broker(Broker::Create({{"kop.node.id", "1"}, {"entryFormat", format}})) {}
   std::unique_ptr<Broker> broker;
-  Sink sink;
+  RecordingSink sink;
   testing::FakeTopics topics;
   testing::FakeLog log;
   std::unique_ptr<Connection> conn = broker->Accept(&sink, &topics, &log);
@@ -193,7 +162,7 @@ TEST_CASE("acks=0 is not answered and keeps later answers in order", "[produce]"
 
 TEST_CASE("without a log, Produce is neither advertised nor served", "[produce]") {
   auto broker = Broker::Create({});
-  Sink sink;
+  RecordingSink sink;
   testing::FakeTopics topics;
   auto conn = broker->Accept(&sink, &topics);
   ApiVersionsRequest av;

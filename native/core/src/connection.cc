@@ -49,7 +49,7 @@ void KafkaConnection::OnFrame(std::span<const uint8_t> frame) {
   const int32_t correlation_id = peek.ReadInt32();
 
   const Handler* handler = FindHandler(api_key);
-  if (handler != nullptr && handler->needs_log && log_ == nullptr) {
+  if (handler != nullptr && !Servable(*handler, log_)) {
     handler = nullptr;  // not served on this broker
   }
   if (handler == nullptr) {

@@ -46,8 +46,11 @@ struct Handler {
   // 4 advertises v0 for librdkafka < 2.11's compression check, KAFKA-18659,
   // but refuses v0-v2).
   int16_t advertised_min_version;
-  bool needs_log;  // served only with a LogPort
+  enum class Needs { kNothing, kAppend, kRead } needs;  // of the LogPort
 };
+
+// Whether `h` can be served with these ports.
+bool Servable(const Handler& h, const LogPort* log);
 
 std::span<const Handler> Handlers();
 const Handler* FindHandler(int16_t api_key);
@@ -56,6 +59,8 @@ const Handler* FindHandler(int16_t api_key);
 void HandleApiVersions(const RequestContext&, const protocol::Message&, Reply);
 void HandleMetadata(const RequestContext&, const protocol::Message&, Reply);
 void HandleProduce(const RequestContext&, const protocol::Message&, Reply);
+void HandleFetch(const RequestContext&, const protocol::Message&, Reply);
+void HandleListOffsets(const RequestContext&, const protocol::Message&, Reply);
 
 // The ApiVersions answer to a version we do not know (KIP-511): v0 layout,
 // UNSUPPORTED_VERSION, and our ApiVersions range so the client can retry.

@@ -5,17 +5,33 @@ namespace {
 
 // Versions are those every client we test sends and our handlers implement in
 // full; see docs/protocol.md.
+using N = Handler::Needs;
+
+// Produce v13 and Fetch v13+ name topics by ID only; they come once the
+// topic registry keeps IDs.
 constexpr Handler kHandlers[] = {
-    // Produce v13 names topics by ID only; IDs resolve once the topic
-    // registry keeps them.
-    {0, 3, 12, HandleProduce, 0, true},
-    {3, 0, 13, HandleMetadata, 0, false},
-    {18, 0, 4, HandleApiVersions, 0, false},
+    {0, 3, 12, HandleProduce, 0, N::kAppend},
+    {1, 4, 12, HandleFetch, 4, N::kRead},
+    {2, 1, 10, HandleListOffsets, 1, N::kRead},
+    {3, 0, 13, HandleMetadata, 0, N::kNothing},
+    {18, 0, 4, HandleApiVersions, 0, N::kNothing},
 };
 
 }  // namespace
 
 std::span<const Handler> Handlers() { return kHandlers; }
+
+bool Servable(const Handler& h, const LogPort* log) {
+  switch (h.needs) {
+    case Handler::Needs::kNothing:
+      return true;
+    case Handler::Needs::kAppend:
+      return log != nullptr;
+    case Handler::Needs::kRead:
+      return log != nullptr && log->SupportsRead();
+  }
+  return false;
+}
 
 const Handler* FindHandler(int16_t api_key) {
   for (const Handler& h : kHandlers) {

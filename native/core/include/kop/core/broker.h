@@ -56,7 +56,18 @@ struct AppendResult {
   int64_t log_start_offset = -1;  // -1 if unknown
 };
 
-// Appends to Pulsar, implemented by the JNI bridge (in-memory in tests).
+struct ReadResult {
+  int16_t error_code = 0;
+  int64_t log_start_offset = -1;  // first offset still stored
+  int64_t log_end_offset = -1;    // next offset to be written (high watermark)
+  // Stored entries, as a cursor returns them (broker entry metadata first),
+  // in offset order from the one holding the requested offset. Valid only
+  // during the callback.
+  std::vector<std::span<const uint8_t>> entries;
+};
+
+// Appends to and reads from Pulsar, implemented by the JNI bridge
+// (in-memory in tests).
 class LogPort {
  public:
   virtual ~LogPort() = default;
@@ -70,6 +81,21 @@ class LogPort {
   virtual void Append(std::string_view topic, int32_t partition,
                       std::span<const uint8_t> entry, int32_t num_records,
                       std::function<void(const AppendResult&)> done) = 0;
+
+  // Whether Read is implemented; Fetch and ListOffsets are served only then.
+  virtual bool SupportsRead() const { return false; }
+  // Reads entries of (topic, partition) from the one holding `offset` until
+  // `max_bytes` is reached (at least one entry when one exists). With no
+  // entry at `offset` and `max_wait_ms` > 0, waits up to that long for an
+  // append by anyone (Kafka or Pulsar producers) before answering empty.
+  // With `max_bytes` == 0 only the offsets are answered. `done` runs once,
+  // on the connection's event loop.
+  virtual void Read(std::string_view topic, int32_t partition, int64_t offset,
+                    int32_t max_bytes, int32_t max_wait_ms,
+                    std::function<void(const ReadResult&)> done) {
+    (void)topic, (void)partition, (void)offset, (void)max_bytes, (void)max_wait_ms;
+    done(ReadResult{-1, -1, -1, {}});
+  }
 };
 
 class Connection {

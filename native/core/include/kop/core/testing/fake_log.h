@@ -17,11 +17,16 @@ class FakeLog : public LogPort {
  public:
   struct Partition {
     int64_t next_offset = 0;
-    std::vector<std::vector<uint8_t>> entries;
+    int64_t start_offset = 0;  // raise to simulate retention
+    std::vector<std::vector<uint8_t>> entries;      // as appended
+    std::vector<std::vector<uint8_t>> stored;       // with broker entry metadata
+    std::vector<int64_t> last_offsets;              // index of each entry
+    std::vector<std::function<void()>> waiters;     // long polls
   };
   std::map<std::pair<std::string, int32_t>, Partition> partitions;
   int16_t fail_with = 0;  // every append fails with this error when set
   bool defer = false;
+  bool readable = true;
 
   void Append(std::string_view topic, int32_t partition,
               std::span<const uint8_t> entry, int32_t num_records,
@@ -37,13 +42,70 @@ class FakeLog : public LogPort {
       AppendResult r{0, p.next_offset, 0};
       p.next_offset += num_records;
       p.entries.push_back(copy);
+      p.last_offsets.push_back(p.next_offset - 1);
+      p.stored.push_back(WithIndex(copy, static_cast<uint64_t>(p.next_offset - 1)));
       done(r);
+      std::vector<std::function<void()>> wake;
+      wake.swap(p.waiters);
+      for (auto& w : wake) w();
     };
     if (defer) {
       deferred_.push_back(std::move(work));
     } else {
       work();
     }
+  }
+
+  bool SupportsRead() const override { return readable; }
+
+  void Read(std::string_view topic, int32_t partition, int64_t offset,
+            int32_t max_bytes, int32_t max_wait_ms,
+            std::function<void(const ReadResult&)> done) override {
+    Partition& p = partitions[{std::string(topic), partition}];
+    ReadResult r{0, p.start_offset, p.next_offset, {}};
+    if (max_bytes > 0) {
+      int64_t bytes = 0;
+      for (size_t i = 0; i < p.stored.size() && bytes < max_bytes; ++i) {
+        if (p.last_offsets[i] < offset || p.last_offsets[i] < p.start_offset) continue;
+        r.entries.emplace_back(p.stored[i]);
+        bytes += static_cast<int64_t>(p.stored[i].size());
+      }
+    }
+    if (r.entries.empty() && max_bytes > 0 && max_wait_ms > 0) {
+      // Answer on the next append, or on TimeOutWaiters().
+      p.waiters.push_back([this, t = std::string(topic), partition, offset,
+                           max_bytes, done] {
+        Read(t, partition, offset, max_bytes, 0, done);
+      });
+      return;
+    }
+    done(r);
+  }
+
+  // Long polls that time out answer with what there is (nothing).
+  void TimeOutWaiters() {
+    for (auto& [key, p] : partitions) {
+      std::vector<std::function<void()>> wake;
+      wake.swap(p.waiters);
+      for (auto& w : wake) w();
+    }
+  }
+
+  // What the broker's AppendIndexMetadataInterceptor puts before an entry.
+  static std::vector<uint8_t> WithIndex(const std::vector<uint8_t>& entry,
+                                        uint64_t index) {
+    // BrokerEntryMetadata { index (field 2, varint) }
+    std::vector<uint8_t> meta = {0x10};
+    uint64_t v = index;
+    while (v >= 0x80) {
+      meta.push_back(static_cast<uint8_t>(v | 0x80));
+      v >>= 7;
+    }
+    meta.push_back(static_cast<uint8_t>(v));
+    std::vector<uint8_t> out = {0x0e, 0x02, 0, 0, 0, static_cast<uint8_t>(meta.size())};
+    out.insert(out.end(), meta.begin(), meta.end());
+    out.insert(out.end(), entry.begin(), entry.end());
+    return out;
   }
 
   void RunDeferredNewestFirst() {

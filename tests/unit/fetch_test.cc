@@ -1,0 +1,219 @@
+// Fetch and ListOffsets through the connection over an in-memory log:
+// what was produced comes back as Kafka batches at the right offsets, in
+// both entry formats; long polls wake on appends; offsets out of range.
+#include <catch2/catch.hpp>
+#include <string>
+#include <vector>
+
+#include "core_test_util.h"
+#include "kop/core/testing/fake_log.h"
+#include "kop/core/testing/fake_topics.h"
+#include "kop/protocol/errors.h"
+#include "kop/protocol/messages/api_versions_request.h"
+#include "kop/protocol/messages/api_versions_response.h"
+#include "kop/protocol/messages/fetch_request.h"
+#include "kop/protocol/messages/fetch_response.h"
+#include "kop/protocol/messages/list_offsets_request.h"
+#include "kop/protocol/messages/list_offsets_response.h"
+#include "kop/protocol/messages/produce_request.h"
+#include "kop/protocol/messages/produce_response.h"
+
+namespace kop::core {
+namespace {
+
+using namespace kop::protocol;  // NOLINT: test brevity
+using testing::DecodeResponse;
+using testing::RequestFrame;
+using testing::TestBatch;
+
+struct Fixture {
+  explicit Fixture(std::string format = "pulsar")
+      : broker(Broker::Create({{"kop.node.id", "1"}, {"entryFormat", format}})) {}
+  std::unique_ptr<Broker> broker;
+  testing::RecordingSink sink;
+  testing::FakeTopics topics;
+  testing::FakeLog log;
+  std::unique_ptr<Connection> conn = broker->Accept(&sink, &topics, &log);
+  int32_t corr = 0;
+
+  // Produces `batch` to orders-0 and checks the answer.
+  void Produce(const std::vector<uint8_t>& batch) {
+    ProduceRequest req;
+    req.acks = -1;
+    req.timeout_ms = 1000;
+    auto& t = req.topic_data.emplace_back();
+    t.name = "orders";
+    auto& p = t.partition_data.emplace_back();
+    p.records = RecordsRef::Of(batch);
+    const size_t before = sink.frames.size();
+    conn->OnFrame(RequestFrame(0, 9, ++corr, req));
+    REQUIRE(sink.frames.size() > before);  // a woken long poll may answer first
+    auto r = DecodeResponse<ProduceResponse>(sink.frames.back(), 0, 9, corr);
+    REQUIRE(r.responses[0].partition_responses[0].error_code == 0);
+  }
+
+  FetchRequest Fetch(int64_t offset, int32_t max_wait = 0, int32_t min_bytes = 1,
+                     int32_t partition_max = 1 << 20) {
+    FetchRequest req;
+    req.max_wait_ms = max_wait;
+    req.min_bytes = min_bytes;
+    req.max_bytes = 50 << 20;
+    auto& t = req.topics.emplace_back();
+    t.topic = "orders";
+    auto& p = t.partitions.emplace_back();
+    p.fetch_offset = offset;
+    p.partition_max_bytes = partition_max;
+    return req;
+  }
+};
+
+// (offset, value) of every record in a Fetch partition's records.
+std::vector<std::pair<int64_t, std::string>> Records(const FetchResponse::PartitionData& p) {
+  std::vector<std::pair<int64_t, std::string>> out;
+  BatchCursor cursor(p.records.data);
+  std::vector<uint8_t> scratch;
+  while (true) {
+    auto next = cursor.Next();
+    REQUIRE(next.ok());
+    if (!next->has_value()) break;
+    const RecordBatchView& b = **next;
+    REQUIRE(b.CheckCrc().ok());
+    auto payload = b.Uncompressed(scratch);
+    REQUIRE(payload.ok());
+    auto it = b.Records(*payload);
+    RecordView r;
+    while (it.Next(r)) {
+      out.emplace_back(b.header().base_offset + r.offset_delta,
+                       std::string(reinterpret_cast<const char*>(r.value->data()), r.value->size()));
+    }
+  }
+  return out;
+}
+
+TEST_CASE("Fetch returns what Produce stored, at Kafka offsets, in both formats",
+          "[fetch]") {
+  for (std::string format : {"pulsar", "kafka"}) {
+    for (int16_t v : {4, 11, 12}) {
+      Fixture f(format);
+      f.Produce(TestBatch(3, CompressionCodec::kGzip));
+      f.Produce(TestBatch(2));
+      f.conn->OnFrame(RequestFrame(1, v, 100, f.Fetch(0)));
+      auto r = DecodeResponse<FetchResponse>(f.sink.frames.back(), 1, v, 100);
+      const auto& p = r.responses.at(0).partitions.at(0);
+      CHECK(p.error_code == 0);
+      CHECK(p.high_watermark == 5);
+      if (v >= 5) CHECK(p.log_start_offset == 0);
+      auto recs = Records(p);
+      REQUIRE(recs.size() == 5);
+      CHECK(recs[0] == std::make_pair(int64_t{0}, std::string("v0")));
+      CHECK(recs[3] == std::make_pair(int64_t{3}, std::string("v0")));
+      CHECK(recs[4] == std::make_pair(int64_t{4}, std::string("v1")));
+
+      // From the middle: the entry holding offset 4 onwards.
+      f.conn->OnFrame(RequestFrame(1, v, 101, f.Fetch(4)));
+      auto mid = DecodeResponse<FetchResponse>(f.sink.frames.back(), 1, v, 101);
+      auto tail = Records(mid.responses[0].partitions[0]);
+      REQUIRE_FALSE(tail.empty());
+      CHECK(tail.back().first == 4);
+      CHECK(tail.front().first == 3);  // whole entry; the client skips < 4
+    }
+  }
+}
+
+TEST_CASE("Fetch honours partition_max_bytes but always serves one batch", "[fetch]") {
+  Fixture f;
+  for (int i = 0; i < 5; ++i) f.Produce(TestBatch(10));
+  f.conn->OnFrame(RequestFrame(1, 12, 100, f.Fetch(0, 0, 1, 1)));
+  auto r = DecodeResponse<FetchResponse>(f.sink.frames.back(), 1, 12, 100);
+  CHECK(Records(r.responses[0].partitions[0]).size() == 10);  // one batch
+}
+
+TEST_CASE("Fetch outside the log is OFFSET_OUT_OF_RANGE", "[fetch]") {
+  Fixture f;
+  f.Produce(TestBatch(3));
+  f.log.partitions[{"orders", 0}].start_offset = 2;  // retention trimmed
+  for (int64_t offset : {int64_t{1}, int64_t{4}}) {
+    f.conn->OnFrame(RequestFrame(1, 12, 7, f.Fetch(offset)));
+    auto r = DecodeResponse<FetchResponse>(f.sink.frames.back(), 1, 12, 7);
+    CHECK(r.responses[0].partitions[0].error_code == Code(ErrorCode::OFFSET_OUT_OF_RANGE));
+    CHECK(r.responses[0].partitions[0].log_start_offset == 2);
+  }
+  // The end itself is fine: nothing yet.
+  f.conn->OnFrame(RequestFrame(1, 12, 8, f.Fetch(3)));
+  auto r = DecodeResponse<FetchResponse>(f.sink.frames.back(), 1, 12, 8);
+  CHECK(r.responses[0].partitions[0].error_code == 0);
+  CHECK(Records(r.responses[0].partitions[0]).empty());
+}
+
+TEST_CASE("a long poll is answered by the next append", "[fetch]") {
+  Fixture f;
+  f.conn->OnFrame(RequestFrame(1, 12, 50, f.Fetch(0, 500)));
+  CHECK(f.sink.frames.empty());  // waiting
+  f.Produce(TestBatch(2));        // any append wakes it...
+  // ...the Fetch answers first: responses stay in request order.
+  REQUIRE(f.sink.frames.size() == 2);
+  auto r = DecodeResponse<FetchResponse>(f.sink.frames[0], 1, 12, 50);
+  CHECK(Records(r.responses[0].partitions[0]).size() == 2);
+}
+
+TEST_CASE("a long poll times out empty", "[fetch]") {
+  Fixture f;
+  f.conn->OnFrame(RequestFrame(1, 12, 51, f.Fetch(0, 500)));
+  CHECK(f.sink.frames.empty());
+  f.log.TimeOutWaiters();
+  REQUIRE(f.sink.frames.size() == 1);
+  auto r = DecodeResponse<FetchResponse>(f.sink.frames[0], 1, 12, 51);
+  CHECK(r.responses[0].partitions[0].error_code == 0);
+  CHECK(r.responses[0].partitions[0].high_watermark == 0);
+  CHECK(Records(r.responses[0].partitions[0]).empty());
+}
+
+TEST_CASE("a fetch session we never created is refused", "[fetch]") {
+  Fixture f;
+  FetchRequest req = f.Fetch(0);
+  req.session_id = 77;
+  req.session_epoch = 3;
+  f.conn->OnFrame(RequestFrame(1, 12, 9, req));
+  auto r = DecodeResponse<FetchResponse>(f.sink.frames.back(), 1, 12, 9);
+  CHECK(r.error_code == Code(ErrorCode::FETCH_SESSION_ID_NOT_FOUND));
+}
+
+TEST_CASE("ListOffsets answers earliest and latest; timestamps are not served yet",
+          "[fetch]") {
+  Fixture f;
+  f.Produce(TestBatch(4));
+  f.log.partitions[{"orders", 0}].start_offset = 1;
+  for (int16_t v : {1, 5, 10}) {
+    ListOffsetsRequest req;
+    auto& t = req.topics.emplace_back();
+    t.name = "orders";
+    for (int64_t ts : {int64_t{-1}, int64_t{-2}, int64_t{1700000000000}}) {
+      t.partitions.emplace_back().timestamp = ts;
+    }
+    f.conn->OnFrame(RequestFrame(2, v, 3, req));
+    auto r = DecodeResponse<ListOffsetsResponse>(f.sink.frames.back(), 2, v, 3);
+    const auto& parts = r.topics.at(0).partitions;
+    REQUIRE(parts.size() == 3);
+    CHECK(parts[0].offset == 4);
+    CHECK(parts[1].offset == 1);
+    CHECK(parts[2].error_code == Code(ErrorCode::UNSUPPORTED_VERSION));
+  }
+}
+
+TEST_CASE("Fetch and ListOffsets are advertised only with a readable log", "[fetch]") {
+  for (bool readable : {true, false}) {
+    Fixture f;
+    f.log.readable = readable;
+    ApiVersionsRequest av;
+    av.client_software_name = "t";
+    av.client_software_version = "1";
+    f.conn->OnFrame(RequestFrame(18, 3, 1, av));
+    auto r = DecodeResponse<ApiVersionsResponse>(f.sink.frames.back(), 18, 3, 1);
+    bool fetch = false;
+    for (const auto& k : r.api_keys) fetch |= k.api_key == 1;
+    CHECK(fetch == readable);
+  }
+}
+
+}  // namespace
+}  // namespace kop::core
