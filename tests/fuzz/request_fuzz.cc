@@ -1,7 +1,8 @@
 // Kafka frames into the generated codec and the connection.
 //
 // Input: one mode byte, then
-//   mode even: a request frame (header + body), as a client sends it;
+//   mode even: a request frame (header + body), as a client sends it,
+//              served over in-memory topics and log;
 //   mode odd:  api_key (int16), api_version (int16), then a response frame.
 // Whatever decodes must encode again and decode to an equal message; request
 // frames also go through the connection (ApiVersions, Metadata, rejects).
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "kop/core/broker.h"
+#include "kop/core/testing/fake_log.h"
 #include "kop/core/testing/fake_topics.h"
 #include "kop/protocol/api.h"
 #include "kop/protocol/messages/request_header.h"
@@ -58,7 +60,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     NullSink sink;
     kop::core::testing::FakeTopics topics;
     topics.topics["orders"] = 3;
-    broker->Accept(&sink, &topics)->OnFrame(rest);
+    kop::core::testing::FakeLog log;  // fresh per input: Produce, Fetch, ListOffsets
+    broker->Accept(&sink, &topics, &log)->OnFrame(rest);
   }
   const ApiSpec* spec = FindApi(key);
   if (spec == nullptr || version < spec->min_version || version > spec->max_version) {
