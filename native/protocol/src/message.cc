@@ -101,6 +101,34 @@ size_t RawTaggedFieldSize(const RawTaggedField& f) {
          f.data.size();
 }
 
+std::string Base64Encode(Bytes b) {
+  static constexpr char kTable[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string s;
+  s.reserve((b.size() + 2) / 3 * 4);
+  size_t i = 0;
+  for (; i + 2 < b.size(); i += 3) {
+    const uint32_t v = (b[i] << 16) | (b[i + 1] << 8) | b[i + 2];
+    s += kTable[v >> 18];
+    s += kTable[(v >> 12) & 63];
+    s += kTable[(v >> 6) & 63];
+    s += kTable[v & 63];
+  }
+  if (i + 1 == b.size()) {
+    const uint32_t v = b[i] << 16;
+    s += kTable[v >> 18];
+    s += kTable[(v >> 12) & 63];
+    s += "==";
+  } else if (i + 2 == b.size()) {
+    const uint32_t v = (b[i] << 16) | (b[i + 1] << 8);
+    s += kTable[v >> 18];
+    s += kTable[(v >> 12) & 63];
+    s += kTable[(v >> 6) & 63];
+    s += '=';
+  }
+  return s;
+}
+
 // ---- JsonWriter ----
 
 void JsonWriter::Separate() {
@@ -193,32 +221,7 @@ void JsonWriter::Uuid(const protocol::Uuid& u) {
   }
   String(s);
 }
-void JsonWriter::Base64(Bytes b) {
-  static constexpr char kTable[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string s;
-  size_t i = 0;
-  for (; i + 2 < b.size(); i += 3) {
-    uint32_t v = (b[i] << 16) | (b[i + 1] << 8) | b[i + 2];
-    s += kTable[v >> 18];
-    s += kTable[(v >> 12) & 63];
-    s += kTable[(v >> 6) & 63];
-    s += kTable[v & 63];
-  }
-  if (i + 1 == b.size()) {
-    uint32_t v = b[i] << 16;
-    s += kTable[v >> 18];
-    s += kTable[(v >> 12) & 63];
-    s += "==";
-  } else if (i + 2 == b.size()) {
-    uint32_t v = (b[i] << 16) | (b[i + 1] << 8);
-    s += kTable[v >> 18];
-    s += kTable[(v >> 12) & 63];
-    s += kTable[(v >> 6) & 63];
-    s += '=';
-  }
-  String(s);
-}
+void JsonWriter::Base64(Bytes b) { String(Base64Encode(b)); }
 void JsonWriter::Raw(std::string_view json) {
   Separate();
   out_ += json;

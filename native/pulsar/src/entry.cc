@@ -10,6 +10,7 @@
 
 #include "kop/protocol/compression.h"
 #include "kop/protocol/crc32c.h"
+#include "kop/protocol/message.h"
 
 namespace kop::pulsar {
 namespace {
@@ -38,34 +39,6 @@ bool PrintableUtf8Free(Bytes b) {
   return true;
 }
 
-std::string Base64(Bytes b) {
-  static constexpr char kTable[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string s;
-  s.reserve((b.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 2 < b.size(); i += 3) {
-    uint32_t v = (b[i] << 16) | (b[i + 1] << 8) | b[i + 2];
-    s += kTable[v >> 18];
-    s += kTable[(v >> 12) & 63];
-    s += kTable[(v >> 6) & 63];
-    s += kTable[v & 63];
-  }
-  if (i + 1 == b.size()) {
-    uint32_t v = b[i] << 16;
-    s += kTable[v >> 18];
-    s += kTable[(v >> 12) & 63];
-    s += "==";
-  } else if (i + 2 == b.size()) {
-    uint32_t v = (b[i] << 16) | (b[i + 1] << 8);
-    s += kTable[v >> 18];
-    s += kTable[(v >> 12) & 63];
-    s += kTable[(v >> 6) & 63];
-    s += '=';
-  }
-  return s;
-}
-
 void SetKey(const std::optional<Bytes>& key, proto::SingleMessageMetadata& m) {
   if (!key) {
     m.set_null_partition_key(true);
@@ -75,7 +48,7 @@ void SetKey(const std::optional<Bytes>& key, proto::SingleMessageMetadata& m) {
   if (PrintableUtf8Free(*key)) {
     m.set_partition_key(std::string(AsString(*key)));
   } else {
-    m.set_partition_key(Base64(*key));
+    m.set_partition_key(protocol::Base64Encode(*key));
     m.set_partition_key_b64_encoded(true);
   }
 }

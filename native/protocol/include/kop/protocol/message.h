@@ -80,6 +80,10 @@ std::vector<uint8_t> ReadBytesBody(Reader& r, int32_t length);
 void WriteRawTaggedField(Writer& w, const RawTaggedField& f);
 size_t RawTaggedFieldSize(const RawTaggedField& f);
 
+// Standard base64 (RFC 4648, padded): JSON output of bytes fields, and
+// Pulsar's encoding of binary partition keys.
+std::string Base64Encode(Bytes b);
+
 // A minimal streaming JSON writer for kop-decode and logs.
 class JsonWriter {
  public:
