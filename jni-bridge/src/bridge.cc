@@ -33,6 +33,14 @@
 //   upcall (they are freed after it) and answers later with
 //   nativeOnAppended from the channel's event loop. A failed upcall completes
 //   the append at once with error -1. Closing drops pending appends unrun.
+// - Reads (LogPort::Read): the same scheme again. Read stores the callback and
+//   upcalls KafkaFrameHandler.onNativeRead(requestId, topicBytes, partition,
+//   offset, maxBytes, maxWaitMs); Java answers with nativeOnRead from the
+//   channel's event loop, passing the entries concatenated in one direct
+//   buffer (address, length) plus each entry's length. The callback runs
+//   during that downcall and the spans point into Java's buffer, which Java
+//   releases only after the downcall returns. Lengths that do not add up to
+//   the buffer (or a negative one) complete the read with error -1.
 #include <jni.h>
 
 #include <algorithm>
@@ -80,6 +88,7 @@ jmethodID g_close_method = nullptr;    // void onNativeClose()
 jmethodID g_lookup_method = nullptr;   // void onNativeLookupTopics(long, byte[][], boolean)
 jmethodID g_list_method = nullptr;     // void onNativeListTopics(long)
 jmethodID g_append_method = nullptr;   // void onNativeAppend(long, byte[], int, long, int, int)
+jmethodID g_read_method = nullptr;     // void onNativeRead(long, byte[], int, long, int, int)
 jclass g_byte_array_class = nullptr;   // global ref to byte[]
 std::atomic<int> g_min_log_level{static_cast<int>(LogLevel::kInfo)};
 
@@ -224,6 +233,14 @@ kop::core::AppendResult Failed() {
   return r;
 }
 
+using ReadDone = std::function<void(const kop::core::ReadResult&)>;
+
+kop::core::ReadResult ReadFailed() {
+  kop::core::ReadResult r;
+  r.error_code = -1;  // UNKNOWN_SERVER_ERROR
+  return r;
+}
+
 struct BrokerHandle {
   std::shared_ptr<kop::core::Broker> core;
 };
@@ -247,9 +264,12 @@ class ConnectionHandle final : public kop::core::ResponseSink,
     pending_.clear();
     auto appends = std::move(appends_);
     appends_.clear();
+    auto reads = std::move(reads_);
+    reads_.clear();
     conn_.reset();  // the core connection goes before its sink
     pending.clear();
     appends.clear();
+    reads.clear();
     if (handler_ != nullptr) {
       env->DeleteGlobalRef(handler_);
       handler_ = nullptr;
@@ -313,6 +333,86 @@ class ConnectionHandle final : public kop::core::ResponseSink,
     r.error_code = error_code;
     r.base_offset = base_offset;
     r.log_start_offset = log_start_offset;
+    d(r);
+  }
+
+  bool SupportsRead() const override { return true; }
+
+  // LogPort::Read: answered later by nativeOnRead.
+  void Read(std::string_view topic, int32_t partition, int64_t offset, int32_t max_bytes,
+            int32_t max_wait_ms, std::function<void(const kop::core::ReadResult&)> done) override {
+    const uint64_t id = g_next_request_id.fetch_add(1, std::memory_order_relaxed);
+    JNIEnv* env = CurrentEnv();
+    if (env == nullptr || handler_ == nullptr || g_read_method == nullptr ||
+        topic.size() > static_cast<size_t>(INT32_MAX)) {
+      kop::core::Log(LogLevel::kError, "read failed: no JNI environment or handler");
+      done(ReadFailed());
+      return;
+    }
+    jbyteArray name = env->NewByteArray(static_cast<jsize>(topic.size()));
+    if (name == nullptr) {
+      ClearPendingException(env, "read (topic name)");
+      done(ReadFailed());
+      return;
+    }
+    env->SetByteArrayRegion(name, 0, static_cast<jsize>(topic.size()),
+                            reinterpret_cast<const jbyte*>(topic.data()));
+    reads_.emplace(id, std::move(done));
+    env->CallVoidMethod(handler_, g_read_method, static_cast<jlong>(id), name,
+                        static_cast<jint>(partition), static_cast<jlong>(offset),
+                        static_cast<jint>(max_bytes), static_cast<jint>(max_wait_ms));
+    env->DeleteLocalRef(name);
+    if (ClearPendingException(env, "KafkaFrameHandler.onNativeRead")) {
+      auto it = reads_.find(id);
+      if (it != reads_.end()) {
+        ReadDone d = std::move(it->second);
+        reads_.erase(it);
+        d(ReadFailed());
+      }
+    }
+  }
+
+  // Java's answer for read `id`; an unknown id is ignored. The entries are
+  // [address, address + length) split by `lengths`, valid during the call.
+  void ReadDoneFor(JNIEnv* env, uint64_t id, int16_t error_code, int64_t log_start_offset,
+                   int64_t log_end_offset, jlong address, jint length, jintArray lengths) {
+    auto it = reads_.find(id);
+    if (it == reads_.end()) {
+      kop::core::Log(LogLevel::kDebug,
+                     "read completion for unknown request " + std::to_string(id));
+      return;
+    }
+    ReadDone d = std::move(it->second);
+    reads_.erase(it);
+    kop::core::ReadResult r;
+    r.error_code = error_code;
+    r.log_start_offset = log_start_offset;
+    r.log_end_offset = log_end_offset;
+    const jsize n = lengths == nullptr ? 0 : env->GetArrayLength(lengths);
+    std::vector<jint> lens(static_cast<size_t>(n));
+    if (n > 0) env->GetIntArrayRegion(lengths, 0, n, lens.data());
+    if (ClearPendingException(env, "nativeOnRead")) {
+      d(ReadFailed());
+      return;
+    }
+    bool ok = length >= 0 && (length == 0 || address != 0);
+    int64_t total = 0;
+    for (jint l : lens) {
+      if (l < 0) ok = false;
+      total += l;
+    }
+    if (!ok || total != static_cast<int64_t>(length)) {
+      kop::core::Log(LogLevel::kError, "nativeOnRead: entry lengths do not match the buffer");
+      d(ReadFailed());
+      return;
+    }
+    const auto* base = reinterpret_cast<const uint8_t*>(static_cast<uintptr_t>(address));
+    size_t off = 0;
+    r.entries.reserve(lens.size());
+    for (jint l : lens) {
+      r.entries.emplace_back(base + off, static_cast<size_t>(l));
+      off += static_cast<size_t>(l);
+    }
     d(r);
   }
 
@@ -497,6 +597,7 @@ class ConnectionHandle final : public kop::core::ResponseSink,
   std::unique_ptr<kop::core::Connection> conn_;
   std::unordered_map<uint64_t, Pending> pending_;
   std::unordered_map<uint64_t, AppendDone> appends_;
+  std::unordered_map<uint64_t, ReadDone> reads_;
 };
 
 // Open connection handles. A handle is used only on its own event loop, but
@@ -572,9 +673,10 @@ JNIEXPORT jint JNICALL JNI_OnLoad(JavaVM* vm, void*) {
   g_lookup_method = env->GetMethodID(handler, "onNativeLookupTopics", "(J[[BZ)V");
   g_list_method = env->GetMethodID(handler, "onNativeListTopics", "(J)V");
   g_append_method = env->GetMethodID(handler, "onNativeAppend", "(J[BIJII)V");
+  g_read_method = env->GetMethodID(handler, "onNativeRead", "(J[BIJII)V");
   env->DeleteLocalRef(handler);
   if (g_send_method == nullptr || g_close_method == nullptr || g_lookup_method == nullptr ||
-      g_list_method == nullptr || g_append_method == nullptr) {
+      g_list_method == nullptr || g_append_method == nullptr || g_read_method == nullptr) {
     return JNI_ERR;
   }
   jclass byte_array = env->FindClass("[B");
@@ -597,7 +699,7 @@ JNIEXPORT void JNICALL JNI_OnUnload(JavaVM* vm, void*) {
   g_bridge_class = nullptr;
   g_byte_array_class = nullptr;
   g_log_method = g_send_method = g_close_method = g_lookup_method = g_list_method = nullptr;
-  g_append_method = nullptr;
+  g_append_method = g_read_method = nullptr;
   g_vm = nullptr;
 }
 
@@ -754,6 +856,28 @@ JNIEXPORT jint JNICALL Java_io_kopnative_NativeBridge_nativeOnAppended(
     return kOk;
   } catch (...) {
     LogCurrentException("nativeOnAppended");
+    return kErrCoreFailure;
+  }
+}
+
+// static native int nativeOnRead(long conn, long requestId, short errorCode,
+//     long logStartOffset, long logEndOffset, long address, int length, int[] lengths)
+//   -> 0 (also for an unknown request id), kErrBadHandle for a closed handle.
+// On the connection's event loop; [address, address + length) stays valid
+// until this returns. Lengths that do not add up to `length` complete the
+// read with error -1.
+JNIEXPORT jint JNICALL Java_io_kopnative_NativeBridge_nativeOnRead(
+    JNIEnv* env, jclass, jlong conn, jlong request_id, jshort error_code,
+    jlong log_start_offset, jlong log_end_offset, jlong address, jint length,
+    jintArray lengths) {
+  try {
+    auto* c = FromHandle<ConnectionHandle>(conn);
+    if (c == nullptr || !IsLive(c) || c->connection() == nullptr) return kErrBadHandle;
+    c->ReadDoneFor(env, static_cast<uint64_t>(request_id), error_code, log_start_offset,
+                   log_end_offset, address, length, lengths);
+    return kOk;
+  } catch (...) {
+    LogCurrentException("nativeOnRead");
     return kErrCoreFailure;
   }
 }

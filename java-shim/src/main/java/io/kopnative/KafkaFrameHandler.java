@@ -382,6 +382,92 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /**
+     * Upcall from the core (LogPort::Read, during nativeOnFrame): read (topic, partition) from
+     * {@code offset}; answer with {@link NativeBridge#nativeOnRead} for {@code requestId}, always
+     * later, from this channel's event loop.
+     */
+    void onNativeRead(long requestId, byte[] topic, int partition, long offset, int maxBytes, int maxWaitMs) {
+        CompletableFuture<PartitionLog.ReadResult> f;
+        try {
+            f = partitionLog == null ? CompletableFuture.failedFuture(new IllegalStateException("no partition log"))
+                    : partitionLog.read(decodeUtf8(topic), partition, offset, maxBytes, maxWaitMs);
+        } catch (Throwable t) {
+            f = CompletableFuture.failedFuture(t);
+        }
+        f.whenComplete((result, error) -> {
+            if (error != null || result == null) {
+                if (partitionLog != null) {
+                    log.warn("[{}] read failed: {}", remote(),
+                            error == null ? "no result" : TopicMetadataService.unwrap(error).toString());
+                }
+                result = PartitionLog.ReadResult.error(ProduceService.UNKNOWN_SERVER_ERROR);
+            }
+            postRead(requestId, result);
+        });
+    }
+
+    // Any thread: hop onto the channel's event loop; dropped (buffer released) if the loop is gone.
+    private void postRead(long requestId, PartitionLog.ReadResult result) {
+        if (ctx == null) {
+            releaseData(result);
+            return;
+        }
+        try {
+            ctx.channel().eventLoop().execute(() -> deliverRead(requestId, result));
+        } catch (RejectedExecutionException e) {
+            releaseData(result);
+            log.debug("[{}] read completion dropped: event loop shut down", remote());
+        }
+    }
+
+    private static void releaseData(PartitionLog.ReadResult r) {
+        if (r.data() != null) {
+            r.data().release();
+        }
+    }
+
+    // Event loop only. The entries' buffer is released once the downcall returns.
+    private void deliverRead(long requestId, PartitionLog.ReadResult r) {
+        int rc;
+        try {
+            if (connection == 0 || closing) {
+                return; // the connection is gone: the core dropped its callbacks with it
+            }
+            ByteBuf data = r.data();
+            long address = 0;
+            int length = 0;
+            int[] lengths = r.lengths() == null ? new int[0] : r.lengths();
+            if (data != null && data.readableBytes() > 0) {
+                if (!data.hasMemoryAddress()) {
+                    throw new IllegalStateException("read entries are not in a direct buffer with an address");
+                }
+                address = data.memoryAddress() + data.readerIndex();
+                length = data.readableBytes();
+            }
+            inNativeCall = true;
+            try {
+                rc = NativeBridge.nativeOnRead(connection, requestId, r.error(), r.logStartOffset(), r.logEndOffset(),
+                        address, length, lengths);
+            } finally {
+                inNativeCall = false;
+                if (releaseDeferred) {
+                    releaseNative();
+                }
+            }
+        } finally {
+            releaseData(r);
+        }
+        if (flushPending) {
+            flushPending = false;
+            ctx.flush();
+        }
+        if (rc != NativeBridge.OK && rc != NativeBridge.ERR_BAD_HANDLE) {
+            log.warn("[{}] closing Kafka connection: native core returned {} for a read", remote(), rc);
+            closeAfterFlush();
+        }
+    }
+
     /** Upcall from the core: flush what was sent, then close (Kafka's answer to bad frames). */
     void onNativeClose() {
         log.debug("[{}] native core closes the Kafka connection", ctx == null ? "?" : ctx.channel().remoteAddress());

@@ -114,6 +114,17 @@ public final class NativeBridge {
     static native int nativeOnAppended(long connection, long requestId, short errorCode, long baseOffset,
                                        long logStartOffset);
 
+    /**
+     * Completes the core's read {@code requestId} (from {@link KafkaFrameHandler#onNativeRead}) on the
+     * channel's event loop: a Kafka error code, the log start and end offsets, and the stored entries
+     * concatenated at native memory [address, address + length), {@code lengths[i]} bytes each. The
+     * memory must stay valid until this returns (the core copies what it keeps); lengths that do not
+     * add up to {@code length} complete the read with error -1. An unknown request id is ignored and
+     * returns OK; ERR_BAD_HANDLE for a closed connection. 0, or a negative error code.
+     */
+    static native int nativeOnRead(long connection, long requestId, short errorCode, long logStartOffset,
+                                   long logEndOffset, long address, int length, int[] lengths);
+
     /** Frees the core connection; the handle is invalid afterwards. */
     static native void nativeCloseConnection(long connection);
 }

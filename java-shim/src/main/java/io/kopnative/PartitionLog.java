@@ -22,4 +22,29 @@ interface PartitionLog {
      * partition are submitted to Pulsar in call order. {@code topic} is null if it was not valid UTF-8.
      */
     CompletableFuture<AppendResult> append(String topic, int partition, ByteBuf entry, int numRecords);
+
+    /**
+     * The outcome of one read: a Kafka error code, the log start and end offsets, and the stored
+     * entries (broker entry metadata included) concatenated in {@code data}, a direct buffer (null
+     * when there are none) that the receiver releases, {@code lengths[i]} bytes each.
+     */
+    record ReadResult(short error, long logStartOffset, long logEndOffset, ByteBuf data, int[] lengths) {
+        static ReadResult error(short error) {
+            return new ReadResult(error, -1L, -1L, null, new int[0]);
+        }
+
+        static ReadResult offsets(long logStartOffset, long logEndOffset) {
+            return new ReadResult((short) 0, logStartOffset, logEndOffset, null, new int[0]);
+        }
+    }
+
+    /**
+     * Reads the stored entries of (topic, partition) from the one holding {@code offset}, up to
+     * {@code maxBytes} (at least one entry when there is one); at the log end with
+     * {@code maxWaitMs} > 0, waits that long for an append. {@code maxBytes} == 0: offsets only.
+     * {@code topic} is null if it was not valid UTF-8.
+     */
+    default CompletableFuture<ReadResult> read(String topic, int partition, long offset, int maxBytes, int maxWaitMs) {
+        return CompletableFuture.failedFuture(new UnsupportedOperationException("no reads"));
+    }
 }

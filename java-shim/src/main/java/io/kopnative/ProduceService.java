@@ -61,12 +61,39 @@ final class ProduceService implements PartitionLog {
      */
     private final AtomicLong sequenceIds = new AtomicLong(System.currentTimeMillis() * 1000L);
     private final AtomicBoolean missingIndexLogged = new AtomicBoolean();
+    private final PartitionReader reader;
 
     ProduceService(BrokerService brokerService, TopicMetadataService names, long timeoutMs) {
         this.brokerService = brokerService;
         this.pulsar = brokerService.getPulsar();
         this.names = names;
         this.timeoutMs = timeoutMs;
+        this.reader = new PartitionReader(this, pulsar.getExecutor());
+    }
+
+    @Override
+    public CompletableFuture<ReadResult> read(String topic, int partition, long offset, int maxBytes, int maxWaitMs) {
+        return reader.read(topic, partition, offset, maxBytes, maxWaitMs);
+    }
+
+    /**
+     * The PersistentTopic of (Kafka topic, partition), or a Short Kafka error code: the same
+     * resolution (and errors) as appends.
+     */
+    CompletableFuture<Object> resolvePartition(String topic, int partition) {
+        TopicName base = names.toPulsar(topic);
+        if (base == null || partition < 0) {
+            return CompletableFuture.completedFuture((Object) UNKNOWN_TOPIC_OR_PARTITION);
+        }
+        CompletableFuture<Object> resolved;
+        try {
+            resolved = resolve(base, topic, partition).orTimeout(timeoutMs, TimeUnit.MILLISECONDS)
+                    .handle((t, e) -> e != null ? (Object) e : t);
+        } catch (RuntimeException e) {
+            resolved = CompletableFuture.completedFuture(e);
+        }
+        return resolved.thenApply(outcome -> outcome instanceof PersistentTopic ? outcome
+                : (Object) resolveError(outcome, base, partition));
     }
 
     @Override
