@@ -156,7 +156,7 @@ TEST_CASE("record batch: a flipped bit after the CRC field is detected",
         // everything else is a CRC mismatch.
         if (st.code() != absl::StatusCode::kUnimplemented) {
           REQUIRE(st.code() == absl::StatusCode::kDataLoss);
-          REQUIRE(RecordsKafkaError(st) == kKafkaErrorCorruptMessage);
+          REQUIRE(RecordsKafkaError(st) == Code(ErrorCode::CORRUPT_MESSAGE));
         }
       }
     }
@@ -195,7 +195,7 @@ TEST_CASE("record batch: truncation at every length fails cleanly",
         FixCrc(cut);
         absl::Status st = ValidateBytes(cut);
         CHECK_FALSE(st.ok());
-        CHECK(RecordsKafkaError(st) != kKafkaErrorNone);
+        CHECK(RecordsKafkaError(st) != Code(ErrorCode::NONE));
       }
     }
   }
@@ -244,18 +244,18 @@ TEST_CASE("record batch: wrong record count and offsets", "[record_batch]") {
       absl::Status st = ValidateBytes(bad);
       INFO("count " << count << ": " << st.message());
       CHECK(st.code() == absl::StatusCode::kInvalidArgument);
-      CHECK(RecordsKafkaError(st) == kKafkaErrorInvalidRecord);
+      CHECK(RecordsKafkaError(st) == Code(ErrorCode::INVALID_RECORD));
       // Count and lastOffsetDelta agreeing, but not the records.
       if (count > 0) {
         PutBe32(bad, 23, static_cast<uint32_t>(count - 1));
         FixCrc(bad);
-        CHECK(RecordsKafkaError(ValidateBytes(bad)) == kKafkaErrorInvalidRecord);
+        CHECK(RecordsKafkaError(ValidateBytes(bad)) == Code(ErrorCode::INVALID_RECORD));
       }
     }
     Buf bad_delta = batch;
     PutBe32(bad_delta, 23, 9);
     FixCrc(bad_delta);
-    CHECK(RecordsKafkaError(ValidateBytes(bad_delta)) == kKafkaErrorInvalidRecord);
+    CHECK(RecordsKafkaError(ValidateBytes(bad_delta)) == Code(ErrorCode::INVALID_RECORD));
     // A compacted log's batch: lastOffsetDelta past the count is fine when
     // not strict.
     ValidateOptions lenient;
@@ -274,7 +274,7 @@ TEST_CASE("record batch: corrupt records behind a valid CRC", "[record_batch]") 
     bad[kRecordBatchOverhead] = first;
     FixCrc(bad);
     absl::Status st = ValidateBytes(bad);
-    CHECK(RecordsKafkaError(st) == kKafkaErrorInvalidRecord);
+    CHECK(RecordsKafkaError(st) == Code(ErrorCode::INVALID_RECORD));
   }
   // Garbage everywhere in the payload must never crash.
   for (size_t at = kRecordBatchOverhead; at < batch.size(); ++at) {
@@ -292,21 +292,21 @@ TEST_CASE("record batch: magic, codec and error codes", "[record_batch]") {
   Buf batch = Build(s);
   Buf v1 = batch;
   v1[kBatchMagicOffset] = 1;
-  CHECK(RecordsKafkaError(ValidateBytes(v1)) == kKafkaErrorInvalidRecord);
-  CHECK(RecordsKafkaError(SplitBatches(v1).status()) == kKafkaErrorInvalidRecord);
+  CHECK(RecordsKafkaError(ValidateBytes(v1)) == Code(ErrorCode::INVALID_RECORD));
+  CHECK(RecordsKafkaError(SplitBatches(v1).status()) == Code(ErrorCode::INVALID_RECORD));
   Buf v3 = batch;
   v3[kBatchMagicOffset] = 3;
-  CHECK(RecordsKafkaError(ValidateBytes(v3)) == kKafkaErrorCorruptMessage);
-  CHECK(RecordsKafkaError(SplitBatches(v3).status()) == kKafkaErrorCorruptMessage);
+  CHECK(RecordsKafkaError(ValidateBytes(v3)) == Code(ErrorCode::CORRUPT_MESSAGE));
+  CHECK(RecordsKafkaError(SplitBatches(v3).status()) == Code(ErrorCode::CORRUPT_MESSAGE));
   Buf codec = batch;
   codec[kBatchAttributesOffset + 1] |= 0x05;
   FixCrc(codec);
   CHECK(RecordsKafkaError(ValidateBytes(codec)) ==
-        kKafkaErrorUnsupportedCompressionType);
+        Code(ErrorCode::UNSUPPORTED_COMPRESSION_TYPE));
   Buf tiny(12, 0);
   PutBe32(tiny, 8, 3);
-  CHECK(RecordsKafkaError(SplitBatches(tiny).status()) == kKafkaErrorCorruptMessage);
-  CHECK(RecordsKafkaError(absl::OkStatus()) == kKafkaErrorNone);
+  CHECK(RecordsKafkaError(SplitBatches(tiny).status()) == Code(ErrorCode::CORRUPT_MESSAGE));
+  CHECK(RecordsKafkaError(absl::OkStatus()) == Code(ErrorCode::NONE));
 }
 
 TEST_CASE("record batch: produce takes exactly one batch", "[record_batch]") {
@@ -319,13 +319,13 @@ TEST_CASE("record batch: produce takes exactly one batch", "[record_batch]") {
   Buf two = batch;
   two.insert(two.end(), batch.begin(), batch.end());
   CHECK(RecordsKafkaError(ParseProduceBatch(two, scratch).status()) ==
-        kKafkaErrorInvalidRecord);
+        Code(ErrorCode::INVALID_RECORD));
   CHECK(RecordsKafkaError(ParseProduceBatch({}, scratch).status()) ==
-        kKafkaErrorInvalidRecord);
+        Code(ErrorCode::INVALID_RECORD));
   Buf v0 = batch;
   v0[kBatchMagicOffset] = 0;
   auto legacy = ParseProduceBatch(v0, scratch);
-  CHECK(RecordsKafkaError(legacy.status()) == kKafkaErrorInvalidRecord);
+  CHECK(RecordsKafkaError(legacy.status()) == Code(ErrorCode::INVALID_RECORD));
   CHECK(legacy.status().message().find("magic version 2") != std::string::npos);
 }
 
@@ -342,7 +342,7 @@ TEST_CASE("record batch: a compressed bomb is refused", "[record_batch]") {
   small.max_uncompressed_bytes = 1 << 20;
   absl::Status st = ValidateBytes(batch, small);
   CHECK(st.code() == absl::StatusCode::kResourceExhausted);
-  CHECK(RecordsKafkaError(st) == kKafkaErrorInvalidRecord);
+  CHECK(RecordsKafkaError(st) == Code(ErrorCode::INVALID_RECORD));
   CHECK(ValidateBytes(batch).ok());
 }
 

@@ -61,16 +61,16 @@ absl::Status CheckBatchEditable(std::span<uint8_t> batch) {
 int16_t RecordsKafkaError(const absl::Status& status) {
   switch (status.code()) {
     case absl::StatusCode::kOk:
-      return kKafkaErrorNone;
+      return Code(ErrorCode::NONE);
     case absl::StatusCode::kDataLoss:
-      return kKafkaErrorCorruptMessage;
+      return Code(ErrorCode::CORRUPT_MESSAGE);
     case absl::StatusCode::kInvalidArgument:
     case absl::StatusCode::kResourceExhausted:
-      return kKafkaErrorInvalidRecord;
+      return Code(ErrorCode::INVALID_RECORD);
     case absl::StatusCode::kUnimplemented:
-      return kKafkaErrorUnsupportedCompressionType;
+      return Code(ErrorCode::UNSUPPORTED_COMPRESSION_TYPE);
     default:
-      return kKafkaErrorUnknownServerError;
+      return Code(ErrorCode::UNKNOWN_SERVER_ERROR);
   }
 }
 

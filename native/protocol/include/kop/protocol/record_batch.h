@@ -21,6 +21,7 @@
 #include "absl/status/statusor.h"
 #include "kop/protocol/buffer.h"
 #include "kop/protocol/compression.h"
+#include "kop/protocol/errors.h"
 
 namespace kop::protocol {
 
@@ -40,12 +41,6 @@ namespace kop::protocol {
 //   Unimplemented     -> UNSUPPORTED_COMPRESSION_TYPE (76): codec id 5-7.
 // UNSUPPORTED_VERSION (35) fits none of these: it answers an API version,
 // not a batch, and Kafka 4 does not return it for old magic either.
-inline constexpr int16_t kKafkaErrorNone = 0;
-inline constexpr int16_t kKafkaErrorUnknownServerError = -1;
-inline constexpr int16_t kKafkaErrorCorruptMessage = 2;
-inline constexpr int16_t kKafkaErrorUnsupportedVersion = 35;
-inline constexpr int16_t kKafkaErrorUnsupportedCompressionType = 76;
-inline constexpr int16_t kKafkaErrorInvalidRecord = 87;
 
 // The Kafka error code for a status returned by this header's functions
 // (0 for OK, UNKNOWN_SERVER_ERROR for codes not listed above).
