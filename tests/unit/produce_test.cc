@@ -12,6 +12,8 @@
 #include "kop/protocol/errors.h"
 #include "kop/protocol/messages/api_versions_request.h"
 #include "kop/protocol/messages/api_versions_response.h"
+#include "kop/protocol/messages/init_producer_id_request.h"
+#include "kop/protocol/messages/init_producer_id_response.h"
 #include "kop/protocol/messages/produce_request.h"
 #include "kop/protocol/messages/produce_response.h"
 #include "kop/protocol/messages/request_header.h"
@@ -180,6 +182,96 @@ TEST_CASE("Produce v0-v2 is advertised for librdkafka but refused", "[produce]")
   Fixture f;
   f.conn->OnFrame(std::vector<uint8_t>{0, 0, 0, 2, 0, 0, 0, 1, 0xff, 0xff, 0, 1});
   CHECK(f.sink.closed);
+}
+
+}  // namespace
+}  // namespace kop::core
+
+namespace kop::core {
+namespace {
+
+std::vector<uint8_t> IdempotentBatch(int64_t pid, int16_t epoch, int32_t seq, int n) {
+  static const std::string value = "x";
+  std::vector<RecordInput> in(static_cast<size_t>(n));
+  for (auto& r : in) r.value = Bytes(reinterpret_cast<const uint8_t*>(value.data()), 1);
+  BatchBuildOptions o;
+  o.producer_id = pid;
+  o.producer_epoch = epoch;
+  o.base_sequence = seq;
+  std::vector<uint8_t> out;
+  REQUIRE(AppendRecordBatch(in, o, out).ok());
+  return out;
+}
+
+TEST_CASE("InitProducerId hands out ids; idempotent retries get their offset back",
+          "[produce]") {
+  Fixture f;
+  InitProducerIdRequest init;
+  init.transactional_id.reset();
+  f.conn->OnFrame(Frame(22, 4, 1, init));
+  auto id = Response<InitProducerIdResponse>(f.sink.frames.at(0), 22, 4, 1);
+  REQUIRE(id.error_code == 0);
+  REQUIRE(id.producer_id >= 0);
+  CHECK(id.producer_epoch == 0);
+  f.conn->OnFrame(Frame(22, 4, 2, init));
+  CHECK(Response<InitProducerIdResponse>(f.sink.frames.at(1), 22, 4, 2).producer_id !=
+        id.producer_id);
+
+  const int64_t pid = id.producer_id;
+  auto b0 = IdempotentBatch(pid, 0, 0, 3);
+  auto b1 = IdempotentBatch(pid, 0, 3, 2);
+  auto gap = IdempotentBatch(pid, 0, 9, 1);
+  int32_t corr = 10;
+  auto produce = [&](const std::vector<uint8_t>& b) {
+    f.conn->OnFrame(Frame(0, 9, ++corr, Request(-1, {{0, &b}})));
+    return Response<ProduceResponse>(f.sink.frames.back(), 0, 9, corr)
+        .responses[0].partition_responses[0];
+  };
+  CHECK(produce(b0).base_offset == 0);
+  CHECK(produce(b1).base_offset == 3);
+  // The retry of b0 (e.g. its response was lost): success, original offset,
+  // and nothing stored twice.
+  auto dup = produce(b0);
+  CHECK(dup.error_code == 0);
+  CHECK(dup.base_offset == 0);
+  CHECK(f.log.partitions[{"orders", 0}].entries.size() == 2);
+  CHECK(produce(gap).error_code == Code(ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER));
+  // An older epoch is fenced; a bumped epoch restarts at sequence 0.
+  auto bumped = IdempotentBatch(pid, 1, 0, 1);
+  CHECK(produce(bumped).base_offset == 5);
+  CHECK(produce(IdempotentBatch(pid, 0, 5, 1)).error_code ==
+        Code(ErrorCode::INVALID_PRODUCER_EPOCH));
+
+  // KIP-360 re-initialisation keeps the id and bumps the epoch.
+  InitProducerIdRequest again;
+  again.transactional_id.reset();
+  again.producer_id = pid;
+  again.producer_epoch = 1;
+  f.conn->OnFrame(Frame(22, 4, ++corr, again));
+  auto re = Response<InitProducerIdResponse>(f.sink.frames.back(), 22, 4, corr);
+  CHECK(re.producer_id == pid);
+  CHECK(re.producer_epoch == 2);
+  // Transactional ids are refused: transactions are not served.
+  InitProducerIdRequest txn;
+  txn.transactional_id = "tx-1";
+  f.conn->OnFrame(Frame(22, 4, ++corr, txn));
+  CHECK(Response<InitProducerIdResponse>(f.sink.frames.back(), 22, 4, corr).error_code ==
+        Code(ErrorCode::TRANSACTIONAL_ID_AUTHORIZATION_FAILED));
+}
+
+TEST_CASE("a failed idempotent append can be retried", "[produce]") {
+  Fixture f;
+  auto b0 = IdempotentBatch(77, 0, 0, 2);
+  f.log.fail_with = Code(ErrorCode::NOT_LEADER_OR_FOLLOWER);
+  f.conn->OnFrame(Frame(0, 9, 1, Request(-1, {{0, &b0}})));
+  CHECK(Response<ProduceResponse>(f.sink.frames.back(), 0, 9, 1)
+            .responses[0].partition_responses[0].error_code ==
+        Code(ErrorCode::NOT_LEADER_OR_FOLLOWER));
+  f.log.fail_with = 0;
+  f.conn->OnFrame(Frame(0, 9, 2, Request(-1, {{0, &b0}})));
+  auto r = Response<ProduceResponse>(f.sink.frames.back(), 0, 9, 2).responses[0].partition_responses[0];
+  CHECK(r.error_code == 0);
+  CHECK(r.base_offset == 0);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include "broker_state.h"
 #include "connection.h"
+#include "producer_state.h"
 #include "kop/core/log.h"
 
 namespace kop::core {
@@ -9,15 +10,18 @@ namespace {
 
 class KafkaBroker : public Broker {
  public:
-  explicit KafkaBroker(BrokerState state) : state_(std::move(state)) {}
+  explicit KafkaBroker(BrokerState state)
+      : state_(std::move(state)), producers_(state_.node_id) {}
 
   std::unique_ptr<Connection> Accept(ResponseSink* sink, TopicPort* topics,
                                      LogPort* log) override {
-    return std::make_unique<KafkaConnection>(state_, sink, topics, log);
+    return std::make_unique<KafkaConnection>(state_, sink, topics, log,
+                                             &producers_);
   }
 
  private:
   const BrokerState state_;
+  ProducerStateTable producers_;  // shared by every connection
 };
 
 }  // namespace

@@ -18,8 +18,12 @@ constexpr size_t kMinHeaderBytes = 8;
 }  // namespace
 
 KafkaConnection::KafkaConnection(const BrokerState& broker, ResponseSink* sink,
-                                 TopicPort* topics, LogPort* log)
-    : state_(std::make_shared<State>()), topics_(topics), log_(log) {
+                                 TopicPort* topics, LogPort* log,
+                                 ProducerStateTable* producers)
+    : state_(std::make_shared<State>()),
+      topics_(topics),
+      log_(log),
+      producers_(producers) {
   state_->broker = &broker;
   state_->sink = sink;
 }
@@ -91,7 +95,8 @@ void KafkaConnection::OnFrame(std::span<const uint8_t> frame) {
                          protocol::ResponseHeaderVersion(api_key, api_version),
                          false, false, {}});
   RequestContext ctx{api_key,          api_version, correlation_id,
-                     header.client_id, s.broker,    topics_, log_};
+                     header.client_id, s.broker,    topics_, log_,
+                     producers_};
   std::weak_ptr<State> weak = state_;
   handler->handle(ctx, *request,
                   [weak, id](std::unique_ptr<protocol::Message> body) {

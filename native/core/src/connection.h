@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "broker_state.h"
+#include "producer_state.h"
 #include "kop/core/broker.h"
 #include "kop/protocol/message.h"
 
@@ -17,7 +18,8 @@ namespace kop::core {
 class KafkaConnection : public Connection {
  public:
   KafkaConnection(const BrokerState& broker, ResponseSink* sink,
-                  TopicPort* topics, LogPort* log);
+                  TopicPort* topics, LogPort* log,
+                  ProducerStateTable* producers);
   ~KafkaConnection() override;
 
   void OnFrame(std::span<const uint8_t> frame) override;
@@ -51,6 +53,7 @@ class KafkaConnection : public Connection {
   std::shared_ptr<State> state_;
   TopicPort* topics_;
   LogPort* log_;
+  ProducerStateTable* producers_;
 };
 
 }  // namespace kop::core

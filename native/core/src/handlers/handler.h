@@ -11,6 +11,7 @@
 #include <string>
 
 #include "broker_state.h"
+#include "producer_state.h"
 #include "kop/protocol/message.h"
 
 namespace kop::core {
@@ -24,6 +25,7 @@ struct RequestContext {
   const BrokerState* broker;
   TopicPort* topics;
   LogPort* log;  // nullptr when this broker serves no produce/fetch
+  ProducerStateTable* producers;
 };
 
 // Delivers the response body, now or later, exactly once; nullptr for
@@ -59,6 +61,7 @@ const Handler* FindHandler(int16_t api_key);
 void HandleApiVersions(const RequestContext&, const protocol::Message&, Reply);
 void HandleMetadata(const RequestContext&, const protocol::Message&, Reply);
 void HandleProduce(const RequestContext&, const protocol::Message&, Reply);
+void HandleInitProducerId(const RequestContext&, const protocol::Message&, Reply);
 void HandleFetch(const RequestContext&, const protocol::Message&, Reply);
 void HandleListOffsets(const RequestContext&, const protocol::Message&, Reply);
 

@@ -15,6 +15,8 @@ constexpr Handler kHandlers[] = {
     {2, 1, 10, HandleListOffsets, 1, N::kRead},
     {3, 0, 13, HandleMetadata, 0, N::kNothing},
     {18, 0, 4, HandleApiVersions, 0, N::kNothing},
+    // Non-transactional ids for idempotent producers (Java's default).
+    {22, 0, 5, HandleInitProducerId, 0, N::kAppend},
 };
 
 }  // namespace

@@ -2,8 +2,10 @@
 // entry through the LogPort, answer with the offsets the broker assigned.
 //
 // Served versions 3-12 (advertised from 0, as Kafka 4 does, see handlers.cc).
-// Idempotent and transactional producers are not served yet: InitProducerId
-// is not advertised, so clients do not send producer ids expecting checks.
+// Batches from idempotent producers (producer id >= 0) go through the
+// broker's ProducerStateTable: a retried batch gets its original offset
+// without a second append, a sequence gap is OUT_OF_ORDER_SEQUENCE_NUMBER.
+// Transactional producers are not served.
 #include <chrono>
 #include <memory>
 
@@ -102,6 +104,27 @@ void HandleProduce(const RequestContext& ctx, const protocol::Message& message,
         result.error_code = Code(ErrorCode::UNSUPPORTED_COMPRESSION_TYPE);
         continue;
       }
+      const protocol::RecordBatchHeader& h = batch->header();
+      const bool idempotent = h.producer_id >= 0;
+      const int32_t last_seq =
+          static_cast<int32_t>((static_cast<int64_t>(h.base_sequence) + h.last_offset_delta) %
+                               (int64_t{INT32_MAX} + 1));
+      if (h.is_transactional()) {
+        result.error_code = Code(ErrorCode::TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+        continue;
+      }
+      if (idempotent) {
+        ProducerStateTable::Check check = ctx.producers->Begin(
+            h.producer_id, h.producer_epoch, topic.name, part.index, h.base_sequence, last_seq);
+        if (check.kind == ProducerStateTable::Check::Kind::kError) {
+          result.error_code = check.error_code;
+          continue;
+        }
+        if (check.kind == ProducerStateTable::Check::Kind::kDuplicate) {
+          result.base_offset = check.base_offset;  // Kafka answers success
+          continue;
+        }
+      }
       entry.clear();
       pulsar::EncodeOptions options;
       options.format = Format(*ctx.broker);
@@ -109,17 +132,27 @@ void HandleProduce(const RequestContext& ctx, const protocol::Message& message,
       if (absl::Status st = pulsar::EncodeEntry(*batch, options, scratch, entry);
           !st.ok()) {
         result.error_code = protocol::RecordsKafkaError(st);
+        if (idempotent) {
+          ctx.producers->Complete(h.producer_id, h.producer_epoch, topic.name, part.index,
+                                  h.base_sequence, last_seq, false, -1);
+        }
         continue;
       }
       ++pending->outstanding;
       ctx.log->Append(
-          topic.name, part.index, entry, batch->header().records_count,
-          [pending, t, p](const AppendResult& r) {
+          topic.name, part.index, entry, h.records_count,
+          [pending, t, p, producers = ctx.producers, idempotent, pid = h.producer_id,
+           epoch = h.producer_epoch, name = topic.name, index = part.index,
+           first = h.base_sequence, last_seq](const AppendResult& r) {
             ProduceResponse::PartitionProduceResponse& res =
                 pending->response->responses[t].partition_responses[p];
             res.error_code = r.error_code;
             res.base_offset = r.error_code == 0 ? r.base_offset : -1;
             res.log_start_offset = r.log_start_offset;
+            if (idempotent) {
+              producers->Complete(pid, epoch, name, index, first, last_seq,
+                                  r.error_code == 0, r.base_offset);
+            }
             pending->Done();
           });
     }
