@@ -102,7 +102,12 @@ class FakeLog : public LogPort {
       v >>= 7;
     }
     meta.push_back(static_cast<uint8_t>(v));
-    std::vector<uint8_t> out = {0x0e, 0x02, 0, 0, 0, static_cast<uint8_t>(meta.size())};
+    std::vector<uint8_t> out;
+    out.reserve(6 + meta.size() + entry.size());
+    for (uint8_t b : {uint8_t{0x0e}, uint8_t{0x02}, uint8_t{0}, uint8_t{0}, uint8_t{0},
+                      static_cast<uint8_t>(meta.size())}) {
+      out.push_back(b);
+    }
     out.insert(out.end(), meta.begin(), meta.end());
     out.insert(out.end(), entry.begin(), entry.end());
     return out;
