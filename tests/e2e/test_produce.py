@@ -112,11 +112,13 @@ def produce(topic, partition, batches, acks=-1, correlation_id=11):
 class ProduceTest(unittest.TestCase):
     kcat_topic = f"e2e-produce-kcat-{SUFFIX}"
     raw_topic = f"e2e-produce-raw-{SUFFIX}"
+    hostile_topic = f"e2e-produce-hostile-{SUFFIX}"
 
     @classmethod
     def setUpClass(cls):
         admin("PUT", f"/{cls.kcat_topic}/partitions", "2")
         admin("PUT", f"/{cls.raw_topic}/partitions", "2")
+        admin("PUT", f"/{cls.hostile_topic}/partitions", "1")
 
     @unittest.skipUnless(shutil.which("kcat"), "kcat not installed")
     def test_kcat_records_reach_pulsar(self):
@@ -172,6 +174,32 @@ class ProduceTest(unittest.TestCase):
         batch = kw.record_batch_v2([(None, b"x", [])])
         p = produce(f"e2e-produce-missing-{SUFFIX}", 0, batch, correlation_id=25)
         self.assertEqual(p["error_code"], 3, p)
+
+    def test_corrupt_crc_is_corrupt_message(self):
+        batch = bytearray(kw.record_batch_v2([(b"k", b"v", [])]))
+        batch[-1] ^= 0x01  # a value byte: covered by the CRC
+        p = produce(self.hostile_topic, 0, bytes(batch), correlation_id=26)
+        self.assertEqual(p["error_code"], 2, p)  # CORRUPT_MESSAGE
+        self.assertEqual(p["base_offset"], -1, p)
+
+    def test_decompression_bomb_is_refused_and_broker_serves_on(self):
+        import zlib
+        # 150 MiB of zeros as one gzip member: ~150 KB on the wire, past the 100 MiB cap.
+        comp = zlib.compressobj(9, zlib.DEFLATED, 31)
+        payload = bytearray()
+        chunk = bytes(1 << 20)
+        for _ in range(150):
+            payload += comp.compress(chunk)
+        payload += comp.flush()
+        ts = int(time.time() * 1000)
+        after_crc = struct.pack(">hiqqqhii", 1, 0, ts, ts, -1, -1, -1, 1) + bytes(payload)
+        tail = struct.pack(">ibI", 0, 2, kw.crc32c(after_crc)) + after_crc
+        bomb = struct.pack(">qi", 0, len(tail)) + tail
+        p = produce(self.hostile_topic, 0, bomb, correlation_id=27)
+        self.assertEqual(p["error_code"], 87, p)  # INVALID_RECORD
+        # The broker, and this partition, keep working.
+        ok = produce(self.hostile_topic, 0, kw.record_batch_v2([(None, b"after", [])]), correlation_id=28)
+        self.assertEqual(ok["error_code"], 0, ok)
 
 
 if __name__ == "__main__":
