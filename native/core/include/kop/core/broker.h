@@ -48,6 +48,25 @@ class TopicPort {
                       std::function<void(std::vector<TopicInfo>)> done) = 0;
   // Every topic of the Kafka namespace (kafkaTenant/kafkaNamespace).
   virtual void ListAll(std::function<void(std::vector<TopicInfo>)> done) = 0;
+
+  // Topic administration (CreateTopics, DeleteTopics, CreatePartitions),
+  // served and advertised only when SupportsAdmin() is true.
+  // `done(error_code, error_message)` runs once on the connection's event
+  // loop.
+  using AdminDone = std::function<void(int16_t, std::string)>;
+  virtual bool SupportsAdmin() const { return false; }
+  virtual void CreateTopic(std::string name, int32_t partitions, AdminDone done) {
+    (void)name, (void)partitions;
+    done(-1, "topic administration is not available");
+  }
+  virtual void DeleteTopic(std::string name, AdminDone done) {
+    (void)name;
+    done(-1, "topic administration is not available");
+  }
+  virtual void CreatePartitions(std::string name, int32_t total_count, AdminDone done) {
+    (void)name, (void)total_count;
+    done(-1, "topic administration is not available");
+  }
 };
 
 struct AppendResult {
