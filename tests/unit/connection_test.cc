@@ -33,7 +33,13 @@ struct Fixture {
       {"kop.cluster.id", "cluster-a"},
   });
   RecordingSink sink;
-  testing::FakeTopics topics;
+  // Metadata only: no log and no topic administration, so ApiVersions
+  // lists exactly Metadata and ApiVersions.
+  testing::FakeTopics topics = [] {
+    testing::FakeTopics t;
+    t.admin = false;
+    return t;
+  }();
   std::unique_ptr<Connection> conn = broker->Accept(&sink, &topics);
 };
 

@@ -53,7 +53,7 @@ void KafkaConnection::OnFrame(std::span<const uint8_t> frame) {
   const int32_t correlation_id = peek.ReadInt32();
 
   const Handler* handler = FindHandler(api_key);
-  if (handler != nullptr && !Servable(*handler, log_)) {
+  if (handler != nullptr && !Servable(*handler, topics_, log_)) {
     handler = nullptr;  // not served on this broker
   }
   if (handler == nullptr) {

@@ -39,6 +39,20 @@ using Reply = std::function<void(std::unique_ptr<protocol::Message>)>;
 using HandlerFn = void (*)(const RequestContext& ctx,
                            const protocol::Message& request, Reply reply);
 
+// A response assembled from several port completions: each issued call
+// takes a count, the handler drops its own when done issuing, and the last
+// one replies.
+template <typename Response>
+struct PendingReply {
+  std::unique_ptr<Response> response = std::make_unique<Response>();
+  int outstanding = 1;  // the handler's own, released by its final Done()
+  Reply reply;
+
+  void Done() {
+    if (--outstanding == 0) reply(std::move(response));
+  }
+};
+
 struct Handler {
   int16_t api_key;
   int16_t min_version;  // served: lower versions close the connection
@@ -48,11 +62,12 @@ struct Handler {
   // 4 advertises v0 for librdkafka < 2.11's compression check, KAFKA-18659,
   // but refuses v0-v2).
   int16_t advertised_min_version;
-  enum class Needs { kNothing, kAppend, kRead } needs;  // of the LogPort
+  // What the handler needs of the ports.
+  enum class Needs { kNothing, kAppend, kRead, kAdmin } needs;
 };
 
 // Whether `h` can be served with these ports.
-bool Servable(const Handler& h, const LogPort* log);
+bool Servable(const Handler& h, const TopicPort* topics, const LogPort* log);
 
 std::span<const Handler> Handlers();
 const Handler* FindHandler(int16_t api_key);
@@ -62,6 +77,9 @@ void HandleApiVersions(const RequestContext&, const protocol::Message&, Reply);
 void HandleMetadata(const RequestContext&, const protocol::Message&, Reply);
 void HandleProduce(const RequestContext&, const protocol::Message&, Reply);
 void HandleInitProducerId(const RequestContext&, const protocol::Message&, Reply);
+void HandleCreateTopics(const RequestContext&, const protocol::Message&, Reply);
+void HandleDeleteTopics(const RequestContext&, const protocol::Message&, Reply);
+void HandleCreatePartitions(const RequestContext&, const protocol::Message&, Reply);
 void HandleFetch(const RequestContext&, const protocol::Message&, Reply);
 void HandleListOffsets(const RequestContext&, const protocol::Message&, Reply);
 

@@ -15,16 +15,22 @@ constexpr Handler kHandlers[] = {
     {2, 1, 10, HandleListOffsets, 1, N::kRead},
     {3, 0, 13, HandleMetadata, 0, N::kNothing},
     {18, 0, 4, HandleApiVersions, 0, N::kNothing},
+    {19, 2, 7, HandleCreateTopics, 2, N::kAdmin},
+    // v6 may name topics by ID only; those get UNKNOWN_TOPIC_ID.
+    {20, 1, 6, HandleDeleteTopics, 1, N::kAdmin},
     // Non-transactional ids for idempotent producers (Java's default).
     {22, 0, 5, HandleInitProducerId, 0, N::kAppend},
+    {37, 0, 3, HandleCreatePartitions, 0, N::kAdmin},
 };
 
 }  // namespace
 
 std::span<const Handler> Handlers() { return kHandlers; }
 
-bool Servable(const Handler& h, const LogPort* log) {
+bool Servable(const Handler& h, const TopicPort* topics, const LogPort* log) {
   switch (h.needs) {
+    case Handler::Needs::kAdmin:
+      return topics != nullptr && topics->SupportsAdmin();
     case Handler::Needs::kNothing:
       return true;
     case Handler::Needs::kAppend:

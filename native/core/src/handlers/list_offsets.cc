@@ -23,21 +23,13 @@ constexpr int64_t kLatest = -1;
 constexpr int64_t kEarliest = -2;
 constexpr int64_t kEarliestLocal = -4;  // tiered storage: our log is local
 
-struct PendingList {
-  std::unique_ptr<ListOffsetsResponse> response = std::make_unique<ListOffsetsResponse>();
-  int outstanding = 1;
-  Reply reply;
-  void Done() {
-    if (--outstanding == 0) reply(std::move(response));
-  }
-};
 
 }  // namespace
 
 void HandleListOffsets(const RequestContext& ctx, const protocol::Message& message,
                        Reply reply) {
   const auto& request = static_cast<const ListOffsetsRequest&>(message);
-  auto pending = std::make_shared<PendingList>();
+  auto pending = std::make_shared<PendingReply<ListOffsetsResponse>>();
   pending->reply = std::move(reply);
   for (size_t t = 0; t < request.topics.size(); ++t) {
     const ListOffsetsRequest::ListOffsetsTopic& topic = request.topics[t];

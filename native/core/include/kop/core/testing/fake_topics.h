@@ -17,6 +17,26 @@ class FakeTopics : public TopicPort {
   std::map<std::string, int32_t> topics;  // name -> partitions
   int32_t auto_create_partitions = 1;
   bool defer = false;
+  bool admin = true;
+
+  bool SupportsAdmin() const override { return admin; }
+  void CreateTopic(std::string name, int32_t partitions, AdminDone done) override {
+    if (!topics.emplace(name, partitions).second) {
+      done(36, "exists");  // TOPIC_ALREADY_EXISTS
+    } else {
+      done(0, "");
+    }
+  }
+  void DeleteTopic(std::string name, AdminDone done) override {
+    done(topics.erase(name) ? 0 : 3, "");
+  }
+  void CreatePartitions(std::string name, int32_t total, AdminDone done) override {
+    auto it = topics.find(name);
+    if (it == topics.end()) return done(3, "missing");
+    if (total <= it->second) return done(37, "cannot shrink");  // INVALID_PARTITIONS
+    it->second = total;
+    done(0, "");
+  }
 
   void Lookup(std::vector<std::string> names, bool auto_create,
               std::function<void(std::vector<TopicInfo>)> done) override {
