@@ -46,7 +46,11 @@ TEST_CASE("CreateTopics creates, refuses duplicates and what Pulsar cannot honou
     auto r = DecodeResponse<CreateTopicsResponse>(f.sink.frames.back(), 19, v, 1);
     CHECK(r.topics.at(0).error_code == 0);
     CHECK(f.topics.topics["orders"] == 3);
-    if (v >= 5) CHECK(r.topics[0].num_partitions == 3);
+    if (v >= 5) {
+      CHECK(r.topics[0].num_partitions == 3);
+      // Java's AdminClient reads configs of a created topic: never null.
+      CHECK(r.topics[0].configs.has_value());
+    }
 
     f.conn->OnFrame(RequestFrame(19, v, 2, Create("orders", 3)));
     auto again = DecodeResponse<CreateTopicsResponse>(f.sink.frames.back(), 19, v, 2);

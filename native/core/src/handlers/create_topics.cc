@@ -28,7 +28,6 @@ void HandleCreateTopics(const RequestContext& ctx, const protocol::Message& mess
     CreateTopicsResponse::CreatableTopicResult& out = pending->response->topics.emplace_back();
     out.name = t.name;
     out.error_message.reset();
-    out.configs.reset();
     // -1: the broker's default (Kafka's num.partitions); ours is 1.
     const int32_t partitions = t.num_partitions == -1 ? 1 : t.num_partitions;
     auto fail = [&out](ErrorCode code, std::string message) {
