@@ -41,6 +41,15 @@
 //   during that downcall and the spans point into Java's buffer, which Java
 //   releases only after the downcall returns. Lengths that do not add up to
 //   the buffer (or a negative one) complete the read with error -1.
+// - Topic administration (TopicPort::CreateTopic/DeleteTopic/CreatePartitions,
+//   SupportsAdmin() is true): the same scheme. Each call stores the core's
+//   callback under a fresh request id and upcalls
+//   KafkaFrameHandler.onNativeTopicAdmin(requestId, op, topicBytes, count)
+//   with op 0 create (count = partitions), 1 delete (count unused, 0),
+//   2 create partitions (count = new total); Java answers later with
+//   nativeOnTopicAdminDone(conn, requestId, errorCode, message) from the
+//   channel's event loop. A failed upcall completes the call at once with
+//   error -1. Closing drops pending calls unrun.
 #include <jni.h>
 
 #include <algorithm>
@@ -89,6 +98,7 @@ jmethodID g_lookup_method = nullptr;   // void onNativeLookupTopics(long, byte[]
 jmethodID g_list_method = nullptr;     // void onNativeListTopics(long)
 jmethodID g_append_method = nullptr;   // void onNativeAppend(long, byte[], int, long, int, int)
 jmethodID g_read_method = nullptr;     // void onNativeRead(long, byte[], int, long, int, int)
+jmethodID g_admin_method = nullptr;    // void onNativeTopicAdmin(long, int, byte[], int)
 jclass g_byte_array_class = nullptr;   // global ref to byte[]
 std::atomic<int> g_min_log_level{static_cast<int>(LogLevel::kInfo)};
 
@@ -235,6 +245,13 @@ kop::core::AppendResult Failed() {
 
 using ReadDone = std::function<void(const kop::core::ReadResult&)>;
 
+using AdminDone = std::function<void(int16_t, std::string)>;
+
+// Operations of KafkaFrameHandler.onNativeTopicAdmin.
+constexpr jint kAdminCreate = 0;
+constexpr jint kAdminDelete = 1;
+constexpr jint kAdminPartitions = 2;
+
 kop::core::ReadResult ReadFailed() {
   kop::core::ReadResult r;
   r.error_code = -1;  // UNKNOWN_SERVER_ERROR
@@ -266,10 +283,13 @@ class ConnectionHandle final : public kop::core::ResponseSink,
     appends_.clear();
     auto reads = std::move(reads_);
     reads_.clear();
+    auto admins = std::move(admins_);
+    admins_.clear();
     conn_.reset();  // the core connection goes before its sink
     pending.clear();
     appends.clear();
     reads.clear();
+    admins.clear();
     if (handler_ != nullptr) {
       env->DeleteGlobalRef(handler_);
       handler_ = nullptr;
@@ -416,6 +436,33 @@ class ConnectionHandle final : public kop::core::ResponseSink,
     d(r);
   }
 
+  bool SupportsAdmin() const override { return true; }
+
+  void CreateTopic(std::string name, int32_t partitions, AdminDone done) override {
+    TopicAdmin(kAdminCreate, name, partitions, std::move(done));
+  }
+
+  void DeleteTopic(std::string name, AdminDone done) override {
+    TopicAdmin(kAdminDelete, name, 0, std::move(done));
+  }
+
+  void CreatePartitions(std::string name, int32_t total_count, AdminDone done) override {
+    TopicAdmin(kAdminPartitions, name, total_count, std::move(done));
+  }
+
+  // Java's answer for topic administration `id`; an unknown id is ignored.
+  void AdminDoneFor(uint64_t id, int16_t error_code, std::string message) {
+    auto it = admins_.find(id);
+    if (it == admins_.end()) {
+      kop::core::Log(LogLevel::kDebug,
+                     "topic admin completion for unknown request " + std::to_string(id));
+      return;
+    }
+    AdminDone d = std::move(it->second);
+    admins_.erase(it);
+    d(error_code, std::move(message));
+  }
+
   void Send(std::span<const uint8_t> frame) override {
     JNIEnv* env = CurrentEnv();
     if (env == nullptr || handler_ == nullptr) {
@@ -496,6 +543,38 @@ class ConnectionHandle final : public kop::core::ResponseSink,
   }
 
  private:
+  // One upcall per administration call; answered by nativeOnTopicAdminDone.
+  void TopicAdmin(jint op, const std::string& name, int32_t count, AdminDone done) {
+    const uint64_t id = g_next_request_id.fetch_add(1, std::memory_order_relaxed);
+    JNIEnv* env = CurrentEnv();
+    if (env == nullptr || handler_ == nullptr || g_admin_method == nullptr ||
+        name.size() > static_cast<size_t>(INT32_MAX)) {
+      kop::core::Log(LogLevel::kError, "topic admin failed: no JNI environment or handler");
+      done(-1, "no JNI environment or handler");
+      return;
+    }
+    jbyteArray bytes = env->NewByteArray(static_cast<jsize>(name.size()));
+    if (bytes == nullptr) {
+      ClearPendingException(env, "topic admin (topic name)");
+      done(-1, "cannot pass the topic name to Java");
+      return;
+    }
+    env->SetByteArrayRegion(bytes, 0, static_cast<jsize>(name.size()),
+                            reinterpret_cast<const jbyte*>(name.data()));
+    admins_.emplace(id, std::move(done));
+    env->CallVoidMethod(handler_, g_admin_method, static_cast<jlong>(id), op, bytes,
+                        static_cast<jint>(count));
+    env->DeleteLocalRef(bytes);
+    if (ClearPendingException(env, "KafkaFrameHandler.onNativeTopicAdmin")) {
+      auto it = admins_.find(id);
+      if (it != admins_.end()) {
+        AdminDone d = std::move(it->second);
+        admins_.erase(it);
+        d(-1, "the topic admin upcall failed");
+      }
+    }
+  }
+
   struct Pending {
     TopicsDone done;
     std::vector<std::string> names;  // a lookup's names, as the core sent them
@@ -598,6 +677,7 @@ class ConnectionHandle final : public kop::core::ResponseSink,
   std::unordered_map<uint64_t, Pending> pending_;
   std::unordered_map<uint64_t, AppendDone> appends_;
   std::unordered_map<uint64_t, ReadDone> reads_;
+  std::unordered_map<uint64_t, AdminDone> admins_;
 };
 
 // Open connection handles. A handle is used only on its own event loop, but
@@ -674,9 +754,11 @@ JNIEXPORT jint JNICALL JNI_OnLoad(JavaVM* vm, void*) {
   g_list_method = env->GetMethodID(handler, "onNativeListTopics", "(J)V");
   g_append_method = env->GetMethodID(handler, "onNativeAppend", "(J[BIJII)V");
   g_read_method = env->GetMethodID(handler, "onNativeRead", "(J[BIJII)V");
+  g_admin_method = env->GetMethodID(handler, "onNativeTopicAdmin", "(JI[BI)V");
   env->DeleteLocalRef(handler);
   if (g_send_method == nullptr || g_close_method == nullptr || g_lookup_method == nullptr ||
-      g_list_method == nullptr || g_append_method == nullptr || g_read_method == nullptr) {
+      g_list_method == nullptr || g_append_method == nullptr || g_read_method == nullptr ||
+      g_admin_method == nullptr) {
     return JNI_ERR;
   }
   jclass byte_array = env->FindClass("[B");
@@ -699,7 +781,7 @@ JNIEXPORT void JNICALL JNI_OnUnload(JavaVM* vm, void*) {
   g_bridge_class = nullptr;
   g_byte_array_class = nullptr;
   g_log_method = g_send_method = g_close_method = g_lookup_method = g_list_method = nullptr;
-  g_append_method = g_read_method = nullptr;
+  g_append_method = g_read_method = g_admin_method = nullptr;
   g_vm = nullptr;
 }
 
@@ -878,6 +960,24 @@ JNIEXPORT jint JNICALL Java_io_kopnative_NativeBridge_nativeOnRead(
     return kOk;
   } catch (...) {
     LogCurrentException("nativeOnRead");
+    return kErrCoreFailure;
+  }
+}
+
+// static native int nativeOnTopicAdminDone(long conn, long requestId, short errorCode,
+//     String message)
+//   -> 0 (also for an unknown request id), kErrBadHandle for a closed handle.
+// On the connection's event loop. A null message is an empty one.
+JNIEXPORT jint JNICALL Java_io_kopnative_NativeBridge_nativeOnTopicAdminDone(
+    JNIEnv* env, jclass, jlong conn, jlong request_id, jshort error_code, jstring message) {
+  try {
+    auto* c = FromHandle<ConnectionHandle>(conn);
+    if (c == nullptr || !IsLive(c) || c->connection() == nullptr) return kErrBadHandle;
+    std::string text = message == nullptr ? std::string() : Utf8FromJava(env, message);
+    c->AdminDoneFor(static_cast<uint64_t>(request_id), error_code, std::move(text));
+    return kOk;
+  } catch (...) {
+    LogCurrentException("nativeOnTopicAdminDone");
     return kErrCoreFailure;
   }
 }

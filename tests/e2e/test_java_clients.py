@@ -1,6 +1,7 @@
 """Java kafka-clients end to end (3.9.2 and 4.4.0): tests/e2e/java/E2eClient.java produces with a
 non-idempotent producer under each compression codec and reads back in assign mode (seek,
-beginningOffsets, endOffsets), and runs the default idempotent producer. The classpath of each
+beginningOffsets, endOffsets), runs the default idempotent producer, and creates, describes, grows and
+deletes a topic with the AdminClient. The classpath of each
 version is resolved once with Maven (offline first) and cached under build/e2e-java/."""
 import os
 import shutil
@@ -18,6 +19,7 @@ SOURCE = os.path.join(JAVA_DIR, "src", "main", "java", "E2eClient.java")
 VERSIONS = ("3.9.2", "4.4.0")
 COMPRESSIONS = ("none", "gzip", "snappy", "lz4", "zstd")
 INIT_PRODUCER_ID = 22
+CREATE_TOPICS, DELETE_TOPICS, CREATE_PARTITIONS = 19, 20, 37
 BOOTSTRAP = f"{kw.HOST}:{kw.PORT}"
 HAVE_TOOLS = all(shutil.which(t) for t in ("mvn", "java", "javac"))
 
@@ -105,11 +107,31 @@ def _idempotent_test(version):
     return test
 
 
+def _admin_test(version):
+    def test(self):
+        gap = KNOWN_BROKER_GAPS.get((version, "admin"))
+        if gap:
+            self.skipTest(gap)
+        apis = api_versions()
+        missing = [k for k in (CREATE_TOPICS, DELETE_TOPICS, CREATE_PARTITIONS) if k not in apis]
+        if missing and not kw.REQUIRE_ANSWERS:
+            self.skipTest(f"api keys {missing} are not advertised in ApiVersions")
+        topic = _topic(version, "admin")
+        code, line = run_client(version, "admin", topic)
+        self.assertEqual(code, 0, f"kafka-clients {version}, AdminClient: {line}")
+        self.assertNotIn(f"persistent://public/default/{topic}", admin("GET", "/partitioned"),
+                         "the deleted topic is still a partitioned topic in Pulsar")
+    test.__doc__ = (f"kafka-clients {version}: AdminClient creates (3 partitions), describes, lists, "
+                    "re-creates (TopicExistsException), grows to 5 and deletes a topic")
+    return test
+
+
 for _v in VERSIONS:
     _tag = "v" + _v.replace(".", "_")
     for _c in COMPRESSIONS:
         setattr(JavaClientsTest, f"test_{_tag}_{_c}", _plain_test(_v, _c))
     setattr(JavaClientsTest, f"test_{_tag}_idempotent", _idempotent_test(_v))
+    setattr(JavaClientsTest, f"test_{_tag}_admin", _admin_test(_v))
 
 
 if __name__ == "__main__":

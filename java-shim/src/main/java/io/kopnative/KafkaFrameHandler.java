@@ -290,6 +290,69 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
     }
 
     /**
+     * Upcall from the core (TopicPort::CreateTopic / DeleteTopic / CreatePartitions, during
+     * nativeOnFrame): {@code op} 0 create with {@code count} partitions, 1 delete, 2 grow to
+     * {@code count} partitions; answer with {@link NativeBridge#nativeOnTopicAdminDone} for
+     * {@code requestId}, always later, from this channel's event loop.
+     */
+    void onNativeTopicAdmin(long requestId, int op, byte[] topic, int count) {
+        CompletableFuture<TopicMetadataService.AdminResult> f;
+        try {
+            f = topics == null ? CompletableFuture.failedFuture(new IllegalStateException("no topic metadata service"))
+                    : topics.admin(op, decodeUtf8(topic), count);
+        } catch (Throwable t) {
+            f = CompletableFuture.failedFuture(t);
+        }
+        f.whenComplete((result, error) -> {
+            if (error != null || result == null) {
+                String message = error == null ? "no result" : TopicMetadataService.unwrap(error).toString();
+                if (topics != null) {
+                    log.warn("[{}] topic administration failed: {}", remote(), message);
+                }
+                result = new TopicMetadataService.AdminResult(TopicMetadataService.UNKNOWN_SERVER_ERROR, message);
+            }
+            postAdminDone(requestId, result);
+        });
+    }
+
+    // Any thread: hop onto the channel's event loop; dropped if the loop is gone.
+    private void postAdminDone(long requestId, TopicMetadataService.AdminResult result) {
+        if (ctx == null) {
+            return;
+        }
+        try {
+            ctx.channel().eventLoop().execute(() -> deliverAdminDone(requestId, result));
+        } catch (RejectedExecutionException e) {
+            log.debug("[{}] topic administration completion dropped: event loop shut down", remote());
+        }
+    }
+
+    // Event loop only.
+    private void deliverAdminDone(long requestId, TopicMetadataService.AdminResult r) {
+        if (connection == 0 || closing) {
+            return; // the connection is gone: the core dropped its callbacks with it
+        }
+        int rc;
+        inNativeCall = true;
+        try {
+            rc = NativeBridge.nativeOnTopicAdminDone(connection, requestId, r.error(), r.message());
+        } finally {
+            inNativeCall = false;
+            if (releaseDeferred) {
+                releaseNative();
+            }
+        }
+        if (flushPending) {
+            flushPending = false;
+            ctx.flush();
+        }
+        if (rc != NativeBridge.OK && rc != NativeBridge.ERR_BAD_HANDLE) {
+            log.warn("[{}] closing Kafka connection: native core returned {} for topic administration", remote(), rc);
+            closeAfterFlush();
+        }
+    }
+
+    /**
      * Upcall from the core (LogPort::Append, during nativeOnFrame): append the stored entry at
      * native memory [address, address + length), valid only during this call, so it is copied here
      * before anything else, to (topic, partition); answer with {@link NativeBridge#nativeOnAppended}

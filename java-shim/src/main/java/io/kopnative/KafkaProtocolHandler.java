@@ -59,6 +59,7 @@ public class KafkaProtocolHandler implements ProtocolHandler {
         topics = new TopicMetadataService(service, config.effective().get(KopConfig.KAFKA_TENANT),
                 config.effective().get(KopConfig.KAFKA_NAMESPACE), TopicMetadataService.DEFAULT_TIMEOUT_MS);
         produce = new ProduceService(service, topics, TopicMetadataService.DEFAULT_TIMEOUT_MS);
+        topics.setChangeListener(produce::invalidate);
         log.info("kop-native: Kafka protocol handler started on broker {}", service.getPulsar().getBrokerId());
     }
 

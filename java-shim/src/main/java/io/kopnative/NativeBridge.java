@@ -125,6 +125,14 @@ public final class NativeBridge {
     static native int nativeOnRead(long connection, long requestId, short errorCode, long logStartOffset,
                                    long logEndOffset, long address, int length, int[] lengths);
 
+    /**
+     * Completes the core's topic administration {@code requestId} (from
+     * {@link KafkaFrameHandler#onNativeTopicAdmin}) on the channel's event loop: a Kafka error code (0 on
+     * success) and a message (null or empty for none). An unknown request id is ignored and returns OK;
+     * ERR_BAD_HANDLE for a closed connection. 0, or a negative error code.
+     */
+    static native int nativeOnTopicAdminDone(long connection, long requestId, short errorCode, String message);
+
     /** Frees the core connection; the handle is invalid afterwards. */
     static native void nativeCloseConnection(long connection);
 }

@@ -61,6 +61,13 @@ final class PartitionReader {
         this.scheduler = scheduler;
     }
 
+    /** Drops the cached log start offsets of a topic and of its partitions. */
+    void invalidate(org.apache.pulsar.common.naming.TopicName base) {
+        String name = base.toString();
+        String partitionPrefix = name + org.apache.pulsar.common.naming.TopicName.PARTITIONED_TOPIC_SUFFIX;
+        logStarts.keySet().removeIf(k -> k.equals(name) || k.startsWith(partitionPrefix));
+    }
+
     CompletableFuture<PartitionLog.ReadResult> read(String topic, int partition, long offset, int maxBytes,
                                                     int maxWaitMs) {
         CompletableFuture<PartitionLog.ReadResult> result = new CompletableFuture<>();

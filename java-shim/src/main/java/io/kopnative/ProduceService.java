@@ -71,6 +71,22 @@ final class ProduceService implements PartitionLog {
         this.reader = new PartitionReader(this, pulsar.getExecutor());
     }
 
+    /**
+     * Forgets what is cached about a Kafka topic (its partition count, its partitions' log start
+     * offsets): called after it was created, deleted or grown here.
+     */
+    void invalidate(String kafkaName) {
+        if (kafkaName == null) {
+            return;
+        }
+        partitionCounts.remove(kafkaName);
+        TopicName base = names.toPulsar(kafkaName);
+        if (base != null) {
+            partitionCounts.keySet().removeIf(k -> base.equals(names.toPulsar(k)));
+            reader.invalidate(base);
+        }
+    }
+
     @Override
     public CompletableFuture<ReadResult> read(String topic, int partition, long offset, int maxBytes, int maxWaitMs) {
         return reader.read(topic, partition, offset, maxBytes, maxWaitMs);

@@ -10,9 +10,12 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import org.apache.pulsar.broker.PulsarService;
 import org.apache.pulsar.broker.namespace.TopicExistsInfo;
 import org.apache.pulsar.broker.service.BrokerService;
+import org.apache.pulsar.client.admin.PulsarAdmin;
+import org.apache.pulsar.client.admin.PulsarAdminException;
 import org.apache.pulsar.common.api.proto.CommandGetTopicsOfNamespace;
 import org.apache.pulsar.common.naming.NamespaceName;
 import org.apache.pulsar.common.naming.SystemTopicNames;
@@ -39,6 +42,9 @@ final class TopicMetadataService implements TopicSource {
     static final short UNKNOWN_TOPIC_OR_PARTITION = 3;
     static final short REQUEST_TIMED_OUT = 7;
     static final short INVALID_TOPIC_EXCEPTION = 17;
+    static final short TOPIC_AUTHORIZATION_FAILED = 29;
+    static final short TOPIC_ALREADY_EXISTS = 36;
+    static final short INVALID_PARTITIONS = 37;
     static final short UNKNOWN_SERVER_ERROR = -1;
 
     static final long DEFAULT_TIMEOUT_MS = 30_000;
@@ -51,16 +57,32 @@ final class TopicMetadataService implements TopicSource {
         }
     }
 
+    /** Operations of {@link #admin}, as the JNI bridge numbers them. */
+    static final int ADMIN_CREATE = 0;
+    static final int ADMIN_DELETE = 1;
+    static final int ADMIN_PARTITIONS = 2;
+
+    /** The outcome of a topic administration call: a Kafka error code and a message (null if none). */
+    record AdminResult(short error, String message) {
+        static final AdminResult OK = new AdminResult(NONE, null);
+    }
+
     private final BrokerService brokerService;
     private final PulsarService pulsar;
     private final NamespaceName namespace;
     private final long timeoutMs;
+    /** Told the Kafka name of every topic created, deleted or grown here (drops partition-count caches). */
+    private volatile Consumer<String> changeListener = name -> { };
 
     TopicMetadataService(BrokerService brokerService, String tenant, String namespace, long timeoutMs) {
         this.brokerService = brokerService;
         this.pulsar = brokerService.getPulsar();
         this.namespace = NamespaceName.get(tenant, namespace);
         this.timeoutMs = timeoutMs;
+    }
+
+    void setChangeListener(Consumer<String> listener) {
+        this.changeListener = listener == null ? name -> { } : listener;
     }
 
     NamespaceName namespace() {
@@ -249,6 +271,109 @@ final class TopicMetadataService implements TopicSource {
             log.debug("kop-native: skipping unparsable topic {}: {}", s, e.toString());
             return null;
         }
+    }
+
+    /**
+     * CreateTopics / DeleteTopics / CreatePartitions through the broker's admin client (its REST API,
+     * so Pulsar's own checks and policies apply). Never completes exceptionally; never blocks the
+     * calling thread (the admin client is fetched on Pulsar's executor, its calls are asynchronous).
+     */
+    @Override
+    public CompletableFuture<AdminResult> admin(int op, String name, int count) {
+        TopicName tn = toPulsar(name);
+        if (tn == null) {
+            return CompletableFuture.completedFuture(new AdminResult(INVALID_TOPIC_EXCEPTION,
+                    "invalid topic name: " + name));
+        }
+        if ((op == ADMIN_CREATE || op == ADMIN_PARTITIONS) && count < 1) {
+            return CompletableFuture.completedFuture(new AdminResult(INVALID_PARTITIONS,
+                    "the number of partitions must be at least 1, not " + count));
+        }
+        if (op != ADMIN_CREATE && op != ADMIN_DELETE && op != ADMIN_PARTITIONS) {
+            return CompletableFuture.completedFuture(new AdminResult(UNKNOWN_SERVER_ERROR, "unknown operation " + op));
+        }
+        String full = tn.toString();
+        CompletableFuture<Void> f;
+        try {
+            f = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return pulsar.getAdminClient();
+                } catch (Exception e) {
+                    throw new CompletionException(e);
+                }
+            }, pulsar.getExecutor()).thenCompose(admin -> run(admin, op, tn, full, count));
+        } catch (RuntimeException e) {
+            f = CompletableFuture.failedFuture(e);
+        }
+        return f.orTimeout(timeoutMs, TimeUnit.MILLISECONDS).handle((v, t) -> {
+            if (t == null) {
+                changed(name, tn);
+                return AdminResult.OK;
+            }
+            AdminResult r = adminError(op, tn, unwrap(t));
+            if (r.error() == TOPIC_ALREADY_EXISTS || r.error() == INVALID_PARTITIONS) {
+                log.debug("kop-native: {} of {} refused: {}", opName(op), full, r.message());
+            } else {
+                log.warn("kop-native: {} of {} failed: {}", opName(op), full, r.message());
+            }
+            changed(name, tn); // whatever happened, cached counts may be stale now
+            return r;
+        });
+    }
+
+    private CompletableFuture<Void> run(PulsarAdmin admin, int op, TopicName tn, String full, int count) {
+        switch (op) {
+            case ADMIN_CREATE:
+                return admin.topics().createPartitionedTopicAsync(full, count);
+            case ADMIN_PARTITIONS:
+                return admin.topics().updatePartitionedTopicAsync(full, count);
+            default:
+                // A partitioned topic goes with its partitions; a non-partitioned one is a plain topic.
+                return brokerService.fetchPartitionedTopicMetadataAsync(tn).thenCompose(md ->
+                        md != null && md.partitions > 0 ? admin.topics().deletePartitionedTopicAsync(full, true)
+                                : admin.topics().deleteAsync(full, true));
+        }
+    }
+
+    private void changed(String name, TopicName tn) {
+        try {
+            changeListener.accept(name);
+            String shortName = toKafka(tn);
+            if (!shortName.equals(name)) {
+                changeListener.accept(shortName);
+            }
+            if (!tn.toString().equals(name)) {
+                changeListener.accept(tn.toString());
+            }
+        } catch (RuntimeException e) {
+            log.warn("kop-native: dropping cached metadata of {} failed: {}", tn, e.toString());
+        }
+    }
+
+    private static String opName(int op) {
+        return op == ADMIN_CREATE ? "creating" : op == ADMIN_DELETE ? "deleting" : "adding partitions to";
+    }
+
+    private static AdminResult adminError(int op, TopicName tn, Throwable cause) {
+        String message = cause.getMessage() == null ? cause.toString() : cause.getMessage();
+        if (cause instanceof TimeoutException) {
+            return new AdminResult(REQUEST_TIMED_OUT, "timed out");
+        }
+        int status = cause instanceof PulsarAdminException pae ? pae.getStatusCode() : -1;
+        if (cause instanceof PulsarAdminException.NotAuthorizedException || status == 401 || status == 403) {
+            return new AdminResult(TOPIC_AUTHORIZATION_FAILED, message);
+        }
+        if (cause instanceof PulsarAdminException.NotFoundException || status == 404) {
+            return new AdminResult(UNKNOWN_TOPIC_OR_PARTITION, "topic " + tn + " does not exist");
+        }
+        if (op == ADMIN_CREATE && (cause instanceof PulsarAdminException.ConflictException || status == 409)) {
+            return new AdminResult(TOPIC_ALREADY_EXISTS, "topic " + tn.getLocalName() + " already exists");
+        }
+        if (op == ADMIN_PARTITIONS && (cause instanceof PulsarAdminException.PreconditionFailedException
+                || status == 412 || status == 400)) {
+            return new AdminResult(INVALID_PARTITIONS, message);
+        }
+        return new AdminResult(UNKNOWN_SERVER_ERROR, message);
     }
 
     static Throwable unwrap(Throwable t) {

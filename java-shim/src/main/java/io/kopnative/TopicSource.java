@@ -14,4 +14,13 @@ interface TopicSource {
 
     /** Every topic of the Kafka namespace. */
     CompletableFuture<List<TopicMetadataService.TopicResult>> listAll();
+
+    /**
+     * Topic administration: {@code op} is {@link TopicMetadataService#ADMIN_CREATE} (count = partitions),
+     * {@link TopicMetadataService#ADMIN_DELETE} or {@link TopicMetadataService#ADMIN_PARTITIONS} (count = the
+     * new total). Completes with a Kafka error code and message, never exceptionally on a broker.
+     */
+    default CompletableFuture<TopicMetadataService.AdminResult> admin(int op, String name, int count) {
+        return CompletableFuture.failedFuture(new UnsupportedOperationException("no topic administration"));
+    }
 }

@@ -6,7 +6,15 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewPartitions;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -15,6 +23,7 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.record.TimestampType;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -30,6 +39,10 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  *       reads them back from the beginning and from offset 25 and checks begin/end offsets.
  *   <li>{@code idempotent TOPIC}: the default (idempotent) producer sends 20 records; offsets
  *       0..19; read back.
+ *   <li>{@code admin TOPIC}: AdminClient createTopics (3 partitions, replication factor 1), describeTopics
+ *       shows 3, listTopics has it, a second createTopics fails with TopicExistsException,
+ *       createPartitions to 5, describeTopics shows 5, deleteTopics, listTopics no longer has it.
+ *       (describeCluster is not called: DescribeCluster is not served.)
  * </ul>
  * Prints "OK ..." and exits 0, or prints "FAIL stage: exception chain" and exits 1.
  */
@@ -49,6 +62,8 @@ public final class E2eClient {
                 plain(bootstrap, topic, args[3]);
             } else if (scenario.equals("idempotent")) {
                 idempotent(bootstrap, topic);
+            } else if (scenario.equals("admin")) {
+                admin(bootstrap, topic);
             } else {
                 throw new IllegalArgumentException("unknown scenario " + scenario);
             }
@@ -197,5 +212,77 @@ public final class E2eClient {
 
     static String str(byte[] b) {
         return b == null ? "null" : new String(b, StandardCharsets.UTF_8);
+    }
+
+    static final long ADMIN_WAIT_S = 60;
+
+    static void admin(String bootstrap, String topic) throws Exception {
+        Properties p = new Properties();
+        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 30_000);
+        p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 60_000);
+        try (Admin a = Admin.create(p)) {
+            stage = "createTopics " + topic + " (3 partitions)";
+            a.createTopics(List.of(new NewTopic(topic, 3, (short) 1))).all().get(ADMIN_WAIT_S, TimeUnit.SECONDS);
+            stage = "describeTopics after createTopics";
+            expectPartitions(a, topic, 3);
+            stage = "listTopics after createTopics";
+            expectListed(a, topic, true);
+            stage = "createTopics again";
+            try {
+                a.createTopics(List.of(new NewTopic(topic, 3, (short) 1))).all().get(ADMIN_WAIT_S, TimeUnit.SECONDS);
+                throw new AssertionError("creating an existing topic succeeded");
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof TopicExistsException)) {
+                    throw e;
+                }
+            }
+            stage = "createPartitions to 5";
+            a.createPartitions(Map.of(topic, NewPartitions.increaseTo(5))).all().get(ADMIN_WAIT_S, TimeUnit.SECONDS);
+            stage = "describeTopics after createPartitions";
+            expectPartitions(a, topic, 5);
+            stage = "deleteTopics";
+            a.deleteTopics(List.of(topic)).all().get(ADMIN_WAIT_S, TimeUnit.SECONDS);
+            stage = "listTopics after deleteTopics";
+            expectListed(a, topic, false);
+        }
+    }
+
+    // describeTopics (Metadata, or DescribeTopicPartitions if advertised) until it shows n partitions 0..n-1.
+    static void expectPartitions(Admin a, String topic, int n) throws Exception {
+        long deadline = System.currentTimeMillis() + 15_000;
+        int seen;
+        while (true) {
+            Map<String, TopicDescription> d = a.describeTopics(List.of(topic)).allTopicNames()
+                    .get(ADMIN_WAIT_S, TimeUnit.SECONDS);
+            TopicDescription td = d.get(topic);
+            seen = td == null ? -1 : td.partitions().size();
+            if (seen == n) {
+                for (int i = 0; i < n; i++) {
+                    if (td.partitions().get(i).partition() != i) {
+                        throw new AssertionError("partition " + i + " is " + td.partitions().get(i).partition());
+                    }
+                }
+                return;
+            }
+            if (System.currentTimeMillis() > deadline) {
+                throw new AssertionError("describeTopics shows " + seen + " partitions, expected " + n);
+            }
+            Thread.sleep(500);
+        }
+    }
+
+    static void expectListed(Admin a, String topic, boolean listed) throws Exception {
+        long deadline = System.currentTimeMillis() + 15_000;
+        while (true) {
+            Set<String> names = a.listTopics().names().get(ADMIN_WAIT_S, TimeUnit.SECONDS);
+            if (names.contains(topic) == listed) {
+                return;
+            }
+            if (System.currentTimeMillis() > deadline) {
+                throw new AssertionError("listTopics " + (listed ? "lacks " : "still has ") + topic + ": " + names);
+            }
+            Thread.sleep(500);
+        }
     }
 }
