@@ -11,7 +11,9 @@ std::atomic<uint64_t> g_allocations{0};
 }  // namespace
 
 namespace kop::bench {
-uint64_t AllocationCount() { return g_allocations.load(std::memory_order_relaxed); }
+uint64_t AllocationCount() {
+  return g_allocations.load(std::memory_order_relaxed);
+}
 }  // namespace kop::bench
 
 // Counting replacements of the global allocation functions. gcc 12 flags

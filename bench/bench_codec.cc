@@ -27,15 +27,18 @@ std::vector<uint8_t> Batch(int records, size_t value_size) {
   std::vector<std::string> keys;
   for (int i = 0; i < records; ++i) {
     std::string v(value_size, 'a');
-    for (size_t j = 0; j < v.size(); ++j) v[j] = static_cast<char>('a' + (i * 31 + j * 7) % 26);
+    for (size_t j = 0; j < v.size(); ++j)
+      v[j] = static_cast<char>('a' + (i * 31 + j * 7) % 26);
     values.push_back(std::move(v));
     keys.push_back("key-" + std::to_string(i));
   }
   std::vector<RecordInput> in(records);
   for (int i = 0; i < records; ++i) {
     in[i].timestamp = 1700000000000 + i;
-    in[i].key = Bytes(reinterpret_cast<const uint8_t*>(keys[i].data()), keys[i].size());
-    in[i].value = Bytes(reinterpret_cast<const uint8_t*>(values[i].data()), values[i].size());
+    in[i].key =
+        Bytes(reinterpret_cast<const uint8_t*>(keys[i].data()), keys[i].size());
+    in[i].value = Bytes(reinterpret_cast<const uint8_t*>(values[i].data()),
+                        values[i].size());
   }
   std::vector<uint8_t> out;
   if (!AppendRecordBatch(in, {}, out).ok()) std::abort();
@@ -84,11 +87,14 @@ void BM_ProduceRequestValidate(benchmark::State& state) {
     }
     allocations += kop::bench::AllocationCount() - before;
   }
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * frame.size()));
-  state.counters["records/s"] = benchmark::Counter(
-      static_cast<double>(state.iterations() * kRecords), benchmark::Counter::kIsRate);
+  state.SetBytesProcessed(
+      static_cast<int64_t>(state.iterations() * frame.size()));
+  state.counters["records/s"] =
+      benchmark::Counter(static_cast<double>(state.iterations() * kRecords),
+                         benchmark::Counter::kIsRate);
   state.counters["allocs/record"] =
-      static_cast<double>(allocations) / static_cast<double>(state.iterations() * kRecords);
+      static_cast<double>(allocations) /
+      static_cast<double>(state.iterations() * kRecords);
   state.counters["frame_bytes"] = static_cast<double>(frame.size());
 }
 BENCHMARK(BM_ProduceRequestValidate);
@@ -117,7 +123,8 @@ void BM_FetchResponseEncodeDecode(benchmark::State& state) {
     if (!r.ok()) std::abort();
     benchmark::DoNotOptimize(decoded.responses.size());
   }
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * out.size()));
+  state.SetBytesProcessed(
+      static_cast<int64_t>(state.iterations() * out.size()));
   state.counters["response_bytes"] = static_cast<double>(out.size());
 }
 BENCHMARK(BM_FetchResponseEncodeDecode);

@@ -14,8 +14,6 @@
 #include "alloc_counter.h"
 #include "kop/protocol/record_batch.h"
 
-
-
 namespace {
 
 using kop::protocol::CompressionCodec;
@@ -34,7 +32,8 @@ std::vector<uint8_t> MakeBatch(CompressionCodec codec, int records,
     }
   }
   const std::vector<kop::protocol::RecordHeaderInput> headers = {
-      {"trace", kop::protocol::Bytes(reinterpret_cast<const uint8_t*>("abcd"), 4)}};
+      {"trace",
+       kop::protocol::Bytes(reinterpret_cast<const uint8_t*>("abcd"), 4)}};
   std::vector<kop::protocol::RecordInput> rs(records);
   for (int i = 0; i < records; ++i) {
     rs[i].timestamp = 1700000000000 + i;
@@ -71,9 +70,10 @@ void BM_ValidateBatch(benchmark::State& state) {
     benchmark::DoNotOptimize(s);
   }
   // Throughput in uncompressed batch bytes, so codecs compare on equal work.
-  const int64_t uncompressed =
-      static_cast<int64_t>(MakeBatch(CompressionCodec::kNone, kRecords, 1024).size());
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * uncompressed);
+  const int64_t uncompressed = static_cast<int64_t>(
+      MakeBatch(CompressionCodec::kNone, kRecords, 1024).size());
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) *
+                          uncompressed);
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * kRecords);
   state.counters["allocs_per_record"] =
       static_cast<double>(allocations) /

@@ -51,7 +51,8 @@ void BytesValue(JsonWriter& j, const std::optional<Bytes>& b) {
   if (!b) {
     j.Null();
   } else if (Printable(*b)) {
-    j.String(std::string_view(reinterpret_cast<const char*>(b->data()), b->size()));
+    j.String(
+        std::string_view(reinterpret_cast<const char*>(b->data()), b->size()));
   } else {
     j.BeginObject();
     j.Key("base64");
@@ -165,8 +166,8 @@ void ErrorObject(size_t frame_index, size_t offset, const std::string& what) {
 }
 
 // Length-prefixed frames; stops at a prefix it cannot trust.
-std::vector<std::pair<size_t, Bytes>> SplitFrames(const std::vector<uint8_t>& data,
-                                                  size_t max_frame) {
+std::vector<std::pair<size_t, Bytes>> SplitFrames(
+    const std::vector<uint8_t>& data, size_t max_frame) {
   std::vector<std::pair<size_t, Bytes>> frames;
   size_t pos = 0;
   while (pos < data.size()) {
@@ -188,7 +189,8 @@ std::vector<std::pair<size_t, Bytes>> SplitFrames(const std::vector<uint8_t>& da
                       std::to_string(data.size() - pos - 4) + " remain");
       break;
     }
-    frames.emplace_back(pos, Bytes(data).subspan(pos + 4, static_cast<size_t>(n)));
+    frames.emplace_back(pos,
+                        Bytes(data).subspan(pos + 4, static_cast<size_t>(n)));
     pos += 4 + static_cast<size_t>(n);
   }
   return frames;
@@ -249,8 +251,9 @@ void DecodeFrame(const Options& o, size_t index, size_t offset, Bytes frame,
     } else {
       auto it = calls.find(correlation_id);
       if (it == calls.end() || it->second.empty()) {
-        ErrorObject(index, offset, "no request with correlation id " +
-                                       std::to_string(correlation_id));
+        ErrorObject(
+            index, offset,
+            "no request with correlation id " + std::to_string(correlation_id));
         return;
       }
       key = it->second.front().api_key;
@@ -268,17 +271,18 @@ void DecodeFrame(const Options& o, size_t index, size_t offset, Bytes frame,
   }
   if (version < spec->min_version || version > spec->max_version) {
     ErrorObject(index, offset,
-                std::string(spec->name) + " version " + std::to_string(version) +
-                    " is outside " + std::to_string(spec->min_version) + ".." +
+                std::string(spec->name) + " version " +
+                    std::to_string(version) + " is outside " +
+                    std::to_string(spec->min_version) + ".." +
                     std::to_string(spec->max_version));
     return;
   }
   if (r.ok()) body->Decode(r, version);
   if (!r.ok()) {
     ErrorObject(index, offset,
-                std::string(body->type_name()) + " v" + std::to_string(version) +
-                    ": " + r.error().what + " at byte " +
-                    std::to_string(r.error().offset));
+                std::string(body->type_name()) + " v" +
+                    std::to_string(version) + ": " + r.error().what +
+                    " at byte " + std::to_string(r.error().offset));
     return;
   }
   j.BeginObject();
@@ -310,7 +314,8 @@ void DecodeFrame(const Options& o, size_t index, size_t offset, Bytes frame,
 
 int Usage() {
   std::cerr << "usage: kop-decode [--records] [--max-frame N] [FILE]\n"
-               "       kop-decode --responses (--api KEY --version V | --requests FILE) [--records] [FILE]\n";
+               "       kop-decode --responses (--api KEY --version V | "
+               "--requests FILE) [--records] [FILE]\n";
   return 2;
 }
 

@@ -53,17 +53,17 @@
 #include <jni.h>
 
 #include <algorithm>
-#include <climits>
-#include <functional>
 #include <atomic>
+#include <climits>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
-#include <mutex>
 #include <string_view>
 #include <unordered_map>
 #include <unordered_set>
@@ -90,16 +90,20 @@ constexpr jint kErrCoreFailure = -3;
 
 // Cached at JNI_OnLoad; valid until JNI_OnUnload.
 JavaVM* g_vm = nullptr;
-jclass g_bridge_class = nullptr;       // global ref
-jmethodID g_log_method = nullptr;      // static void log(int, byte[])
-jmethodID g_send_method = nullptr;     // void onNativeSend(long, int)
-jmethodID g_close_method = nullptr;    // void onNativeClose()
-jmethodID g_lookup_method = nullptr;   // void onNativeLookupTopics(long, byte[][], boolean)
-jmethodID g_list_method = nullptr;     // void onNativeListTopics(long)
-jmethodID g_append_method = nullptr;   // void onNativeAppend(long, byte[], int, long, int, int)
-jmethodID g_read_method = nullptr;     // void onNativeRead(long, byte[], int, long, int, int)
-jmethodID g_admin_method = nullptr;    // void onNativeTopicAdmin(long, int, byte[], int)
-jclass g_byte_array_class = nullptr;   // global ref to byte[]
+jclass g_bridge_class = nullptr;     // global ref
+jmethodID g_log_method = nullptr;    // static void log(int, byte[])
+jmethodID g_send_method = nullptr;   // void onNativeSend(long, int)
+jmethodID g_close_method = nullptr;  // void onNativeClose()
+jmethodID g_lookup_method =
+    nullptr;  // void onNativeLookupTopics(long, byte[][], boolean)
+jmethodID g_list_method = nullptr;  // void onNativeListTopics(long)
+jmethodID g_append_method =
+    nullptr;  // void onNativeAppend(long, byte[], int, long, int, int)
+jmethodID g_read_method =
+    nullptr;  // void onNativeRead(long, byte[], int, long, int, int)
+jmethodID g_admin_method =
+    nullptr;  // void onNativeTopicAdmin(long, int, byte[], int)
+jclass g_byte_array_class = nullptr;  // global ref to byte[]
 std::atomic<int> g_min_log_level{static_cast<int>(LogLevel::kInfo)};
 
 JNIEnv* CurrentEnv() {
@@ -122,7 +126,8 @@ bool ClearPendingException(JNIEnv* env, const char* where);
 // message goes as bytes, not NewStringUTF, because JNI's "modified UTF-8"
 // would mis-handle NUL and supplementary characters from the wire.
 void JavaLogSink(LogLevel level, std::string_view message) {
-  if (static_cast<int>(level) < g_min_log_level.load(std::memory_order_relaxed)) {
+  if (static_cast<int>(level) <
+      g_min_log_level.load(std::memory_order_relaxed)) {
     return;
   }
   JNIEnv* env = CurrentEnv();
@@ -173,7 +178,8 @@ bool ClearPendingException(JNIEnv* env, const char* where) {
     env->DeleteLocalRef(cls);
     env->DeleteLocalRef(t);
   }
-  kop::core::Log(LogLevel::kError, std::string("Java exception in ") + where + ": " + what);
+  kop::core::Log(LogLevel::kError,
+                 std::string("Java exception in ") + where + ": " + what);
   return true;
 }
 
@@ -225,7 +231,8 @@ std::atomic<uint64_t> g_next_request_id{1};
 
 using TopicsDone = std::function<void(std::vector<kop::core::TopicInfo>)>;
 
-std::vector<kop::core::TopicInfo> AllFailed(const std::vector<std::string>& names) {
+std::vector<kop::core::TopicInfo> AllFailed(
+    const std::vector<std::string>& names) {
   std::vector<kop::core::TopicInfo> out(names.size());
   for (size_t i = 0; i < names.size(); ++i) {
     out[i].name = names[i];
@@ -303,15 +310,18 @@ class ConnectionHandle final : public kop::core::ResponseSink,
 
   // LogPort::Append. `entry` is valid only during the call: Java copies it in
   // the upcall.
-  void Append(std::string_view topic, int32_t partition, std::span<const uint8_t> entry,
-              int32_t num_records,
-              std::function<void(const kop::core::AppendResult&)> done) override {
-    const uint64_t id = g_next_request_id.fetch_add(1, std::memory_order_relaxed);
+  void Append(
+      std::string_view topic, int32_t partition, std::span<const uint8_t> entry,
+      int32_t num_records,
+      std::function<void(const kop::core::AppendResult&)> done) override {
+    const uint64_t id =
+        g_next_request_id.fetch_add(1, std::memory_order_relaxed);
     JNIEnv* env = CurrentEnv();
     if (env == nullptr || handler_ == nullptr || g_append_method == nullptr ||
         topic.size() > static_cast<size_t>(INT32_MAX) ||
         entry.size() > static_cast<size_t>(INT32_MAX)) {
-      kop::core::Log(LogLevel::kError, "append failed: no JNI environment or handler");
+      kop::core::Log(LogLevel::kError,
+                     "append failed: no JNI environment or handler");
       done(Failed());
       return;
     }
@@ -324,10 +334,11 @@ class ConnectionHandle final : public kop::core::ResponseSink,
     env->SetByteArrayRegion(name, 0, static_cast<jsize>(topic.size()),
                             reinterpret_cast<const jbyte*>(topic.data()));
     appends_.emplace(id, std::move(done));
-    env->CallVoidMethod(handler_, g_append_method, static_cast<jlong>(id), name,
-                        static_cast<jint>(partition),
-                        static_cast<jlong>(reinterpret_cast<uintptr_t>(entry.data())),
-                        static_cast<jint>(entry.size()), static_cast<jint>(num_records));
+    env->CallVoidMethod(
+        handler_, g_append_method, static_cast<jlong>(id), name,
+        static_cast<jint>(partition),
+        static_cast<jlong>(reinterpret_cast<uintptr_t>(entry.data())),
+        static_cast<jint>(entry.size()), static_cast<jint>(num_records));
     env->DeleteLocalRef(name);
     if (ClearPendingException(env, "KafkaFrameHandler.onNativeAppend")) {
       auto it = appends_.find(id);
@@ -340,11 +351,13 @@ class ConnectionHandle final : public kop::core::ResponseSink,
   }
 
   // Java's answer for append `id`; an unknown id is ignored.
-  void Appended(uint64_t id, int16_t error_code, int64_t base_offset, int64_t log_start_offset) {
+  void Appended(uint64_t id, int16_t error_code, int64_t base_offset,
+                int64_t log_start_offset) {
     auto it = appends_.find(id);
     if (it == appends_.end()) {
-      kop::core::Log(LogLevel::kDebug,
-                     "append completion for unknown request " + std::to_string(id));
+      kop::core::Log(
+          LogLevel::kDebug,
+          "append completion for unknown request " + std::to_string(id));
       return;
     }
     AppendDone d = std::move(it->second);
@@ -359,13 +372,16 @@ class ConnectionHandle final : public kop::core::ResponseSink,
   bool SupportsRead() const override { return true; }
 
   // LogPort::Read: answered later by nativeOnRead.
-  void Read(std::string_view topic, int32_t partition, int64_t offset, int32_t max_bytes,
-            int32_t max_wait_ms, std::function<void(const kop::core::ReadResult&)> done) override {
-    const uint64_t id = g_next_request_id.fetch_add(1, std::memory_order_relaxed);
+  void Read(std::string_view topic, int32_t partition, int64_t offset,
+            int32_t max_bytes, int32_t max_wait_ms,
+            std::function<void(const kop::core::ReadResult&)> done) override {
+    const uint64_t id =
+        g_next_request_id.fetch_add(1, std::memory_order_relaxed);
     JNIEnv* env = CurrentEnv();
     if (env == nullptr || handler_ == nullptr || g_read_method == nullptr ||
         topic.size() > static_cast<size_t>(INT32_MAX)) {
-      kop::core::Log(LogLevel::kError, "read failed: no JNI environment or handler");
+      kop::core::Log(LogLevel::kError,
+                     "read failed: no JNI environment or handler");
       done(ReadFailed());
       return;
     }
@@ -378,9 +394,10 @@ class ConnectionHandle final : public kop::core::ResponseSink,
     env->SetByteArrayRegion(name, 0, static_cast<jsize>(topic.size()),
                             reinterpret_cast<const jbyte*>(topic.data()));
     reads_.emplace(id, std::move(done));
-    env->CallVoidMethod(handler_, g_read_method, static_cast<jlong>(id), name,
-                        static_cast<jint>(partition), static_cast<jlong>(offset),
-                        static_cast<jint>(max_bytes), static_cast<jint>(max_wait_ms));
+    env->CallVoidMethod(
+        handler_, g_read_method, static_cast<jlong>(id), name,
+        static_cast<jint>(partition), static_cast<jlong>(offset),
+        static_cast<jint>(max_bytes), static_cast<jint>(max_wait_ms));
     env->DeleteLocalRef(name);
     if (ClearPendingException(env, "KafkaFrameHandler.onNativeRead")) {
       auto it = reads_.find(id);
@@ -394,12 +411,13 @@ class ConnectionHandle final : public kop::core::ResponseSink,
 
   // Java's answer for read `id`; an unknown id is ignored. The entries are
   // [address, address + length) split by `lengths`, valid during the call.
-  void ReadDoneFor(JNIEnv* env, uint64_t id, int16_t error_code, int64_t log_start_offset,
-                   int64_t log_end_offset, jlong address, jint length, jintArray lengths) {
+  void ReadDoneFor(JNIEnv* env, uint64_t id, int16_t error_code,
+                   int64_t log_start_offset, int64_t log_end_offset,
+                   jlong address, jint length, jintArray lengths) {
     auto it = reads_.find(id);
     if (it == reads_.end()) {
-      kop::core::Log(LogLevel::kDebug,
-                     "read completion for unknown request " + std::to_string(id));
+      kop::core::Log(LogLevel::kDebug, "read completion for unknown request " +
+                                           std::to_string(id));
       return;
     }
     ReadDone d = std::move(it->second);
@@ -422,11 +440,13 @@ class ConnectionHandle final : public kop::core::ResponseSink,
       total += l;
     }
     if (!ok || total != static_cast<int64_t>(length)) {
-      kop::core::Log(LogLevel::kError, "nativeOnRead: entry lengths do not match the buffer");
+      kop::core::Log(LogLevel::kError,
+                     "nativeOnRead: entry lengths do not match the buffer");
       d(ReadFailed());
       return;
     }
-    const auto* base = reinterpret_cast<const uint8_t*>(static_cast<uintptr_t>(address));
+    const auto* base =
+        reinterpret_cast<const uint8_t*>(static_cast<uintptr_t>(address));
     size_t off = 0;
     r.entries.reserve(lens.size());
     for (jint l : lens) {
@@ -438,7 +458,8 @@ class ConnectionHandle final : public kop::core::ResponseSink,
 
   bool SupportsAdmin() const override { return true; }
 
-  void CreateTopic(std::string name, int32_t partitions, AdminDone done) override {
+  void CreateTopic(std::string name, int32_t partitions,
+                   AdminDone done) override {
     TopicAdmin(kAdminCreate, name, partitions, std::move(done));
   }
 
@@ -446,7 +467,8 @@ class ConnectionHandle final : public kop::core::ResponseSink,
     TopicAdmin(kAdminDelete, name, 0, std::move(done));
   }
 
-  void CreatePartitions(std::string name, int32_t total_count, AdminDone done) override {
+  void CreatePartitions(std::string name, int32_t total_count,
+                        AdminDone done) override {
     TopicAdmin(kAdminPartitions, name, total_count, std::move(done));
   }
 
@@ -454,8 +476,9 @@ class ConnectionHandle final : public kop::core::ResponseSink,
   void AdminDoneFor(uint64_t id, int16_t error_code, std::string message) {
     auto it = admins_.find(id);
     if (it == admins_.end()) {
-      kop::core::Log(LogLevel::kDebug,
-                     "topic admin completion for unknown request " + std::to_string(id));
+      kop::core::Log(
+          LogLevel::kDebug,
+          "topic admin completion for unknown request " + std::to_string(id));
       return;
     }
     AdminDone d = std::move(it->second);
@@ -466,13 +489,15 @@ class ConnectionHandle final : public kop::core::ResponseSink,
   void Send(std::span<const uint8_t> frame) override {
     JNIEnv* env = CurrentEnv();
     if (env == nullptr || handler_ == nullptr) {
-      kop::core::Log(LogLevel::kError, "response dropped: no JNI environment or handler");
+      kop::core::Log(LogLevel::kError,
+                     "response dropped: no JNI environment or handler");
       return;
     }
     // Java copies [address, address+length) before returning.
-    env->CallVoidMethod(handler_, g_send_method,
-                        static_cast<jlong>(reinterpret_cast<uintptr_t>(frame.data())),
-                        static_cast<jint>(frame.size()));
+    env->CallVoidMethod(
+        handler_, g_send_method,
+        static_cast<jlong>(reinterpret_cast<uintptr_t>(frame.data())),
+        static_cast<jint>(frame.size()));
     ClearPendingException(env, "KafkaFrameHandler.onNativeSend");
   }
 
@@ -483,24 +508,29 @@ class ConnectionHandle final : public kop::core::ResponseSink,
     ClearPendingException(env, "KafkaFrameHandler.onNativeClose");
   }
 
-  void Lookup(std::vector<std::string> names, bool auto_create, TopicsDone done) override {
-    const uint64_t id = g_next_request_id.fetch_add(1, std::memory_order_relaxed);
+  void Lookup(std::vector<std::string> names, bool auto_create,
+              TopicsDone done) override {
+    const uint64_t id =
+        g_next_request_id.fetch_add(1, std::memory_order_relaxed);
     JNIEnv* env = CurrentEnv();
     if (env == nullptr || handler_ == nullptr || g_lookup_method == nullptr) {
-      kop::core::Log(LogLevel::kError, "topic lookup failed: no JNI environment or handler");
+      kop::core::Log(LogLevel::kError,
+                     "topic lookup failed: no JNI environment or handler");
       done(AllFailed(names));
       return;
     }
     jobjectArray array = NewNameArray(env, names);
     if (array == nullptr) {
       ClearPendingException(env, "topic lookup (name array)");
-      kop::core::Log(LogLevel::kError, "topic lookup failed: cannot build the name array");
+      kop::core::Log(LogLevel::kError,
+                     "topic lookup failed: cannot build the name array");
       done(AllFailed(names));
       return;
     }
     pending_.emplace(id, Pending{std::move(done), std::move(names), true});
-    env->CallVoidMethod(handler_, g_lookup_method, static_cast<jlong>(id), array,
-                        static_cast<jboolean>(auto_create ? JNI_TRUE : JNI_FALSE));
+    env->CallVoidMethod(
+        handler_, g_lookup_method, static_cast<jlong>(id), array,
+        static_cast<jboolean>(auto_create ? JNI_TRUE : JNI_FALSE));
     env->DeleteLocalRef(array);
     if (ClearPendingException(env, "KafkaFrameHandler.onNativeLookupTopics")) {
       FailNow(id);
@@ -508,10 +538,12 @@ class ConnectionHandle final : public kop::core::ResponseSink,
   }
 
   void ListAll(TopicsDone done) override {
-    const uint64_t id = g_next_request_id.fetch_add(1, std::memory_order_relaxed);
+    const uint64_t id =
+        g_next_request_id.fetch_add(1, std::memory_order_relaxed);
     JNIEnv* env = CurrentEnv();
     if (env == nullptr || handler_ == nullptr || g_list_method == nullptr) {
-      kop::core::Log(LogLevel::kError, "topic listing failed: no JNI environment or handler");
+      kop::core::Log(LogLevel::kError,
+                     "topic listing failed: no JNI environment or handler");
       done({});
       return;
     }
@@ -524,12 +556,13 @@ class ConnectionHandle final : public kop::core::ResponseSink,
 
   // Java's answer for `id`: runs and forgets its callback. An unknown id (a
   // completion after the upcall failed, or a duplicate) is ignored.
-  void Resolve(JNIEnv* env, uint64_t id, jobjectArray names, jintArray partitions,
-               jshortArray errors) {
+  void Resolve(JNIEnv* env, uint64_t id, jobjectArray names,
+               jintArray partitions, jshortArray errors) {
     auto it = pending_.find(id);
     if (it == pending_.end()) {
       kop::core::Log(LogLevel::kDebug,
-                     "topic metadata completion for unknown request " + std::to_string(id));
+                     "topic metadata completion for unknown request " +
+                         std::to_string(id));
       return;
     }
     Pending p = std::move(it->second);
@@ -537,19 +570,23 @@ class ConnectionHandle final : public kop::core::ResponseSink,
     std::vector<kop::core::TopicInfo> out;
     if (!Decode(env, p, names, partitions, errors, out)) {
       // A listing has no names to fail: it is answered empty (logged above).
-      out = p.is_lookup ? AllFailed(p.names) : std::vector<kop::core::TopicInfo>{};
+      out = p.is_lookup ? AllFailed(p.names)
+                        : std::vector<kop::core::TopicInfo>{};
     }
     p.done(std::move(out));
   }
 
  private:
   // One upcall per administration call; answered by nativeOnTopicAdminDone.
-  void TopicAdmin(jint op, const std::string& name, int32_t count, AdminDone done) {
-    const uint64_t id = g_next_request_id.fetch_add(1, std::memory_order_relaxed);
+  void TopicAdmin(jint op, const std::string& name, int32_t count,
+                  AdminDone done) {
+    const uint64_t id =
+        g_next_request_id.fetch_add(1, std::memory_order_relaxed);
     JNIEnv* env = CurrentEnv();
     if (env == nullptr || handler_ == nullptr || g_admin_method == nullptr ||
         name.size() > static_cast<size_t>(INT32_MAX)) {
-      kop::core::Log(LogLevel::kError, "topic admin failed: no JNI environment or handler");
+      kop::core::Log(LogLevel::kError,
+                     "topic admin failed: no JNI environment or handler");
       done(-1, "no JNI environment or handler");
       return;
     }
@@ -562,8 +599,8 @@ class ConnectionHandle final : public kop::core::ResponseSink,
     env->SetByteArrayRegion(bytes, 0, static_cast<jsize>(name.size()),
                             reinterpret_cast<const jbyte*>(name.data()));
     admins_.emplace(id, std::move(done));
-    env->CallVoidMethod(handler_, g_admin_method, static_cast<jlong>(id), op, bytes,
-                        static_cast<jint>(count));
+    env->CallVoidMethod(handler_, g_admin_method, static_cast<jlong>(id), op,
+                        bytes, static_cast<jint>(count));
     env->DeleteLocalRef(bytes);
     if (ClearPendingException(env, "KafkaFrameHandler.onNativeTopicAdmin")) {
       auto it = admins_.find(id);
@@ -587,12 +624,14 @@ class ConnectionHandle final : public kop::core::ResponseSink,
     if (it == pending_.end()) return;
     Pending p = std::move(it->second);
     pending_.erase(it);
-    p.done(p.is_lookup ? AllFailed(p.names) : std::vector<kop::core::TopicInfo>{});
+    p.done(p.is_lookup ? AllFailed(p.names)
+                       : std::vector<kop::core::TopicInfo>{});
   }
 
   // byte[][] of the names' bytes (topic names come from the wire: they go up
   // as bytes, Java decodes them strictly).
-  static jobjectArray NewNameArray(JNIEnv* env, const std::vector<std::string>& names) {
+  static jobjectArray NewNameArray(JNIEnv* env,
+                                   const std::vector<std::string>& names) {
     if (names.size() > static_cast<size_t>(INT32_MAX)) return nullptr;
     jobjectArray array = env->NewObjectArray(static_cast<jsize>(names.size()),
                                              g_byte_array_class, nullptr);
@@ -608,7 +647,8 @@ class ConnectionHandle final : public kop::core::ResponseSink,
         env->DeleteLocalRef(array);
         return nullptr;
       }
-      env->SetByteArrayRegion(b, 0, len, reinterpret_cast<const jbyte*>(names[i].data()));
+      env->SetByteArrayRegion(b, 0, len,
+                              reinterpret_cast<const jbyte*>(names[i].data()));
       env->SetObjectArrayElement(array, static_cast<jsize>(i), b);
       env->DeleteLocalRef(b);
       if (env->ExceptionCheck()) {
@@ -621,21 +661,25 @@ class ConnectionHandle final : public kop::core::ResponseSink,
 
   // Checks and converts Java's arrays; false (logged) if malformed. A lookup
   // keeps the names exactly as the core sent them.
-  static bool Decode(JNIEnv* env, const Pending& p, jobjectArray names, jintArray partitions,
-                     jshortArray errors, std::vector<kop::core::TopicInfo>& out) {
+  static bool Decode(JNIEnv* env, const Pending& p, jobjectArray names,
+                     jintArray partitions, jshortArray errors,
+                     std::vector<kop::core::TopicInfo>& out) {
     if (names == nullptr || partitions == nullptr || errors == nullptr) {
       kop::core::Log(LogLevel::kError, "nativeOnTopicsResolved: null array");
       return false;
     }
     const jsize n = env->GetArrayLength(names);
-    if (env->GetArrayLength(partitions) != n || env->GetArrayLength(errors) != n) {
-      kop::core::Log(LogLevel::kError, "nativeOnTopicsResolved: array lengths differ");
+    if (env->GetArrayLength(partitions) != n ||
+        env->GetArrayLength(errors) != n) {
+      kop::core::Log(LogLevel::kError,
+                     "nativeOnTopicsResolved: array lengths differ");
       return false;
     }
     if (p.is_lookup && static_cast<size_t>(n) != p.names.size()) {
-      kop::core::Log(LogLevel::kError, "nativeOnTopicsResolved: " + std::to_string(n) +
-                                           " answers for " + std::to_string(p.names.size()) +
-                                           " names");
+      kop::core::Log(LogLevel::kError,
+                     "nativeOnTopicsResolved: " + std::to_string(n) +
+                         " answers for " + std::to_string(p.names.size()) +
+                         " names");
       return false;
     }
     std::vector<jint> parts(static_cast<size_t>(n));
@@ -649,7 +693,8 @@ class ConnectionHandle final : public kop::core::ResponseSink,
     for (jsize i = 0; i < n; ++i) {
       auto& t = out[static_cast<size_t>(i)];
       if (parts[static_cast<size_t>(i)] < 0) {
-        kop::core::Log(LogLevel::kError, "nativeOnTopicsResolved: negative partition count");
+        kop::core::Log(LogLevel::kError,
+                       "nativeOnTopicsResolved: negative partition count");
         return false;
       }
       t.partitions = parts[static_cast<size_t>(i)];
@@ -660,7 +705,8 @@ class ConnectionHandle final : public kop::core::ResponseSink,
         auto s = static_cast<jstring>(env->GetObjectArrayElement(names, i));
         if (env->ExceptionCheck() || s == nullptr) {
           ClearPendingException(env, "nativeOnTopicsResolved");
-          kop::core::Log(LogLevel::kError, "nativeOnTopicsResolved: null topic name");
+          kop::core::Log(LogLevel::kError,
+                         "nativeOnTopicsResolved: null topic name");
           return false;
         }
         t.name = Utf8FromJava(env, s);
@@ -669,7 +715,6 @@ class ConnectionHandle final : public kop::core::ResponseSink,
     }
     return true;
   }
-
 
   std::shared_ptr<kop::core::Broker> broker_;  // keeps the core alive
   jobject handler_;                            // global ref
@@ -683,7 +728,8 @@ class ConnectionHandle final : public kop::core::ResponseSink,
 // Open connection handles. A handle is used only on its own event loop, but
 // the registry is shared by all loops.
 std::mutex g_live_mutex;
-std::unordered_set<ConnectionHandle*>* g_live = new std::unordered_set<ConnectionHandle*>();
+std::unordered_set<ConnectionHandle*>* g_live =
+    new std::unordered_set<ConnectionHandle*>();
 
 void AddLive(ConnectionHandle* c) {
   std::lock_guard<std::mutex> lock(g_live_mutex);
@@ -724,9 +770,11 @@ void LogCurrentException(const char* where) {
   try {
     throw;
   } catch (const std::exception& e) {
-    kop::core::Log(LogLevel::kError, std::string(where) + " failed: " + e.what());
+    kop::core::Log(LogLevel::kError,
+                   std::string(where) + " failed: " + e.what());
   } catch (...) {
-    kop::core::Log(LogLevel::kError, std::string(where) + " failed: unknown C++ exception");
+    kop::core::Log(LogLevel::kError,
+                   std::string(where) + " failed: unknown C++ exception");
   }
 }
 
@@ -750,14 +798,16 @@ JNIEXPORT jint JNICALL JNI_OnLoad(JavaVM* vm, void*) {
   if (handler == nullptr) return JNI_ERR;
   g_send_method = env->GetMethodID(handler, "onNativeSend", "(JI)V");
   g_close_method = env->GetMethodID(handler, "onNativeClose", "()V");
-  g_lookup_method = env->GetMethodID(handler, "onNativeLookupTopics", "(J[[BZ)V");
+  g_lookup_method =
+      env->GetMethodID(handler, "onNativeLookupTopics", "(J[[BZ)V");
   g_list_method = env->GetMethodID(handler, "onNativeListTopics", "(J)V");
   g_append_method = env->GetMethodID(handler, "onNativeAppend", "(J[BIJII)V");
   g_read_method = env->GetMethodID(handler, "onNativeRead", "(J[BIJII)V");
   g_admin_method = env->GetMethodID(handler, "onNativeTopicAdmin", "(JI[BI)V");
   env->DeleteLocalRef(handler);
-  if (g_send_method == nullptr || g_close_method == nullptr || g_lookup_method == nullptr ||
-      g_list_method == nullptr || g_append_method == nullptr || g_read_method == nullptr ||
+  if (g_send_method == nullptr || g_close_method == nullptr ||
+      g_lookup_method == nullptr || g_list_method == nullptr ||
+      g_append_method == nullptr || g_read_method == nullptr ||
       g_admin_method == nullptr) {
     return JNI_ERR;
   }
@@ -773,27 +823,29 @@ JNIEXPORT void JNICALL JNI_OnUnload(JavaVM* vm, void*) {
   kop::core::SetLogSink(nullptr);
   void* env = nullptr;
   if (vm->GetEnv(&env, kJniVersion) == JNI_OK) {
-    if (g_bridge_class != nullptr) static_cast<JNIEnv*>(env)->DeleteGlobalRef(g_bridge_class);
+    if (g_bridge_class != nullptr)
+      static_cast<JNIEnv*>(env)->DeleteGlobalRef(g_bridge_class);
     if (g_byte_array_class != nullptr) {
       static_cast<JNIEnv*>(env)->DeleteGlobalRef(g_byte_array_class);
     }
   }
   g_bridge_class = nullptr;
   g_byte_array_class = nullptr;
-  g_log_method = g_send_method = g_close_method = g_lookup_method = g_list_method = nullptr;
+  g_log_method = g_send_method = g_close_method = g_lookup_method =
+      g_list_method = nullptr;
   g_append_method = g_read_method = g_admin_method = nullptr;
   g_vm = nullptr;
 }
 
 // static native String nativeVersion()
-JNIEXPORT jstring JNICALL Java_io_kopnative_NativeBridge_nativeVersion(JNIEnv* env,
-                                                                      jclass) {
+JNIEXPORT jstring JNICALL
+Java_io_kopnative_NativeBridge_nativeVersion(JNIEnv* env, jclass) {
   return env->NewStringUTF(kBridgeVersion);
 }
 
 // static native void nativeSetLogLevel(int minLevel)  (0 debug .. 3 error)
-JNIEXPORT void JNICALL Java_io_kopnative_NativeBridge_nativeSetLogLevel(JNIEnv*, jclass,
-                                                                       jint level) {
+JNIEXPORT void JNICALL
+Java_io_kopnative_NativeBridge_nativeSetLogLevel(JNIEnv*, jclass, jint level) {
   g_min_log_level.store(level, std::memory_order_relaxed);
 }
 
@@ -802,18 +854,22 @@ JNIEXPORT jlong JNICALL Java_io_kopnative_NativeBridge_nativeCreateBroker(
     JNIEnv* env, jclass, jobjectArray keys_and_values) {
   try {
     if (keys_and_values == nullptr) {
-      kop::core::Log(LogLevel::kError, "nativeCreateBroker: null configuration");
+      kop::core::Log(LogLevel::kError,
+                     "nativeCreateBroker: null configuration");
       return 0;
     }
     const jsize n = env->GetArrayLength(keys_and_values);
     if (n % 2 != 0) {
-      kop::core::Log(LogLevel::kError, "nativeCreateBroker: odd number of key/value strings");
+      kop::core::Log(LogLevel::kError,
+                     "nativeCreateBroker: odd number of key/value strings");
       return 0;
     }
     kop::core::Config config;
     for (jsize i = 0; i < n; i += 2) {
-      auto k = static_cast<jstring>(env->GetObjectArrayElement(keys_and_values, i));
-      auto v = static_cast<jstring>(env->GetObjectArrayElement(keys_and_values, i + 1));
+      auto k =
+          static_cast<jstring>(env->GetObjectArrayElement(keys_and_values, i));
+      auto v = static_cast<jstring>(
+          env->GetObjectArrayElement(keys_and_values, i + 1));
       if (env->ExceptionCheck()) {
         ClearPendingException(env, "nativeCreateBroker");
         return 0;
@@ -824,10 +880,12 @@ JNIEXPORT jlong JNICALL Java_io_kopnative_NativeBridge_nativeCreateBroker(
     }
     std::unique_ptr<kop::core::Broker> core = kop::core::Broker::Create(config);
     if (core == nullptr) {
-      kop::core::Log(LogLevel::kError, "nativeCreateBroker: the core refused the configuration");
+      kop::core::Log(LogLevel::kError,
+                     "nativeCreateBroker: the core refused the configuration");
       return 0;
     }
-    auto* handle = new BrokerHandle{std::shared_ptr<kop::core::Broker>(std::move(core))};
+    auto* handle =
+        new BrokerHandle{std::shared_ptr<kop::core::Broker>(std::move(core))};
     return ToHandle(handle);
   } catch (...) {
     LogCurrentException("nativeCreateBroker");
@@ -836,8 +894,8 @@ JNIEXPORT jlong JNICALL Java_io_kopnative_NativeBridge_nativeCreateBroker(
 }
 
 // static native void nativeDestroyBroker(long broker)
-JNIEXPORT void JNICALL Java_io_kopnative_NativeBridge_nativeDestroyBroker(JNIEnv*, jclass,
-                                                                         jlong broker) {
+JNIEXPORT void JNICALL Java_io_kopnative_NativeBridge_nativeDestroyBroker(
+    JNIEnv*, jclass, jlong broker) {
   try {
     delete FromHandle<BrokerHandle>(broker);
   } catch (...) {
@@ -845,14 +903,16 @@ JNIEXPORT void JNICALL Java_io_kopnative_NativeBridge_nativeDestroyBroker(JNIEnv
   }
 }
 
-// static native long nativeOpenConnection(long broker, KafkaFrameHandler handler)
+// static native long nativeOpenConnection(long broker, KafkaFrameHandler
+// handler)
 //   -> 0 on error
 JNIEXPORT jlong JNICALL Java_io_kopnative_NativeBridge_nativeOpenConnection(
     JNIEnv* env, jclass, jlong broker, jobject handler) {
   try {
     auto* b = FromHandle<BrokerHandle>(broker);
     if (b == nullptr || handler == nullptr) {
-      kop::core::Log(LogLevel::kError, "nativeOpenConnection: null broker or handler");
+      kop::core::Log(LogLevel::kError,
+                     "nativeOpenConnection: null broker or handler");
       return 0;
     }
     jobject ref = env->NewGlobalRef(handler);
@@ -870,7 +930,8 @@ JNIEXPORT jlong JNICALL Java_io_kopnative_NativeBridge_nativeOpenConnection(
     }
     if (core_conn == nullptr) {
       conn->Release(env);
-      kop::core::Log(LogLevel::kError, "nativeOpenConnection: the core refused the connection");
+      kop::core::Log(LogLevel::kError,
+                     "nativeOpenConnection: the core refused the connection");
       return 0;
     }
     conn->Attach(std::move(core_conn));
@@ -884,17 +945,16 @@ JNIEXPORT jlong JNICALL Java_io_kopnative_NativeBridge_nativeOpenConnection(
 
 // static native int nativeOnFrame(long conn, long address, int length)
 //   -> 0, or a negative error code (Java closes the connection).
-JNIEXPORT jint JNICALL Java_io_kopnative_NativeBridge_nativeOnFrame(JNIEnv*, jclass,
-                                                                   jlong conn,
-                                                                   jlong address,
-                                                                   jint length) {
+JNIEXPORT jint JNICALL Java_io_kopnative_NativeBridge_nativeOnFrame(
+    JNIEnv*, jclass, jlong conn, jlong address, jint length) {
   try {
     auto* c = FromHandle<ConnectionHandle>(conn);
     if (c == nullptr || c->connection() == nullptr) return kErrBadHandle;
     if (length < 0 || (length > 0 && address == 0)) return kErrBadArgument;
-    const auto* data = length == 0 ? nullptr
-                                   : reinterpret_cast<const uint8_t*>(
-                                         static_cast<uintptr_t>(address));
+    const auto* data =
+        length == 0
+            ? nullptr
+            : reinterpret_cast<const uint8_t*>(static_cast<uintptr_t>(address));
     c->connection()->OnFrame(
         std::span<const uint8_t>(data, static_cast<size_t>(length)));
     return kOk;
@@ -915,8 +975,10 @@ JNIEXPORT jint JNICALL Java_io_kopnative_NativeBridge_nativeOnTopicsResolved(
     jintArray partitions, jshortArray errors) {
   try {
     auto* c = FromHandle<ConnectionHandle>(conn);
-    if (c == nullptr || !IsLive(c) || c->connection() == nullptr) return kErrBadHandle;
-    c->Resolve(env, static_cast<uint64_t>(request_id), names, partitions, errors);
+    if (c == nullptr || !IsLive(c) || c->connection() == nullptr)
+      return kErrBadHandle;
+    c->Resolve(env, static_cast<uint64_t>(request_id), names, partitions,
+               errors);
     return kOk;
   } catch (...) {
     LogCurrentException("nativeOnTopicsResolved");
@@ -924,17 +986,20 @@ JNIEXPORT jint JNICALL Java_io_kopnative_NativeBridge_nativeOnTopicsResolved(
   }
 }
 
-// static native int nativeOnAppended(long conn, long requestId, short errorCode,
+// static native int nativeOnAppended(long conn, long requestId, short
+// errorCode,
 //     long baseOffset, long logStartOffset)
 //   -> 0 (also for an unknown request id), kErrBadHandle for a closed handle.
 // On the connection's event loop.
 JNIEXPORT jint JNICALL Java_io_kopnative_NativeBridge_nativeOnAppended(
-    JNIEnv*, jclass, jlong conn, jlong request_id, jshort error_code, jlong base_offset,
-    jlong log_start_offset) {
+    JNIEnv*, jclass, jlong conn, jlong request_id, jshort error_code,
+    jlong base_offset, jlong log_start_offset) {
   try {
     auto* c = FromHandle<ConnectionHandle>(conn);
-    if (c == nullptr || !IsLive(c) || c->connection() == nullptr) return kErrBadHandle;
-    c->Appended(static_cast<uint64_t>(request_id), error_code, base_offset, log_start_offset);
+    if (c == nullptr || !IsLive(c) || c->connection() == nullptr)
+      return kErrBadHandle;
+    c->Appended(static_cast<uint64_t>(request_id), error_code, base_offset,
+                log_start_offset);
     return kOk;
   } catch (...) {
     LogCurrentException("nativeOnAppended");
@@ -943,7 +1008,8 @@ JNIEXPORT jint JNICALL Java_io_kopnative_NativeBridge_nativeOnAppended(
 }
 
 // static native int nativeOnRead(long conn, long requestId, short errorCode,
-//     long logStartOffset, long logEndOffset, long address, int length, int[] lengths)
+//     long logStartOffset, long logEndOffset, long address, int length, int[]
+//     lengths)
 //   -> 0 (also for an unknown request id), kErrBadHandle for a closed handle.
 // On the connection's event loop; [address, address + length) stays valid
 // until this returns. Lengths that do not add up to `length` complete the
@@ -954,9 +1020,10 @@ JNIEXPORT jint JNICALL Java_io_kopnative_NativeBridge_nativeOnRead(
     jintArray lengths) {
   try {
     auto* c = FromHandle<ConnectionHandle>(conn);
-    if (c == nullptr || !IsLive(c) || c->connection() == nullptr) return kErrBadHandle;
-    c->ReadDoneFor(env, static_cast<uint64_t>(request_id), error_code, log_start_offset,
-                   log_end_offset, address, length, lengths);
+    if (c == nullptr || !IsLive(c) || c->connection() == nullptr)
+      return kErrBadHandle;
+    c->ReadDoneFor(env, static_cast<uint64_t>(request_id), error_code,
+                   log_start_offset, log_end_offset, address, length, lengths);
     return kOk;
   } catch (...) {
     LogCurrentException("nativeOnRead");
@@ -964,17 +1031,22 @@ JNIEXPORT jint JNICALL Java_io_kopnative_NativeBridge_nativeOnRead(
   }
 }
 
-// static native int nativeOnTopicAdminDone(long conn, long requestId, short errorCode,
+// static native int nativeOnTopicAdminDone(long conn, long requestId, short
+// errorCode,
 //     String message)
 //   -> 0 (also for an unknown request id), kErrBadHandle for a closed handle.
 // On the connection's event loop. A null message is an empty one.
 JNIEXPORT jint JNICALL Java_io_kopnative_NativeBridge_nativeOnTopicAdminDone(
-    JNIEnv* env, jclass, jlong conn, jlong request_id, jshort error_code, jstring message) {
+    JNIEnv* env, jclass, jlong conn, jlong request_id, jshort error_code,
+    jstring message) {
   try {
     auto* c = FromHandle<ConnectionHandle>(conn);
-    if (c == nullptr || !IsLive(c) || c->connection() == nullptr) return kErrBadHandle;
-    std::string text = message == nullptr ? std::string() : Utf8FromJava(env, message);
-    c->AdminDoneFor(static_cast<uint64_t>(request_id), error_code, std::move(text));
+    if (c == nullptr || !IsLive(c) || c->connection() == nullptr)
+      return kErrBadHandle;
+    std::string text =
+        message == nullptr ? std::string() : Utf8FromJava(env, message);
+    c->AdminDoneFor(static_cast<uint64_t>(request_id), error_code,
+                    std::move(text));
     return kOk;
   } catch (...) {
     LogCurrentException("nativeOnTopicAdminDone");
@@ -983,9 +1055,8 @@ JNIEXPORT jint JNICALL Java_io_kopnative_NativeBridge_nativeOnTopicAdminDone(
 }
 
 // static native void nativeCloseConnection(long conn)
-JNIEXPORT void JNICALL Java_io_kopnative_NativeBridge_nativeCloseConnection(JNIEnv* env,
-                                                                           jclass,
-                                                                           jlong conn) {
+JNIEXPORT void JNICALL Java_io_kopnative_NativeBridge_nativeCloseConnection(
+    JNIEnv* env, jclass, jlong conn) {
   try {
     auto* c = FromHandle<ConnectionHandle>(conn);
     if (c == nullptr) return;

@@ -21,8 +21,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (round_trip) {
     std::vector<uint8_t> compressed, back;
     kop::protocol::CompressOptions opts;
-    opts.snappy_framing = (data[0] & 0x40) ? kop::protocol::SnappyFraming::kRaw
-                                           : kop::protocol::SnappyFraming::kXerial;
+    opts.snappy_framing = (data[0] & 0x40)
+                              ? kop::protocol::SnappyFraming::kRaw
+                              : kop::protocol::SnappyFraming::kXerial;
     if (!kop::protocol::Compress(codec, payload, compressed, opts).ok()) {
       std::abort();
     }

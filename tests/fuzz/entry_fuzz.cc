@@ -11,7 +11,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto view = kop::pulsar::ParseEntry({data, size});
   if (!view.ok()) return 0;
   std::vector<uint8_t> scratch, out;
-  if (kop::pulsar::AppendAsKafkaBatch(*view, 42, scratch, out).ok() && !out.empty()) {
+  if (kop::pulsar::AppendAsKafkaBatch(*view, 42, scratch, out).ok() &&
+      !out.empty()) {
     // What we produce must be a valid batch.
     auto batch = kop::protocol::RecordBatchView::Parse(out);
     if (!batch.ok() || !batch->CheckCrc().ok()) std::abort();

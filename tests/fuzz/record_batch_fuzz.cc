@@ -38,7 +38,8 @@ void Walk(const kop::protocol::RecordBatchView& batch,
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Bytes input(data, size);
   // Differential: both CRC-32C paths agree on any bytes, length, alignment.
-  const uint32_t seed = size >= 4 ? uint32_t{data[0]} << 24 | data[size - 1] : 0;
+  const uint32_t seed =
+      size >= 4 ? uint32_t{data[0]} << 24 | data[size - 1] : 0;
   if (kop::protocol::Crc32cHardware(input, seed) !=
       kop::protocol::Crc32cPortable(input, seed)) {
     std::abort();

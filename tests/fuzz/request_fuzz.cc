@@ -60,11 +60,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     NullSink sink;
     kop::core::testing::FakeTopics topics;
     topics.topics["orders"] = 3;
-    kop::core::testing::FakeLog log;  // fresh per input: Produce, Fetch, ListOffsets
+    kop::core::testing::FakeLog
+        log;  // fresh per input: Produce, Fetch, ListOffsets
     broker->Accept(&sink, &topics, &log)->OnFrame(rest);
   }
   const ApiSpec* spec = FindApi(key);
-  if (spec == nullptr || version < spec->min_version || version > spec->max_version) {
+  if (spec == nullptr || version < spec->min_version ||
+      version > spec->max_version) {
     return 0;
   }
   Reader r(rest);

@@ -66,7 +66,8 @@ int main(int argc, char** argv) {
     opts.producer_epoch = 0;
     opts.base_sequence = 3;
     opts.compress.snappy_framing = kop::protocol::SnappyFraming::kRaw;
-    if (!kop::protocol::AppendRecordBatch({records.data(), 1}, opts, two).ok()) {
+    if (!kop::protocol::AppendRecordBatch({records.data(), 1}, opts, two)
+             .ok()) {
       return 1;
     }
     Write(root / "record_batch_fuzz", std::string(names[c]) + "-two", two);

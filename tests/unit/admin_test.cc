@@ -29,7 +29,8 @@ struct Fixture {
   std::unique_ptr<Connection> conn = broker->Accept(&sink, &topics, &log);
 };
 
-CreateTopicsRequest Create(std::string name, int32_t partitions, int16_t rf = 1) {
+CreateTopicsRequest Create(std::string name, int32_t partitions,
+                           int16_t rf = 1) {
   CreateTopicsRequest req;
   auto& t = req.topics.emplace_back();
   t.name = std::move(name);
@@ -38,12 +39,14 @@ CreateTopicsRequest Create(std::string name, int32_t partitions, int16_t rf = 1)
   return req;
 }
 
-TEST_CASE("CreateTopics creates, refuses duplicates and what Pulsar cannot honour",
-          "[admin]") {
+TEST_CASE(
+    "CreateTopics creates, refuses duplicates and what Pulsar cannot honour",
+    "[admin]") {
   for (int16_t v : {2, 5, 7}) {
     Fixture f;
     f.conn->OnFrame(RequestFrame(19, v, 1, Create("orders", 3)));
-    auto r = DecodeResponse<CreateTopicsResponse>(f.sink.frames.back(), 19, v, 1);
+    auto r =
+        DecodeResponse<CreateTopicsResponse>(f.sink.frames.back(), 19, v, 1);
     CHECK(r.topics.at(0).error_code == 0);
     CHECK(f.topics.topics["orders"] == 3);
     if (v >= 5) {
@@ -53,7 +56,8 @@ TEST_CASE("CreateTopics creates, refuses duplicates and what Pulsar cannot honou
     }
 
     f.conn->OnFrame(RequestFrame(19, v, 2, Create("orders", 3)));
-    auto again = DecodeResponse<CreateTopicsResponse>(f.sink.frames.back(), 19, v, 2);
+    auto again =
+        DecodeResponse<CreateTopicsResponse>(f.sink.frames.back(), 19, v, 2);
     CHECK(again.topics[0].error_code == Code(ErrorCode::TOPIC_ALREADY_EXISTS));
 
     auto with_config = Create("configured", 1);
@@ -61,17 +65,20 @@ TEST_CASE("CreateTopics creates, refuses duplicates and what Pulsar cannot honou
     c.name = "retention.ms";
     c.value = "1000";
     f.conn->OnFrame(RequestFrame(19, v, 3, with_config));
-    auto refused = DecodeResponse<CreateTopicsResponse>(f.sink.frames.back(), 19, v, 3);
+    auto refused =
+        DecodeResponse<CreateTopicsResponse>(f.sink.frames.back(), 19, v, 3);
     CHECK(refused.topics[0].error_code == Code(ErrorCode::INVALID_CONFIG));
     CHECK(f.topics.topics.count("configured") == 0);
 
     f.conn->OnFrame(RequestFrame(19, v, 4, Create("zero", 0)));
     CHECK(DecodeResponse<CreateTopicsResponse>(f.sink.frames.back(), 19, v, 4)
-              .topics[0].error_code == Code(ErrorCode::INVALID_PARTITIONS));
+              .topics[0]
+              .error_code == Code(ErrorCode::INVALID_PARTITIONS));
     // -1: the default partition count.
     f.conn->OnFrame(RequestFrame(19, v, 5, Create("defaulted", -1, -1)));
     CHECK(DecodeResponse<CreateTopicsResponse>(f.sink.frames.back(), 19, v, 5)
-              .topics[0].error_code == 0);
+              .topics[0]
+              .error_code == 0);
     CHECK(f.topics.topics["defaulted"] == 1);
   }
 }
@@ -81,11 +88,14 @@ TEST_CASE("validate_only creates nothing", "[admin]") {
   auto req = Create("dry", 2);
   req.validate_only = true;
   f.conn->OnFrame(RequestFrame(19, 7, 1, req));
-  CHECK(DecodeResponse<CreateTopicsResponse>(f.sink.frames.back(), 19, 7, 1).topics[0].error_code == 0);
+  CHECK(DecodeResponse<CreateTopicsResponse>(f.sink.frames.back(), 19, 7, 1)
+            .topics[0]
+            .error_code == 0);
   CHECK(f.topics.topics.empty());
 }
 
-TEST_CASE("DeleteTopics by name in every version; by ID is UNKNOWN_TOPIC_ID", "[admin]") {
+TEST_CASE("DeleteTopics by name in every version; by ID is UNKNOWN_TOPIC_ID",
+          "[admin]") {
   for (int16_t v : {1, 5, 6}) {
     Fixture f;
     f.topics.topics["gone"] = 2;
@@ -100,10 +110,13 @@ TEST_CASE("DeleteTopics by name in every version; by ID is UNKNOWN_TOPIC_ID", "[
       by_id.topic_id[0] = 1;
     }
     f.conn->OnFrame(RequestFrame(20, v, 1, req));
-    auto r = DecodeResponse<DeleteTopicsResponse>(f.sink.frames.back(), 20, v, 1);
+    auto r =
+        DecodeResponse<DeleteTopicsResponse>(f.sink.frames.back(), 20, v, 1);
     CHECK(r.responses.at(0).error_code == 0);
-    CHECK(r.responses.at(1).error_code == Code(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION));
-    if (v == 6) CHECK(r.responses.at(2).error_code == Code(ErrorCode::UNKNOWN_TOPIC_ID));
+    CHECK(r.responses.at(1).error_code ==
+          Code(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION));
+    if (v == 6)
+      CHECK(r.responses.at(2).error_code == Code(ErrorCode::UNKNOWN_TOPIC_ID));
     CHECK(f.topics.topics.empty());
   }
 }
@@ -118,15 +131,18 @@ TEST_CASE("CreatePartitions grows and never shrinks", "[admin]") {
   t.assignments.reset();
   f.conn->OnFrame(RequestFrame(37, 3, 1, req));
   CHECK(DecodeResponse<CreatePartitionsResponse>(f.sink.frames.back(), 37, 3, 1)
-            .results.at(0).error_code == 0);
+            .results.at(0)
+            .error_code == 0);
   CHECK(f.topics.topics["t"] == 5);
   req.topics[0].count = 4;
   f.conn->OnFrame(RequestFrame(37, 3, 2, req));
   CHECK(DecodeResponse<CreatePartitionsResponse>(f.sink.frames.back(), 37, 3, 2)
-            .results.at(0).error_code == Code(ErrorCode::INVALID_PARTITIONS));
+            .results.at(0)
+            .error_code == Code(ErrorCode::INVALID_PARTITIONS));
 }
 
-TEST_CASE("admin APIs are advertised only when the port supports them", "[admin]") {
+TEST_CASE("admin APIs are advertised only when the port supports them",
+          "[admin]") {
   for (bool admin : {true, false}) {
     Fixture f;
     f.topics.admin = admin;
@@ -134,9 +150,11 @@ TEST_CASE("admin APIs are advertised only when the port supports them", "[admin]
     av.client_software_name = "t";
     av.client_software_version = "1";
     f.conn->OnFrame(RequestFrame(18, 3, 1, av));
-    auto r = DecodeResponse<ApiVersionsResponse>(f.sink.frames.back(), 18, 3, 1);
+    auto r =
+        DecodeResponse<ApiVersionsResponse>(f.sink.frames.back(), 18, 3, 1);
     int found = 0;
-    for (const auto& k : r.api_keys) found += k.api_key == 19 || k.api_key == 20 || k.api_key == 37;
+    for (const auto& k : r.api_keys)
+      found += k.api_key == 19 || k.api_key == 20 || k.api_key == 37;
     CHECK(found == (admin ? 3 : 0));
   }
 }

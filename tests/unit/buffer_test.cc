@@ -31,10 +31,10 @@ TEST_CASE("varints round-trip at their edges", "[buffer]") {
 TEST_CASE("zigzag matches Kafka's encoding", "[buffer]") {
   std::vector<uint8_t> out;
   Writer w(out);
-  w.WriteVarint(-1);  // zigzag 1
-  w.WriteVarint(1);   // zigzag 2
-  w.WriteVarint(-64); // zigzag 127
-  w.WriteVarint(64);  // zigzag 128 -> 0x80 0x01
+  w.WriteVarint(-1);   // zigzag 1
+  w.WriteVarint(1);    // zigzag 2
+  w.WriteVarint(-64);  // zigzag 127
+  w.WriteVarint(64);   // zigzag 128 -> 0x80 0x01
   CHECK(out == std::vector<uint8_t>{0x01, 0x02, 0x7f, 0x80, 0x01});
 }
 

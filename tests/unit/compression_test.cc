@@ -6,7 +6,6 @@
 #include <zstd.h>
 
 #include <catch2/catch.hpp>
-
 #include <cstring>
 #include <random>
 #include <string>
@@ -22,8 +21,8 @@ constexpr CompressionCodec kCodecs[] = {
     CompressionCodec::kLz4, CompressionCodec::kZstd};
 
 Buf TextLike(size_t n, uint32_t seed) {
-  static const char* kWords[] = {"kafka ", "pulsar ", "record ", "batch ",
-                                 "offset ", "{\"id\":", "42}, ", "\n"};
+  static const char* kWords[] = {"kafka ",  "pulsar ",  "record ", "batch ",
+                                 "offset ", "{\"id\":", "42}, ",   "\n"};
   std::mt19937 rng(seed);
   Buf out;
   while (out.size() < n) {
@@ -43,7 +42,8 @@ TEST_CASE("compression: every codec round-trips", "[compression]") {
   for (auto& b : random) b = static_cast<uint8_t>(rng());
   inputs.push_back(random);
   for (CompressionCodec codec : kCodecs) {
-    for (SnappyFraming framing : {SnappyFraming::kXerial, SnappyFraming::kRaw}) {
+    for (SnappyFraming framing :
+         {SnappyFraming::kXerial, SnappyFraming::kRaw}) {
       for (const Buf& in : inputs) {
         INFO(CompressionCodecName(codec) << " size " << in.size());
         Buf compressed = {0xAA};  // Compress appends
@@ -52,9 +52,9 @@ TEST_CASE("compression: every codec round-trips", "[compression]") {
         REQUIRE(Compress(codec, in, compressed, opts).ok());
         REQUIRE(compressed[0] == 0xAA);
         Buf out = {1, 2, 3};  // Decompress replaces
-        absl::Status s = Decompress(
-            codec, std::span<const uint8_t>(compressed).subspan(1),
-            kDefaultMaxDecompressedBytes, out);
+        absl::Status s =
+            Decompress(codec, std::span<const uint8_t>(compressed).subspan(1),
+                       kDefaultMaxDecompressedBytes, out);
         REQUIRE(s.ok());
         REQUIRE(out == in);
       }
@@ -100,7 +100,8 @@ TEST_CASE("compression: hand-made xerial snappy frames", "[compression]") {
   CHECK(std::string(out.begin(), out.end()) == "hellohellohello");
 
   // Header only: an empty payload.
-  REQUIRE(Decompress(CompressionCodec::kSnappy, XerialHeader(), 1000, out).ok());
+  REQUIRE(
+      Decompress(CompressionCodec::kSnappy, XerialHeader(), 1000, out).ok());
   CHECK(out.empty());
 
   // A raw block without framing (librdkafka, franz-go).
@@ -129,7 +130,8 @@ TEST_CASE("compression: malformed xerial frames fail cleanly",
   // Chunk shorter than its block claims.
   Buf cut_block = XerialHeader();
   cut_block.insert(cut_block.end(), {0, 0, 0, 4});
-  cut_block.insert(cut_block.end(), kHelloBlock.begin(), kHelloBlock.begin() + 4);
+  cut_block.insert(cut_block.end(), kHelloBlock.begin(),
+                   kHelloBlock.begin() + 4);
   CHECK(decode(cut_block).code() == absl::StatusCode::kDataLoss);
 
   // A block claiming 4 GiB is refused before anything is allocated.
@@ -210,7 +212,8 @@ Buf ZstdBomb(size_t total) {
     size_t left;
     do {
       ZSTD_outBuffer o{tmp.data(), tmp.size(), 0};
-      left = ZSTD_compressStream2(cctx, &o, &in, last ? ZSTD_e_end : ZSTD_e_continue);
+      left = ZSTD_compressStream2(cctx, &o, &in,
+                                  last ? ZSTD_e_end : ZSTD_e_continue);
       REQUIRE_FALSE(ZSTD_isError(left));
       out.insert(out.end(), tmp.data(), tmp.data() + o.pos);
     } while (last ? left != 0 : in.pos < in.size);
@@ -222,7 +225,8 @@ Buf ZstdBomb(size_t total) {
 Buf Lz4Bomb(size_t total) {
   Buf zeros(kChunk, 0), out;
   LZ4F_cctx* cctx = nullptr;
-  REQUIRE_FALSE(LZ4F_isError(LZ4F_createCompressionContext(&cctx, LZ4F_VERSION)));
+  REQUIRE_FALSE(
+      LZ4F_isError(LZ4F_createCompressionContext(&cctx, LZ4F_VERSION)));
   Buf tmp(LZ4F_compressBound(kChunk, nullptr) + 64);
   size_t n = LZ4F_compressBegin(cctx, tmp.data(), tmp.size(), nullptr);
   out.insert(out.end(), tmp.data(), tmp.data() + n);
@@ -247,8 +251,9 @@ Buf SnappyBomb(size_t total) {
   Buf out = XerialHeader();
   for (size_t done = 0; done < total; done += kChunk) {
     const uint32_t n = static_cast<uint32_t>(block.size());
-    out.insert(out.end(), {static_cast<uint8_t>(n >> 24), static_cast<uint8_t>(n >> 16),
-                           static_cast<uint8_t>(n >> 8), static_cast<uint8_t>(n)});
+    out.insert(out.end(),
+               {static_cast<uint8_t>(n >> 24), static_cast<uint8_t>(n >> 16),
+                static_cast<uint8_t>(n >> 8), static_cast<uint8_t>(n)});
     out.insert(out.end(), block.begin(), block.end());
   }
   return out;
@@ -264,8 +269,8 @@ TEST_CASE("compression: bombs stop at the limit", "[compression][bomb]") {
                         {CompressionCodec::kLz4, Lz4Bomb(kGiB)},
                         {CompressionCodec::kSnappy, SnappyBomb(64 * kChunk)}};
   for (const Bomb& bomb : bombs) {
-    INFO(CompressionCodecName(bomb.codec) << " bomb of " << bomb.data.size()
-                                          << " bytes");
+    INFO(CompressionCodecName(bomb.codec)
+         << " bomb of " << bomb.data.size() << " bytes");
     CHECK(bomb.data.size() < 8 * kChunk);
     Buf out;
     absl::Status s = Decompress(bomb.codec, bomb.data, kChunk, out);

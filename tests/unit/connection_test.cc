@@ -51,7 +51,8 @@ TEST_CASE("ApiVersions advertises exactly the implemented APIs", "[core]") {
     req.client_software_version = "1.0";
     f.conn->OnFrame(RequestFrame(18, v, 42 + v, req));
     REQUIRE(f.sink.frames.size() == 1);
-    auto resp = DecodeResponse<ApiVersionsResponse>(f.sink.frames[0], 18, v, 42 + v);
+    auto resp =
+        DecodeResponse<ApiVersionsResponse>(f.sink.frames[0], 18, v, 42 + v);
     CHECK(resp.error_code == 0);
     REQUIRE(resp.api_keys.size() == 2);
     CHECK(resp.api_keys[0].api_key == 3);
@@ -97,8 +98,9 @@ MetadataRequest Named(std::vector<std::string> names, bool auto_create) {
   return req;
 }
 
-TEST_CASE("Metadata names this broker and the topic's partitions in every version",
-          "[core]") {
+TEST_CASE(
+    "Metadata names this broker and the topic's partitions in every version",
+    "[core]") {
   for (int16_t v = 0; v <= 13; ++v) {
     Fixture f;
     f.topics.topics["orders"] = 3;
@@ -118,7 +120,8 @@ TEST_CASE("Metadata names this broker and the topic's partitions in every versio
     for (int p = 0; p < 3; ++p) {
       CHECK(resp.topics[0].partitions[p].partition_index == p);
       CHECK(resp.topics[0].partitions[p].leader_id == 7);
-      CHECK(resp.topics[0].partitions[p].replica_nodes == std::vector<int32_t>{7});
+      CHECK(resp.topics[0].partitions[p].replica_nodes ==
+            std::vector<int32_t>{7});
     }
     if (v >= 10) CHECK(resp.topics[0].topic_id != Uuid{});
     CHECK(resp.topics[1].name == "missing");
@@ -133,7 +136,8 @@ TEST_CASE("Metadata auto-creates when asked and lists every topic", "[core]") {
   f.topics.topics["a"] = 2;
   f.topics.auto_create_partitions = 4;
   f.conn->OnFrame(RequestFrame(3, 12, 1, Named({"fresh"}, true)));
-  auto created = DecodeResponse<MetadataResponse>(f.sink.frames.at(0), 3, 12, 1);
+  auto created =
+      DecodeResponse<MetadataResponse>(f.sink.frames.at(0), 3, 12, 1);
   REQUIRE(created.topics.size() == 1);
   CHECK(created.topics[0].error_code == 0);
   CHECK(created.topics[0].partitions.size() == 4);
@@ -149,7 +153,8 @@ TEST_CASE("Metadata auto-creates when asked and lists every topic", "[core]") {
   CHECK(listed.topics[1].topic_id == created.topics[0].topic_id);
 }
 
-TEST_CASE("responses leave in request order when completions do not", "[core]") {
+TEST_CASE("responses leave in request order when completions do not",
+          "[core]") {
   Fixture f;
   f.topics.topics["t"] = 1;
   f.topics.defer = true;
@@ -178,7 +183,8 @@ TEST_CASE("a completion after the connection is gone is dropped", "[core]") {
 TEST_CASE("the connection closes on what Kafka closes on", "[core]") {
   SECTION("unknown API key") {
     Fixture f;
-    f.conn->OnFrame(std::vector<uint8_t>{0x7f, 0x00, 0, 0, 0, 0, 0, 1, 0xff, 0xff});
+    f.conn->OnFrame(
+        std::vector<uint8_t>{0x7f, 0x00, 0, 0, 0, 0, 0, 1, 0xff, 0xff});
     CHECK(f.sink.closed);
     CHECK(f.sink.frames.empty());
   }

@@ -18,11 +18,14 @@ namespace kop::core::testing {
 struct RecordingSink : ResponseSink {
   std::vector<std::vector<uint8_t>> frames;
   bool closed = false;
-  void Send(std::span<const uint8_t> f) override { frames.emplace_back(f.begin(), f.end()); }
+  void Send(std::span<const uint8_t> f) override {
+    frames.emplace_back(f.begin(), f.end());
+  }
   void Close() override { closed = true; }
 };
 
-inline std::vector<uint8_t> RequestFrame(int16_t key, int16_t version, int32_t corr,
+inline std::vector<uint8_t> RequestFrame(int16_t key, int16_t version,
+                                         int32_t corr,
                                          const protocol::Message& body) {
   protocol::RequestHeader h;
   h.request_api_key = key;
@@ -38,8 +41,8 @@ inline std::vector<uint8_t> RequestFrame(int16_t key, int16_t version, int32_t c
 
 // Checks the length prefix and correlation id; decodes the whole body.
 template <typename T>
-T DecodeResponse(const std::vector<uint8_t>& frame, int16_t key, int16_t version,
-                 int32_t expected_corr) {
+T DecodeResponse(const std::vector<uint8_t>& frame, int16_t key,
+                 int16_t version, int32_t expected_corr) {
   protocol::Reader r(frame);
   REQUIRE(r.ReadInt32() == static_cast<int32_t>(frame.size() - 4));
   protocol::ResponseHeader h;
@@ -53,15 +56,17 @@ T DecodeResponse(const std::vector<uint8_t>& frame, int16_t key, int16_t version
 }
 
 // A batch of `n` records with values "v<i>" and timestamps 1700000000000+i.
-inline std::vector<uint8_t> TestBatch(int n, protocol::CompressionCodec codec =
-                                                 protocol::CompressionCodec::kNone) {
+inline std::vector<uint8_t> TestBatch(
+    int n,
+    protocol::CompressionCodec codec = protocol::CompressionCodec::kNone) {
   static std::vector<std::string> values;
-  while (values.size() < static_cast<size_t>(n)) values.push_back("v" + std::to_string(values.size()));
+  while (values.size() < static_cast<size_t>(n))
+    values.push_back("v" + std::to_string(values.size()));
   std::vector<protocol::RecordInput> in(static_cast<size_t>(n));
   for (int i = 0; i < n; ++i) {
     in[i].timestamp = 1700000000000 + i;
-    in[i].value = protocol::Bytes(reinterpret_cast<const uint8_t*>(values[i].data()),
-                                  values[i].size());
+    in[i].value = protocol::Bytes(
+        reinterpret_cast<const uint8_t*>(values[i].data()), values[i].size());
   }
   protocol::BatchBuildOptions o;
   o.codec = codec;

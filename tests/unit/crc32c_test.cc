@@ -1,7 +1,6 @@
 #include "kop/protocol/crc32c.h"
 
 #include <catch2/catch.hpp>
-
 #include <cstdint>
 #include <random>
 #include <string_view>

@@ -1,7 +1,7 @@
+#include "kop/protocol/errors.h"
+
 #include <catch2/catch.hpp>
 #include <string>
-
-#include "kop/protocol/errors.h"
 
 namespace kop::protocol {
 namespace {

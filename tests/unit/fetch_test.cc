@@ -28,7 +28,8 @@ using testing::TestBatch;
 
 struct Fixture {
   explicit Fixture(std::string format = "pulsar")
-      : broker(Broker::Create({{"kop.node.id", "1"}, {"entryFormat", format}})) {}
+      : broker(
+            Broker::Create({{"kop.node.id", "1"}, {"entryFormat", format}})) {}
   std::unique_ptr<Broker> broker;
   testing::RecordingSink sink;
   testing::FakeTopics topics;
@@ -52,8 +53,8 @@ struct Fixture {
     REQUIRE(r.responses[0].partition_responses[0].error_code == 0);
   }
 
-  FetchRequest Fetch(int64_t offset, int32_t max_wait = 0, int32_t min_bytes = 1,
-                     int32_t partition_max = 1 << 20) {
+  FetchRequest Fetch(int64_t offset, int32_t max_wait = 0,
+                     int32_t min_bytes = 1, int32_t partition_max = 1 << 20) {
     FetchRequest req;
     req.max_wait_ms = max_wait;
     req.min_bytes = min_bytes;
@@ -68,7 +69,8 @@ struct Fixture {
 };
 
 // (offset, value) of every record in a Fetch partition's records.
-std::vector<std::pair<int64_t, std::string>> Records(const FetchResponse::PartitionData& p) {
+std::vector<std::pair<int64_t, std::string>> Records(
+    const FetchResponse::PartitionData& p) {
   std::vector<std::pair<int64_t, std::string>> out;
   BatchCursor cursor(p.records.data);
   std::vector<uint8_t> scratch;
@@ -83,15 +85,18 @@ std::vector<std::pair<int64_t, std::string>> Records(const FetchResponse::Partit
     auto it = b.Records(*payload);
     RecordView r;
     while (it.Next(r)) {
-      out.emplace_back(b.header().base_offset + r.offset_delta,
-                       std::string(reinterpret_cast<const char*>(r.value->data()), r.value->size()));
+      out.emplace_back(
+          b.header().base_offset + r.offset_delta,
+          std::string(reinterpret_cast<const char*>(r.value->data()),
+                      r.value->size()));
     }
   }
   return out;
 }
 
-TEST_CASE("Fetch returns what Produce stored, at Kafka offsets, in both formats",
-          "[fetch]") {
+TEST_CASE(
+    "Fetch returns what Produce stored, at Kafka offsets, in both formats",
+    "[fetch]") {
   for (std::string format : {"pulsar", "kafka"}) {
     for (int16_t v : {4, 11, 12}) {
       Fixture f(format);
@@ -120,7 +125,8 @@ TEST_CASE("Fetch returns what Produce stored, at Kafka offsets, in both formats"
   }
 }
 
-TEST_CASE("Fetch honours partition_max_bytes but always serves one batch", "[fetch]") {
+TEST_CASE("Fetch honours partition_max_bytes but always serves one batch",
+          "[fetch]") {
   Fixture f;
   for (int i = 0; i < 5; ++i) f.Produce(TestBatch(10));
   f.conn->OnFrame(RequestFrame(1, 12, 100, f.Fetch(0, 0, 1, 1)));
@@ -135,7 +141,8 @@ TEST_CASE("Fetch outside the log is OFFSET_OUT_OF_RANGE", "[fetch]") {
   for (int64_t offset : {int64_t{1}, int64_t{4}}) {
     f.conn->OnFrame(RequestFrame(1, 12, 7, f.Fetch(offset)));
     auto r = DecodeResponse<FetchResponse>(f.sink.frames.back(), 1, 12, 7);
-    CHECK(r.responses[0].partitions[0].error_code == Code(ErrorCode::OFFSET_OUT_OF_RANGE));
+    CHECK(r.responses[0].partitions[0].error_code ==
+          Code(ErrorCode::OFFSET_OUT_OF_RANGE));
     CHECK(r.responses[0].partitions[0].log_start_offset == 2);
   }
   // The end itself is fine: nothing yet.
@@ -149,7 +156,7 @@ TEST_CASE("a long poll is answered by the next append", "[fetch]") {
   Fixture f;
   f.conn->OnFrame(RequestFrame(1, 12, 50, f.Fetch(0, 500)));
   CHECK(f.sink.frames.empty());  // waiting
-  f.Produce(TestBatch(2));        // any append wakes it...
+  f.Produce(TestBatch(2));       // any append wakes it...
   // ...the Fetch answers first: responses stay in request order.
   REQUIRE(f.sink.frames.size() == 2);
   auto r = DecodeResponse<FetchResponse>(f.sink.frames[0], 1, 12, 50);
@@ -178,8 +185,9 @@ TEST_CASE("a fetch session we never created is refused", "[fetch]") {
   CHECK(r.error_code == Code(ErrorCode::FETCH_SESSION_ID_NOT_FOUND));
 }
 
-TEST_CASE("ListOffsets answers earliest and latest; timestamps are not served yet",
-          "[fetch]") {
+TEST_CASE(
+    "ListOffsets answers earliest and latest; timestamps are not served yet",
+    "[fetch]") {
   Fixture f;
   f.Produce(TestBatch(4));
   f.log.partitions[{"orders", 0}].start_offset = 1;
@@ -200,7 +208,8 @@ TEST_CASE("ListOffsets answers earliest and latest; timestamps are not served ye
   }
 }
 
-TEST_CASE("Fetch and ListOffsets are advertised only with a readable log", "[fetch]") {
+TEST_CASE("Fetch and ListOffsets are advertised only with a readable log",
+          "[fetch]") {
   for (bool readable : {true, false}) {
     Fixture f;
     f.log.readable = readable;
@@ -208,7 +217,8 @@ TEST_CASE("Fetch and ListOffsets are advertised only with a readable log", "[fet
     av.client_software_name = "t";
     av.client_software_version = "1";
     f.conn->OnFrame(RequestFrame(18, 3, 1, av));
-    auto r = DecodeResponse<ApiVersionsResponse>(f.sink.frames.back(), 18, 3, 1);
+    auto r =
+        DecodeResponse<ApiVersionsResponse>(f.sink.frames.back(), 18, 3, 1);
     bool fetch = false;
     for (const auto& k : r.api_keys) fetch |= k.api_key == 1;
     CHECK(fetch == readable);

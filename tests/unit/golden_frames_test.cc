@@ -11,9 +11,9 @@
 
 #include "kop/protocol/api.h"
 #include "kop/protocol/messages/produce_request.h"
-#include "kop/protocol/record_batch.h"
 #include "kop/protocol/messages/request_header.h"
 #include "kop/protocol/messages/response_header.h"
+#include "kop/protocol/record_batch.h"
 
 namespace kop::protocol {
 namespace {
@@ -44,10 +44,11 @@ std::vector<Row> ReadIndex(const fs::path& p) {
     std::string c;
     while (std::getline(ss, c, '\t')) cols.push_back(c);
     REQUIRE(cols.size() >= 8);
-    rows.push_back(Row{static_cast<int16_t>(std::stoi(cols[2])),
-                       static_cast<int16_t>(std::stoi(cols[3])), cols[5] == "1",
-                       std::stoul(cols[6]),
-                       cols[7].empty() || cols[7] == "-" ? 0 : std::stoul(cols[7])});
+    rows.push_back(
+        Row{static_cast<int16_t>(std::stoi(cols[2])),
+            static_cast<int16_t>(std::stoi(cols[3])), cols[5] == "1",
+            std::stoul(cols[6]),
+            cols[7].empty() || cols[7] == "-" ? 0 : std::stoul(cols[7])});
   }
   return rows;
 }
@@ -77,7 +78,8 @@ void CheckFrame(Bytes frame, bool response, int16_t key, int16_t version) {
   std::unique_ptr<Message> body = response ? NewResponse(key) : NewRequest(key);
   REQUIRE(body != nullptr);
   body->Decode(r, version);
-  INFO((r.ok() ? std::string("ok") : r.error().what + " at " + std::to_string(r.error().offset)));
+  INFO((r.ok() ? std::string("ok")
+               : r.error().what + " at " + std::to_string(r.error().offset)));
   REQUIRE(r.ok());
   REQUIRE(r.remaining() == 0);
 
@@ -116,12 +118,14 @@ TEST_CASE("golden frames from real clients decode and re-encode byte for byte",
   CHECK(frames > 500);
 }
 
-TEST_CASE("batches written by real clients validate, and a flipped bit is caught",
-          "[golden]") {
+TEST_CASE(
+    "batches written by real clients validate, and a flipped bit is caught",
+    "[golden]") {
   const fs::path root = fs::path(KOP_FIXTURES_DIR) / "frames";
   int batches = 0;
   for (const auto& entry : fs::directory_iterator(root)) {
-    if (entry.path().filename().string().find("produce") == std::string::npos) continue;
+    if (entry.path().filename().string().find("produce") == std::string::npos)
+      continue;
     const auto requests = ReadFile(entry.path() / "requests.bin");
     for (const Row& row : ReadIndex(entry.path() / "index.tsv")) {
       if (row.api_key != 0) continue;
@@ -141,8 +145,10 @@ TEST_CASE("batches written by real clients validate, and a flipped bit is caught
           CHECK(batch->header().records_count > 0);
           ++batches;
           // Any single bit flipped after the CRC field breaks the CRC.
-          std::vector<uint8_t> copy(part.records.data.begin(), part.records.data.end());
-          for (size_t at : {kBatchAttributesOffset, copy.size() / 2, copy.size() - 1}) {
+          std::vector<uint8_t> copy(part.records.data.begin(),
+                                    part.records.data.end());
+          for (size_t at :
+               {kBatchAttributesOffset, copy.size() / 2, copy.size() - 1}) {
             copy[at] ^= 0x10;
             auto bad = RecordBatchView::Parse(copy);
             if (bad.ok()) CHECK_FALSE(bad->CheckCrc().ok());

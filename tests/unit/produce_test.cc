@@ -28,20 +28,25 @@ using namespace kop::protocol;  // NOLINT: test brevity
 
 using testing::RecordingSink;
 
-std::vector<uint8_t> Frame(int16_t key, int16_t version, int32_t corr, const Message& body) {
+std::vector<uint8_t> Frame(int16_t key, int16_t version, int32_t corr,
+                           const Message& body) {
   return testing::RequestFrame(key, version, corr, body);
 }
 
 template <typename T>
-T Response(const std::vector<uint8_t>& frame, int16_t key, int16_t version, int32_t corr) {
+T Response(const std::vector<uint8_t>& frame, int16_t key, int16_t version,
+           int32_t corr) {
   return testing::DecodeResponse<T>(frame, key, version, corr);
 }
 
-std::vector<uint8_t> Batch(int n, CompressionCodec codec = CompressionCodec::kNone) {
+std::vector<uint8_t> Batch(int n,
+                           CompressionCodec codec = CompressionCodec::kNone) {
   return testing::TestBatch(n, codec);
 }
 
-ProduceRequest Request(int16_t acks, std::vector<std::pair<int32_t, const std::vector<uint8_t>*>> parts) {
+ProduceRequest Request(
+    int16_t acks,
+    std::vector<std::pair<int32_t, const std::vector<uint8_t>*>> parts) {
   ProduceRequest req;
   req.acks = acks;
   req.timeout_ms = 30000;
@@ -57,7 +62,8 @@ ProduceRequest Request(int16_t acks, std::vector<std::pair<int32_t, const std::v
 
 struct Fixture {
   explicit Fixture(std::string format = "pulsar")
-      : broker(Broker::Create({{"kop.node.id", "1"}, {"entryFormat", format}})) {}
+      : broker(
+            Broker::Create({{"kop.node.id", "1"}, {"entryFormat", format}})) {}
   std::unique_ptr<Broker> broker;
   RecordingSink sink;
   testing::FakeTopics topics;
@@ -104,7 +110,8 @@ TEST_CASE("stored entries are Pulsar entries that read back as the records",
   }
 }
 
-TEST_CASE("Produce errors are per partition and in Kafka's codes", "[produce]") {
+TEST_CASE("Produce errors are per partition and in Kafka's codes",
+          "[produce]") {
   Fixture f;
   auto good = Batch(1);
   auto corrupt = Batch(2);
@@ -113,7 +120,8 @@ TEST_CASE("Produce errors are per partition and in Kafka's codes", "[produce]") 
   auto second = Batch(1);
   two.insert(two.end(), second.begin(), second.end());  // two batches
   auto zstd = Batch(1, CompressionCodec::kZstd);
-  f.conn->OnFrame(Frame(0, 9, 1, Request(-1, {{0, &good}, {1, &corrupt}, {2, &two}})));
+  f.conn->OnFrame(
+      Frame(0, 9, 1, Request(-1, {{0, &good}, {1, &corrupt}, {2, &two}})));
   auto r = Response<ProduceResponse>(f.sink.frames.at(0), 0, 9, 1);
   auto& parts = r.responses[0].partition_responses;
   CHECK(parts[0].error_code == 0);
@@ -129,17 +137,20 @@ TEST_CASE("Produce errors are per partition and in Kafka's codes", "[produce]") 
   // Bad acks, and a storage failure.
   f.conn->OnFrame(Frame(0, 9, 3, Request(2, {{0, &good}})));
   CHECK(Response<ProduceResponse>(f.sink.frames.at(2), 0, 9, 3)
-            .responses[0].partition_responses[0].error_code ==
-        Code(ErrorCode::INVALID_REQUIRED_ACKS));
+            .responses[0]
+            .partition_responses[0]
+            .error_code == Code(ErrorCode::INVALID_REQUIRED_ACKS));
   f.log.fail_with = Code(ErrorCode::NOT_LEADER_OR_FOLLOWER);
   f.conn->OnFrame(Frame(0, 9, 4, Request(1, {{0, &good}})));
   CHECK(Response<ProduceResponse>(f.sink.frames.at(3), 0, 9, 4)
-            .responses[0].partition_responses[0].error_code ==
-        Code(ErrorCode::NOT_LEADER_OR_FOLLOWER));
+            .responses[0]
+            .partition_responses[0]
+            .error_code == Code(ErrorCode::NOT_LEADER_OR_FOLLOWER));
   CHECK_FALSE(f.sink.closed);
 }
 
-TEST_CASE("acks=0 is not answered and keeps later answers in order", "[produce]") {
+TEST_CASE("acks=0 is not answered and keeps later answers in order",
+          "[produce]") {
   Fixture f;
   f.log.defer = true;
   auto b = Batch(1);
@@ -155,14 +166,17 @@ TEST_CASE("acks=0 is not answered and keeps later answers in order", "[produce]"
   auto r = Response<ProduceResponse>(f.sink.frames[0], 0, 9, 2);
   CHECK(r.responses[0].partition_responses[0].index == 1);
   CHECK(r.responses[0].partition_responses[0].base_offset == 0);
-  CHECK(f.log.partitions[{"orders", 0}].entries.size() == 1);  // acks=0 stored too
+  CHECK(f.log.partitions[{"orders", 0}].entries.size() ==
+        1);  // acks=0 stored too
   auto av_resp = Response<ApiVersionsResponse>(f.sink.frames[1], 18, 3, 3);
   CHECK(av_resp.api_keys.at(0).api_key == 0);
-  CHECK(av_resp.api_keys.at(0).min_version == 0);  // advertised from 0 as Kafka 4
+  CHECK(av_resp.api_keys.at(0).min_version ==
+        0);  // advertised from 0 as Kafka 4
   CHECK(av_resp.api_keys.at(0).max_version == 12);
 }
 
-TEST_CASE("without a log, Produce is neither advertised nor served", "[produce]") {
+TEST_CASE("without a log, Produce is neither advertised nor served",
+          "[produce]") {
   auto broker = Broker::Create({});
   RecordingSink sink;
   testing::FakeTopics topics;
@@ -178,9 +192,11 @@ TEST_CASE("without a log, Produce is neither advertised nor served", "[produce]"
   CHECK(sink.closed);
 }
 
-TEST_CASE("Produce v0-v2 is advertised for librdkafka but refused", "[produce]") {
+TEST_CASE("Produce v0-v2 is advertised for librdkafka but refused",
+          "[produce]") {
   Fixture f;
-  f.conn->OnFrame(std::vector<uint8_t>{0, 0, 0, 2, 0, 0, 0, 1, 0xff, 0xff, 0, 1});
+  f.conn->OnFrame(
+      std::vector<uint8_t>{0, 0, 0, 2, 0, 0, 0, 1, 0xff, 0xff, 0, 1});
   CHECK(f.sink.closed);
 }
 
@@ -190,10 +206,12 @@ TEST_CASE("Produce v0-v2 is advertised for librdkafka but refused", "[produce]")
 namespace kop::core {
 namespace {
 
-std::vector<uint8_t> IdempotentBatch(int64_t pid, int16_t epoch, int32_t seq, int n) {
+std::vector<uint8_t> IdempotentBatch(int64_t pid, int16_t epoch, int32_t seq,
+                                     int n) {
   static const std::string value = "x";
   std::vector<RecordInput> in(static_cast<size_t>(n));
-  for (auto& r : in) r.value = Bytes(reinterpret_cast<const uint8_t*>(value.data()), 1);
+  for (auto& r : in)
+    r.value = Bytes(reinterpret_cast<const uint8_t*>(value.data()), 1);
   BatchBuildOptions o;
   o.producer_id = pid;
   o.producer_epoch = epoch;
@@ -203,8 +221,9 @@ std::vector<uint8_t> IdempotentBatch(int64_t pid, int16_t epoch, int32_t seq, in
   return out;
 }
 
-TEST_CASE("InitProducerId hands out ids; idempotent retries get their offset back",
-          "[produce]") {
+TEST_CASE(
+    "InitProducerId hands out ids; idempotent retries get their offset back",
+    "[produce]") {
   Fixture f;
   InitProducerIdRequest init;
   init.transactional_id.reset();
@@ -214,8 +233,8 @@ TEST_CASE("InitProducerId hands out ids; idempotent retries get their offset bac
   REQUIRE(id.producer_id >= 0);
   CHECK(id.producer_epoch == 0);
   f.conn->OnFrame(Frame(22, 4, 2, init));
-  CHECK(Response<InitProducerIdResponse>(f.sink.frames.at(1), 22, 4, 2).producer_id !=
-        id.producer_id);
+  CHECK(Response<InitProducerIdResponse>(f.sink.frames.at(1), 22, 4, 2)
+            .producer_id != id.producer_id);
 
   const int64_t pid = id.producer_id;
   auto b0 = IdempotentBatch(pid, 0, 0, 3);
@@ -225,7 +244,8 @@ TEST_CASE("InitProducerId hands out ids; idempotent retries get their offset bac
   auto produce = [&](const std::vector<uint8_t>& b) {
     f.conn->OnFrame(Frame(0, 9, ++corr, Request(-1, {{0, &b}})));
     return Response<ProduceResponse>(f.sink.frames.back(), 0, 9, corr)
-        .responses[0].partition_responses[0];
+        .responses[0]
+        .partition_responses[0];
   };
   CHECK(produce(b0).base_offset == 0);
   CHECK(produce(b1).base_offset == 3);
@@ -235,7 +255,8 @@ TEST_CASE("InitProducerId hands out ids; idempotent retries get their offset bac
   CHECK(dup.error_code == 0);
   CHECK(dup.base_offset == 0);
   CHECK(f.log.partitions[{"orders", 0}].entries.size() == 2);
-  CHECK(produce(gap).error_code == Code(ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER));
+  CHECK(produce(gap).error_code ==
+        Code(ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER));
   // An older epoch is fenced; a bumped epoch restarts at sequence 0.
   auto bumped = IdempotentBatch(pid, 1, 0, 1);
   CHECK(produce(bumped).base_offset == 5);
@@ -255,7 +276,8 @@ TEST_CASE("InitProducerId hands out ids; idempotent retries get their offset bac
   InitProducerIdRequest txn;
   txn.transactional_id = "tx-1";
   f.conn->OnFrame(Frame(22, 4, ++corr, txn));
-  CHECK(Response<InitProducerIdResponse>(f.sink.frames.back(), 22, 4, corr).error_code ==
+  CHECK(Response<InitProducerIdResponse>(f.sink.frames.back(), 22, 4, corr)
+            .error_code ==
         Code(ErrorCode::TRANSACTIONAL_ID_AUTHORIZATION_FAILED));
 }
 
@@ -265,11 +287,14 @@ TEST_CASE("a failed idempotent append can be retried", "[produce]") {
   f.log.fail_with = Code(ErrorCode::NOT_LEADER_OR_FOLLOWER);
   f.conn->OnFrame(Frame(0, 9, 1, Request(-1, {{0, &b0}})));
   CHECK(Response<ProduceResponse>(f.sink.frames.back(), 0, 9, 1)
-            .responses[0].partition_responses[0].error_code ==
-        Code(ErrorCode::NOT_LEADER_OR_FOLLOWER));
+            .responses[0]
+            .partition_responses[0]
+            .error_code == Code(ErrorCode::NOT_LEADER_OR_FOLLOWER));
   f.log.fail_with = 0;
   f.conn->OnFrame(Frame(0, 9, 2, Request(-1, {{0, &b0}})));
-  auto r = Response<ProduceResponse>(f.sink.frames.back(), 0, 9, 2).responses[0].partition_responses[0];
+  auto r = Response<ProduceResponse>(f.sink.frames.back(), 0, 9, 2)
+               .responses[0]
+               .partition_responses[0];
   CHECK(r.error_code == 0);
   CHECK(r.base_offset == 0);
 }

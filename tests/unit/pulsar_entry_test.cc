@@ -47,8 +47,12 @@ std::vector<Rec> Records(Bytes batch_bytes) {
   };
   while (it.Next(r)) {
     Rec rec{batch->header().base_offset + r.offset_delta,
-            batch->header().base_timestamp + r.timestamp_delta, str(r.key), str(r.value), {}};
-    for (const auto& h : r.headers()) rec.headers.emplace_back(std::string(h.key), *str(h.value));
+            batch->header().base_timestamp + r.timestamp_delta,
+            str(r.key),
+            str(r.value),
+            {}};
+    for (const auto& h : r.headers())
+      rec.headers.emplace_back(std::string(h.key), *str(h.value));
     out.push_back(rec);
   }
   REQUIRE(it.status().ok());
@@ -58,9 +62,11 @@ std::vector<Rec> Records(Bytes batch_bytes) {
 // Three records: a text key, a binary key with a binary header, a null key
 // and a null value.
 std::vector<uint8_t> SampleBatch(CompressionCodec codec) {
-  static const std::string k1 = "user-1", v1 = "hello", k2 = std::string("\x00\xff\x10", 3),
-                           v2 = "world", hv = std::string("\x01\x00\xfe", 3), abc = "abc";
-  static const std::vector<RecordHeaderInput> h1 = {{"trace", B(abc)}, {"bin", B(hv)}};
+  static const std::string k1 = "user-1", v1 = "hello",
+                           k2 = std::string("\x00\xff\x10", 3), v2 = "world",
+                           hv = std::string("\x01\x00\xfe", 3), abc = "abc";
+  static const std::vector<RecordHeaderInput> h1 = {{"trace", B(abc)},
+                                                    {"bin", B(hv)}};
   std::vector<RecordInput> in(3);
   in[0] = {1700000000000, B(k1), B(v1), h1};
   in[1] = {1700000000500, B(k2), B(v2), {}};
@@ -73,12 +79,14 @@ std::vector<uint8_t> SampleBatch(CompressionCodec codec) {
 }
 
 // What the broker's AppendIndexMetadataInterceptor puts in front of an entry.
-std::vector<uint8_t> WithIndex(const std::vector<uint8_t>& entry, uint64_t index) {
+std::vector<uint8_t> WithIndex(const std::vector<uint8_t>& entry,
+                               uint64_t index) {
   proto::BrokerEntryMetadata bem;
   bem.set_index(index);
   bem.set_broker_timestamp(1700000009999);
   std::string s = bem.SerializeAsString();
-  std::vector<uint8_t> out = {0x0e, 0x02, 0, 0, 0, static_cast<uint8_t>(s.size())};
+  std::vector<uint8_t> out = {0x0e, 0x02, 0,
+                              0,    0,    static_cast<uint8_t>(s.size())};
   out.insert(out.end(), s.begin(), s.end());
   out.insert(out.end(), entry.begin(), entry.end());
   return out;
@@ -86,8 +94,9 @@ std::vector<uint8_t> WithIndex(const std::vector<uint8_t>& entry, uint64_t index
 
 TEST_CASE("pulsar format: Kafka records survive the round trip byte for byte",
           "[pulsar]") {
-  for (CompressionCodec codec : {CompressionCodec::kNone, CompressionCodec::kZstd,
-                                 CompressionCodec::kSnappy}) {
+  for (CompressionCodec codec :
+       {CompressionCodec::kNone, CompressionCodec::kZstd,
+        CompressionCodec::kSnappy}) {
     std::vector<uint8_t> kafka = SampleBatch(codec);
     auto batch = RecordBatchView::Parse(kafka);
     REQUIRE(batch.ok());
@@ -124,7 +133,8 @@ TEST_CASE("kafka format: the batch is stored as-is", "[pulsar]") {
   EncodeOptions o;
   o.format = EntryFormat::kKafka;
   REQUIRE(EncodeEntry(*batch, o, scratch, entry).ok());
-  const std::vector<uint8_t> stored = WithIndex(entry, 2);  // views point into it
+  const std::vector<uint8_t> stored =
+      WithIndex(entry, 2);  // views point into it
   auto view = ParseEntry(stored);
   REQUIRE(view.ok());
   CHECK(view->kafka_format());
@@ -138,7 +148,8 @@ TEST_CASE("kafka format: the batch is stored as-is", "[pulsar]") {
   CHECK(Records(back).front().offset == 100);
 }
 
-TEST_CASE("a corrupt pulsar-format entry is refused, never crashes", "[pulsar]") {
+TEST_CASE("a corrupt pulsar-format entry is refused, never crashes",
+          "[pulsar]") {
   std::vector<uint8_t> kafka = SampleBatch(CompressionCodec::kNone);
   auto batch = RecordBatchView::Parse(kafka);
   std::vector<uint8_t> scratch, entry;
@@ -179,7 +190,11 @@ TEST_CASE("a Pulsar producer's messages read as Kafka records", "[pulsar]") {
     REQUIRE(AppendAsKafkaBatch(*view, 5, scratch, out).ok());
     auto recs = Records(out);
     REQUIRE(recs.size() == 1);
-    CHECK(recs[0] == Rec{5, 1699999999000, "order-9", "from pulsar", {{"source", "pulsar"}}});
+    CHECK(recs[0] == Rec{5,
+                         1699999999000,
+                         "order-9",
+                         "from pulsar",
+                         {{"source", "pulsar"}}});
   }
   SECTION("a ZSTD-compressed batch without event times") {
     std::vector<uint8_t> payload;
@@ -194,8 +209,8 @@ TEST_CASE("a Pulsar producer's messages read as Kafka records", "[pulsar]") {
       w.WriteSpan(std::string_view(v));
     }
     std::vector<uint8_t> compressed(ZSTD_compressBound(payload.size()));
-    compressed.resize(ZSTD_compress(compressed.data(), compressed.size(), payload.data(),
-                                    payload.size(), 3));
+    compressed.resize(ZSTD_compress(compressed.data(), compressed.size(),
+                                    payload.data(), payload.size(), 3));
     proto::MessageMetadata md;
     md.set_producer_name("p");
     md.set_sequence_id(0);

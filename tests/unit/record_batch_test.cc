@@ -1,7 +1,6 @@
 #include "kop/protocol/record_batch.h"
 
 #include <catch2/catch.hpp>
-
 #include <string>
 #include <string_view>
 #include <vector>
@@ -66,7 +65,8 @@ void FixCrc(Buf& batch) {
 }
 
 void PutBe32(Buf& b, size_t at, uint32_t v) {
-  for (int i = 0; i < 4; ++i) b[at + i] = static_cast<uint8_t>(v >> (24 - 8 * i));
+  for (int i = 0; i < 4; ++i)
+    b[at + i] = static_cast<uint8_t>(v >> (24 - 8 * i));
 }
 
 absl::Status ValidateBytes(Bytes bytes, ValidateOptions opts = {}) {
@@ -143,7 +143,8 @@ TEST_CASE("record batch: build, parse, records equal", "[record_batch]") {
 TEST_CASE("record batch: a flipped bit after the CRC field is detected",
           "[record_batch]") {
   Sample s = MakeSample(6);
-  for (CompressionCodec codec : {CompressionCodec::kNone, CompressionCodec::kLz4}) {
+  for (CompressionCodec codec :
+       {CompressionCodec::kNone, CompressionCodec::kLz4}) {
     Buf batch = Build(s, codec);
     for (size_t byte = kBatchCrcOffset; byte < batch.size(); ++byte) {
       for (int bit = 0; bit < 8; ++bit) {
@@ -235,7 +236,8 @@ TEST_CASE("record batch: split fetch data with a partial tail",
 
 TEST_CASE("record batch: wrong record count and offsets", "[record_batch]") {
   Sample s = MakeSample(5);
-  for (CompressionCodec codec : {CompressionCodec::kNone, CompressionCodec::kZstd}) {
+  for (CompressionCodec codec :
+       {CompressionCodec::kNone, CompressionCodec::kZstd}) {
     Buf batch = Build(s, codec);
     for (int32_t count : {0, 4, 6, 1000000, -1}) {
       Buf bad = batch;
@@ -249,13 +251,15 @@ TEST_CASE("record batch: wrong record count and offsets", "[record_batch]") {
       if (count > 0) {
         PutBe32(bad, 23, static_cast<uint32_t>(count - 1));
         FixCrc(bad);
-        CHECK(RecordsKafkaError(ValidateBytes(bad)) == Code(ErrorCode::INVALID_RECORD));
+        CHECK(RecordsKafkaError(ValidateBytes(bad)) ==
+              Code(ErrorCode::INVALID_RECORD));
       }
     }
     Buf bad_delta = batch;
     PutBe32(bad_delta, 23, 9);
     FixCrc(bad_delta);
-    CHECK(RecordsKafkaError(ValidateBytes(bad_delta)) == Code(ErrorCode::INVALID_RECORD));
+    CHECK(RecordsKafkaError(ValidateBytes(bad_delta)) ==
+          Code(ErrorCode::INVALID_RECORD));
     // A compacted log's batch: lastOffsetDelta past the count is fine when
     // not strict.
     ValidateOptions lenient;
@@ -264,7 +268,8 @@ TEST_CASE("record batch: wrong record count and offsets", "[record_batch]") {
   }
 }
 
-TEST_CASE("record batch: corrupt records behind a valid CRC", "[record_batch]") {
+TEST_CASE("record batch: corrupt records behind a valid CRC",
+          "[record_batch]") {
   Sample s = MakeSample(3);
   Buf batch = Build(s);
   // Record 0's length varint is the first payload byte: make it huge, or
@@ -292,12 +297,16 @@ TEST_CASE("record batch: magic, codec and error codes", "[record_batch]") {
   Buf batch = Build(s);
   Buf v1 = batch;
   v1[kBatchMagicOffset] = 1;
-  CHECK(RecordsKafkaError(ValidateBytes(v1)) == Code(ErrorCode::INVALID_RECORD));
-  CHECK(RecordsKafkaError(SplitBatches(v1).status()) == Code(ErrorCode::INVALID_RECORD));
+  CHECK(RecordsKafkaError(ValidateBytes(v1)) ==
+        Code(ErrorCode::INVALID_RECORD));
+  CHECK(RecordsKafkaError(SplitBatches(v1).status()) ==
+        Code(ErrorCode::INVALID_RECORD));
   Buf v3 = batch;
   v3[kBatchMagicOffset] = 3;
-  CHECK(RecordsKafkaError(ValidateBytes(v3)) == Code(ErrorCode::CORRUPT_MESSAGE));
-  CHECK(RecordsKafkaError(SplitBatches(v3).status()) == Code(ErrorCode::CORRUPT_MESSAGE));
+  CHECK(RecordsKafkaError(ValidateBytes(v3)) ==
+        Code(ErrorCode::CORRUPT_MESSAGE));
+  CHECK(RecordsKafkaError(SplitBatches(v3).status()) ==
+        Code(ErrorCode::CORRUPT_MESSAGE));
   Buf codec = batch;
   codec[kBatchAttributesOffset + 1] |= 0x05;
   FixCrc(codec);
@@ -305,7 +314,8 @@ TEST_CASE("record batch: magic, codec and error codes", "[record_batch]") {
         Code(ErrorCode::UNSUPPORTED_COMPRESSION_TYPE));
   Buf tiny(12, 0);
   PutBe32(tiny, 8, 3);
-  CHECK(RecordsKafkaError(SplitBatches(tiny).status()) == Code(ErrorCode::CORRUPT_MESSAGE));
+  CHECK(RecordsKafkaError(SplitBatches(tiny).status()) ==
+        Code(ErrorCode::CORRUPT_MESSAGE));
   CHECK(RecordsKafkaError(absl::OkStatus()) == Code(ErrorCode::NONE));
 }
 

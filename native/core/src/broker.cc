@@ -2,8 +2,8 @@
 
 #include "broker_state.h"
 #include "connection.h"
-#include "producer_state.h"
 #include "kop/core/log.h"
+#include "producer_state.h"
 
 namespace kop::core {
 namespace {

@@ -58,9 +58,10 @@ void KafkaConnection::OnFrame(std::span<const uint8_t> frame) {
   }
   if (handler == nullptr) {
     const protocol::ApiSpec* spec = protocol::FindApi(api_key);
-    Reject(s, "unsupported API key " + std::to_string(api_key) +
-                  (spec ? std::string(" (") + spec->name + ")" : std::string()) +
-                  " version " + std::to_string(api_version));
+    Reject(s,
+           "unsupported API key " + std::to_string(api_key) +
+               (spec ? std::string(" (") + spec->name + ")" : std::string()) +
+               " version " + std::to_string(api_version));
     return;
   }
   const uint64_t id = s.next_slot++;
@@ -91,12 +92,15 @@ void KafkaConnection::OnFrame(std::span<const uint8_t> frame) {
     return;
   }
 
-  s.slots.push_back(Slot{api_key, api_version, correlation_id,
+  s.slots.push_back(Slot{api_key,
+                         api_version,
+                         correlation_id,
                          protocol::ResponseHeaderVersion(api_key, api_version),
-                         false, false, {}});
-  RequestContext ctx{api_key,          api_version, correlation_id,
-                     header.client_id, s.broker,    topics_, log_,
-                     producers_};
+                         false,
+                         false,
+                         {}});
+  RequestContext ctx{api_key,  api_version, correlation_id, header.client_id,
+                     s.broker, topics_,     log_,           producers_};
   std::weak_ptr<State> weak = state_;
   handler->handle(ctx, *request,
                   [weak, id](std::unique_ptr<protocol::Message> body) {

@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "broker_state.h"
-#include "producer_state.h"
 #include "kop/core/broker.h"
 #include "kop/protocol/message.h"
+#include "producer_state.h"
 
 namespace kop::core {
 
@@ -41,8 +41,8 @@ class KafkaConnection : public Connection {
     const BrokerState* broker;
     ResponseSink* sink;
     bool closed = false;
-    uint64_t next_slot = 0;   // id of the slot after the back of `slots`
-    std::deque<Slot> slots;   // front has id next_slot - slots.size()
+    uint64_t next_slot = 0;  // id of the slot after the back of `slots`
+    std::deque<Slot> slots;  // front has id next_slot - slots.size()
   };
 
   static void Reject(State& s, const std::string& why);

@@ -10,7 +10,8 @@ namespace {
 using protocol::Code;
 using protocol::ErrorCode;
 
-constexpr size_t kRecentBatches = 5;  // Kafka's ProducerStateEntry.NUM_BATCHES_TO_RETAIN
+constexpr size_t kRecentBatches =
+    5;  // Kafka's ProducerStateEntry.NUM_BATCHES_TO_RETAIN
 
 int32_t NextSequence(int32_t seq) { return seq == INT32_MAX ? 0 : seq + 1; }
 
@@ -36,7 +37,8 @@ ProducerStateTable::Check ProducerStateTable::Begin(
     int64_t producer_id, int16_t epoch, const std::string& topic,
     int32_t partition, int32_t first_seq, int32_t last_seq) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto [it, inserted] = entries_.try_emplace(Key{producer_id, topic, partition});
+  auto [it, inserted] =
+      entries_.try_emplace(Key{producer_id, topic, partition});
   Entry& e = it->second;
   if (inserted) {
     // Unknown to us (new, or from before a restart): take it as it comes.
@@ -46,7 +48,8 @@ ProducerStateTable::Check ProducerStateTable::Begin(
   } else if (epoch > e.epoch) {
     // A bumped epoch (KIP-360) starts its sequences again at 0.
     if (first_seq != 0) {
-      return {Check::Kind::kError, Code(ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER), -1};
+      return {Check::Kind::kError,
+              Code(ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER), -1};
     }
     e = Entry{};
     e.epoch = epoch;
@@ -62,7 +65,8 @@ ProducerStateTable::Check ProducerStateTable::Begin(
       }
     }
     if (first_seq != e.next_seq) {
-      return {Check::Kind::kError, Code(ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER), -1};
+      return {Check::Kind::kError,
+              Code(ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER), -1};
     }
   }
   e.next_seq = NextSequence(last_seq);

@@ -27,8 +27,8 @@ class ProducerStateTable {
 
   struct Check {
     enum class Kind { kAppend, kDuplicate, kError } kind;
-    int16_t error_code = 0;     // kError
-    int64_t base_offset = -1;   // kDuplicate: the original batch's offset
+    int16_t error_code = 0;    // kError
+    int64_t base_offset = -1;  // kDuplicate: the original batch's offset
   };
   // Checks a batch before it is appended, and on kAppend records it as the
   // next expected one.
@@ -37,8 +37,8 @@ class ProducerStateTable {
   // After the append: remembers the batch's offset for duplicate detection,
   // or, on failure, rewinds so the client's retry is accepted.
   void Complete(int64_t producer_id, int16_t epoch, const std::string& topic,
-                int32_t partition, int32_t first_seq, int32_t last_seq,
-                bool ok, int64_t base_offset);
+                int32_t partition, int32_t first_seq, int32_t last_seq, bool ok,
+                int64_t base_offset);
 
  private:
   struct BatchMeta {

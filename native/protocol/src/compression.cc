@@ -24,8 +24,8 @@ class BoundedOutput {
  public:
   BoundedOutput(std::vector<uint8_t>& out, size_t max_output, size_t size_hint)
       : out_(out),
-        max_output_(std::min(max_output,
-                             std::numeric_limits<size_t>::max() / 4)),
+        max_output_(
+            std::min(max_output, std::numeric_limits<size_t>::max() / 4)),
         size_hint_(size_hint) {
     out_.clear();
   }
@@ -155,14 +155,14 @@ absl::Status GzipDecompress(Span input, BoundedOutput& sink) {
       continue;
     }
     if (rc != Z_OK && rc != Z_BUF_ERROR) {
-      return absl::DataLossError(absl::StrCat(
-          "gzip: corrupt stream near input byte ", in_pos, ": ",
-          zs.msg != nullptr ? zs.msg : "inflate error"));
+      return absl::DataLossError(
+          absl::StrCat("gzip: corrupt stream near input byte ", in_pos, ": ",
+                       zs.msg != nullptr ? zs.msg : "inflate error"));
     }
     // Output space left over but no progress: the input ran out mid-member.
     if (zs.avail_out != 0 && consumed == 0 && produced == 0) {
-      return absl::DataLossError(absl::StrCat(
-          "gzip: truncated stream (", input.size(), " bytes)"));
+      return absl::DataLossError(
+          absl::StrCat("gzip: truncated stream (", input.size(), " bytes)"));
     }
   }
 }
@@ -193,9 +193,8 @@ void SnappyRawAppend(Span input, std::vector<uint8_t>& out) {
   const size_t start = out.size();
   out.resize(start + snappy::MaxCompressedLength(input.size()));
   size_t n = 0;
-  snappy::RawCompress(reinterpret_cast<const char*>(input.data()),
-                      input.size(), reinterpret_cast<char*>(out.data() + start),
-                      &n);
+  snappy::RawCompress(reinterpret_cast<const char*>(input.data()), input.size(),
+                      reinterpret_cast<char*>(out.data() + start), &n);
   out.resize(start + n);
 }
 
@@ -325,8 +324,9 @@ absl::Status Lz4Decompress(Span input, BoundedOutput& sink) {
     hint = LZ4F_decompress(dctx, room.data(), &dst_size, input.data() + pos,
                            &src_size, nullptr);
     if (LZ4F_isError(hint)) {
-      return absl::DataLossError(absl::StrCat("lz4: corrupt frame near input byte ",
-                                              pos, ": ", LZ4F_getErrorName(hint)));
+      return absl::DataLossError(
+          absl::StrCat("lz4: corrupt frame near input byte ", pos, ": ",
+                       LZ4F_getErrorName(hint)));
     }
     pos += src_size;
     sink.Commit(dst_size);
@@ -350,9 +350,9 @@ absl::Status ZstdCompress(Span input, std::vector<uint8_t>& out, int level) {
   const size_t start = out.size();
   out.resize(start + ZSTD_compressBound(input.size()));
   // Level 3 is zstd-jni's and Kafka's default.
-  const size_t n = ZSTD_compress(out.data() + start, out.size() - start,
-                                 input.data(), input.size(),
-                                 level == 0 ? 3 : level);
+  const size_t n =
+      ZSTD_compress(out.data() + start, out.size() - start, input.data(),
+                    input.size(), level == 0 ? 3 : level);
   if (ZSTD_isError(n)) {
     out.resize(start);
     return absl::InternalError(
@@ -385,8 +385,9 @@ absl::Status ZstdDecompress(Span input, BoundedOutput& sink) {
     const size_t before = in.pos;
     ret = ZSTD_decompressStream(dctx, &out, &in);
     if (ZSTD_isError(ret)) {
-      return absl::DataLossError(absl::StrCat("zstd: corrupt frame near input byte ",
-                                              before, ": ", ZSTD_getErrorName(ret)));
+      return absl::DataLossError(
+          absl::StrCat("zstd: corrupt frame near input byte ", before, ": ",
+                       ZSTD_getErrorName(ret)));
     }
     sink.Commit(out.pos);
     if (sink.exceeded()) return sink.LimitError("zstd");
@@ -452,7 +453,8 @@ absl::Status Decompress(CompressionCodec codec, std::span<const uint8_t> input,
   switch (codec) {
     case CompressionCodec::kNone:
       if (auto room = sink.RoomFor(input.size()); room) {
-        if (!input.empty()) std::memcpy(room->data(), input.data(), input.size());
+        if (!input.empty())
+          std::memcpy(room->data(), input.data(), input.size());
         sink.Commit(input.size());
       } else {
         s = sink.LimitError("none");

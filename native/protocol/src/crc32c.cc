@@ -137,8 +137,8 @@ __attribute__((target("sse4.2"))) inline uint32_t ThreeWay(
 }
 
 __attribute__((target("sse4.2"))) uint32_t HardwareUpdate(uint32_t crc,
-                                                         const uint8_t* p,
-                                                         size_t n) {
+                                                          const uint8_t* p,
+                                                          size_t n) {
   while (n > 0 && (reinterpret_cast<uintptr_t>(p) & 7) != 0) {
     crc = _mm_crc32_u8(crc, *p++);
     --n;

@@ -31,11 +31,13 @@ int64_t ReadCompactLength(Reader& r) {
 }  // namespace
 
 int32_t ReadStringLength(Reader& r, bool compact) {
-  return ReadChecked(r, compact ? ReadCompactLength(r) : r.ReadInt16(), "string");
+  return ReadChecked(r, compact ? ReadCompactLength(r) : r.ReadInt16(),
+                     "string");
 }
 
 int32_t ReadBytesLength(Reader& r, bool compact) {
-  return ReadChecked(r, compact ? ReadCompactLength(r) : r.ReadInt32(), "bytes");
+  return ReadChecked(r, compact ? ReadCompactLength(r) : r.ReadInt32(),
+                     "bytes");
 }
 
 int32_t ReadArrayLength(Reader& r, bool compact, size_t min_element_size) {
@@ -171,11 +173,21 @@ void JsonWriter::String(std::string_view s) {
   out_.push_back('"');
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out_ += "\\\""; break;
-      case '\\': out_ += "\\\\"; break;
-      case '\n': out_ += "\\n"; break;
-      case '\r': out_ += "\\r"; break;
-      case '\t': out_ += "\\t"; break;
+      case '"':
+        out_ += "\\\"";
+        break;
+      case '\\':
+        out_ += "\\\\";
+        break;
+      case '\n':
+        out_ += "\\n";
+        break;
+      case '\r':
+        out_ += "\\r";
+        break;
+      case '\t':
+        out_ += "\\t";
+        break;
       default:
         if (c < 0x20) {
           char buf[8];

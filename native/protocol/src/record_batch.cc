@@ -46,9 +46,9 @@ absl::Status MagicError(int8_t magic) {
 
 absl::Status CheckBatchEditable(std::span<uint8_t> batch) {
   if (batch.size() < kRecordBatchOverhead) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "a v2 batch has at least ", kRecordBatchOverhead, " bytes, got ",
-        batch.size()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("a v2 batch has at least ", kRecordBatchOverhead,
+                     " bytes, got ", batch.size()));
   }
   if (static_cast<int8_t>(batch[kBatchMagicOffset]) != kMagicV2) {
     return MagicError(static_cast<int8_t>(batch[kBatchMagicOffset]));
@@ -94,8 +94,8 @@ void RecordHeaderIterator::Advance() {
   Bytes key = reader_.ReadSpan(key_len < 0 ? 0 : static_cast<size_t>(key_len));
   const int32_t value_len = reader_.ReadVarint();
   if (value_len < -1) reader_.Fail("bad header value length");
-  current_.key = std::string_view(reinterpret_cast<const char*>(key.data()),
-                                  key.size());
+  current_.key =
+      std::string_view(reinterpret_cast<const char*>(key.data()), key.size());
   current_.value.reset();
   if (value_len >= 0) current_.value = reader_.ReadSpan(value_len);
   if (!reader_.ok()) done_ = true;
@@ -176,9 +176,10 @@ bool RecordIterator::Next(RecordView& out) {
   if (f.remaining() != 0) {
     // Kafka: "Invalid record size: expected to read N bytes in record
     // payload, but instead read M".
-    return Fail(start, absl::StrCat("record length ", length, " but its fields use ",
-                                    static_cast<size_t>(length) - f.remaining(),
-                                    " bytes"));
+    return Fail(
+        start,
+        absl::StrCat("record length ", length, " but its fields use ",
+                     static_cast<size_t>(length) - f.remaining(), " bytes"));
   }
   out.headers_count = headers;
   Bytes body = records_.subspan(body_at, static_cast<size_t>(length));
@@ -193,9 +194,9 @@ bool RecordIterator::Next(RecordView& out) {
 
 absl::StatusOr<RecordBatchView> RecordBatchView::Parse(Bytes batch) {
   if (batch.size() < kLogOverhead) {
-    return absl::DataLossError(absl::StrCat("batch of ", batch.size(),
-                                            " bytes is shorter than its ",
-                                            kLogOverhead, "-byte log overhead"));
+    return absl::DataLossError(
+        absl::StrCat("batch of ", batch.size(), " bytes is shorter than its ",
+                     kLogOverhead, "-byte log overhead"));
   }
   RecordBatchHeader h;
   Reader r(batch);
@@ -203,9 +204,9 @@ absl::StatusOr<RecordBatchView> RecordBatchView::Parse(Bytes batch) {
   h.batch_length = r.ReadInt32();
   if (h.batch_length < 0 ||
       static_cast<size_t>(h.batch_length) != batch.size() - kLogOverhead) {
-    return absl::DataLossError(absl::StrCat(
-        "batchLength ", h.batch_length, " disagrees with the ",
-        batch.size() - kLogOverhead, " bytes after it"));
+    return absl::DataLossError(
+        absl::StrCat("batchLength ", h.batch_length, " disagrees with the ",
+                     batch.size() - kLogOverhead, " bytes after it"));
   }
   if (batch.size() <= kBatchMagicOffset) {
     return absl::DataLossError(absl::StrCat("batch of ", batch.size(),
@@ -214,10 +215,10 @@ absl::StatusOr<RecordBatchView> RecordBatchView::Parse(Bytes batch) {
   const int8_t magic = static_cast<int8_t>(batch[kBatchMagicOffset]);
   if (magic != kMagicV2) return MagicError(magic);
   if (batch.size() < kRecordBatchOverhead) {
-    return absl::DataLossError(absl::StrCat(
-        "Record batch is corrupt (the size ", batch.size(),
-        " is smaller than the minimum allowed overhead ", kRecordBatchOverhead,
-        ")"));
+    return absl::DataLossError(
+        absl::StrCat("Record batch is corrupt (the size ", batch.size(),
+                     " is smaller than the minimum allowed overhead ",
+                     kRecordBatchOverhead, ")"));
   }
   h.partition_leader_epoch = r.ReadInt32();
   h.magic = r.ReadInt8();
@@ -247,9 +248,9 @@ uint32_t RecordBatchView::ComputeCrc() const {
 absl::Status RecordBatchView::CheckCrc() const {
   const uint32_t computed = ComputeCrc();
   if (computed != header_.crc) {
-    return absl::DataLossError(absl::StrCat(
-        "Record is corrupt (stored crc = ", header_.crc,
-        ", computed crc = ", computed, ")"));
+    return absl::DataLossError(
+        absl::StrCat("Record is corrupt (stored crc = ", header_.crc,
+                     ", computed crc = ", computed, ")"));
   }
   return absl::OkStatus();
 }
@@ -283,14 +284,14 @@ absl::Status RecordBatchView::Validate(std::vector<uint8_t>& scratch,
           "Invalid reported count for record batch: 0");
     }
     if (int64_t{h.last_offset_delta} + 1 != count) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "Inconsistent batch offset range [", h.base_offset, ", ",
-          h.last_offset(), "] and count of records ", count));
+      return absl::InvalidArgumentError(
+          absl::StrCat("Inconsistent batch offset range [", h.base_offset, ", ",
+                       h.last_offset(), "] and count of records ", count));
     }
   } else if (int64_t{h.last_offset_delta} + 1 < count) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "lastOffsetDelta ", h.last_offset_delta, " cannot cover ", count,
-        " records"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("lastOffsetDelta ", h.last_offset_delta, " cannot cover ",
+                     count, " records"));
   }
   absl::StatusOr<Bytes> records =
       Uncompressed(scratch, options.max_uncompressed_bytes);
@@ -307,10 +308,10 @@ absl::Status RecordBatchView::Validate(std::vector<uint8_t>& scratch,
     if (!ok) {
       return absl::InvalidArgumentError(absl::StrCat(
           "record ", index, " has offsetDelta ", r.offset_delta,
-          options.strict_offsets ? absl::StrCat(", expected ", index)
-                                 : absl::StrCat(" after ", previous,
-                                                ", lastOffsetDelta ",
-                                                h.last_offset_delta)));
+          options.strict_offsets
+              ? absl::StrCat(", expected ", index)
+              : absl::StrCat(" after ", previous, ", lastOffsetDelta ",
+                             h.last_offset_delta)));
     }
     previous = r.offset_delta;
   }
@@ -408,9 +409,9 @@ absl::Status SetLogAppendTime(std::span<uint8_t> batch, int64_t timestamp) {
       static_cast<int16_t>((attr[0] << 8) | attr[1] | kAttrTimestampType);
   StoreBe<int16_t>(attr, attributes);
   StoreBe<int64_t>(batch.data() + kBatchMaxTimestampOffset, timestamp);
-  StoreBe<uint32_t>(batch.data() + kBatchCrcOffset,
-                    Crc32c(std::span<const uint8_t>(batch).subspan(
-                        kBatchAttributesOffset)));
+  StoreBe<uint32_t>(
+      batch.data() + kBatchCrcOffset,
+      Crc32c(std::span<const uint8_t>(batch).subspan(kBatchAttributesOffset)));
   return absl::OkStatus();
 }
 
@@ -444,7 +445,8 @@ absl::Status AppendRecordBatch(std::span<const RecordInput> records,
                                const BatchBuildOptions& options,
                                std::vector<uint8_t>& out) {
   if (records.empty()) {
-    return absl::InvalidArgumentError("a record batch needs at least one record");
+    return absl::InvalidArgumentError(
+        "a record batch needs at least one record");
   }
   if (records.size() > kInt32Max) {
     return absl::InvalidArgumentError("too many records for one batch");
@@ -468,9 +470,9 @@ absl::Status AppendRecordBatch(std::span<const RecordInput> records,
     }
     max_timestamp = std::max(max_timestamp, rec.timestamp);
     // Deltas wrap like Kafka's long arithmetic; readers add them back.
-    const int64_t ts_delta = static_cast<int64_t>(
-        static_cast<uint64_t>(rec.timestamp) -
-        static_cast<uint64_t>(base_timestamp));
+    const int64_t ts_delta =
+        static_cast<int64_t>(static_cast<uint64_t>(rec.timestamp) -
+                             static_cast<uint64_t>(base_timestamp));
     const int32_t offset_delta = static_cast<int32_t>(i);
     size_t body = 1 + VarlongSize(ts_delta) + VarintSize(offset_delta) +
                   NullableSize(rec.key) + NullableSize(rec.value) +
@@ -535,8 +537,8 @@ absl::Status AppendRecordBatch(std::span<const RecordInput> records,
   StoreBe<int16_t>(h + 51, options.producer_epoch);
   StoreBe<int32_t>(h + 53, options.base_sequence);
   StoreBe<int32_t>(h + 57, static_cast<int32_t>(records.size()));
-  const uint32_t crc = Crc32c(std::span<const uint8_t>(out).subspan(
-      start + kBatchAttributesOffset));
+  const uint32_t crc = Crc32c(
+      std::span<const uint8_t>(out).subspan(start + kBatchAttributesOffset));
   StoreBe<uint32_t>(h + kBatchCrcOffset, crc);
   return absl::OkStatus();
 }

@@ -96,9 +96,11 @@ absl::Status EncodePulsar(const RecordBatchView& batch,
       kv->set_key(std::string(hv.key));
       // Raw bytes: Kafka consumers get every byte back; Pulsar consumers see
       // the string Pulsar makes of them.
-      kv->set_value(hv.value ? std::string(AsString(*hv.value)) : std::string());
+      kv->set_value(hv.value ? std::string(AsString(*hv.value))
+                             : std::string());
     }
-    single.set_event_time(static_cast<uint64_t>(h.base_timestamp + r.timestamp_delta));
+    single.set_event_time(
+        static_cast<uint64_t>(h.base_timestamp + r.timestamp_delta));
     single.set_sequence_id(static_cast<uint64_t>(r.offset_delta));
     if (r.value) {
       single.set_payload_size(static_cast<int32_t>(r.value->size()));
@@ -153,10 +155,10 @@ absl::Status DecompressPulsar(proto::CompressionType type, Bytes in,
   out.resize(uncompressed_size);
   switch (type) {
     case proto::LZ4: {
-      const int n = LZ4_decompress_safe(reinterpret_cast<const char*>(in.data()),
-                                        reinterpret_cast<char*>(out.data()),
-                                        static_cast<int>(in.size()),
-                                        static_cast<int>(out.size()));
+      const int n = LZ4_decompress_safe(
+          reinterpret_cast<const char*>(in.data()),
+          reinterpret_cast<char*>(out.data()), static_cast<int>(in.size()),
+          static_cast<int>(out.size()));
       if (n < 0 || static_cast<uint32_t>(n) != uncompressed_size) {
         return absl::DataLossError("bad LZ4 payload");
       }
@@ -171,7 +173,8 @@ absl::Status DecompressPulsar(proto::CompressionType type, Bytes in,
       return absl::OkStatus();
     }
     case proto::ZSTD: {
-      const size_t n = ZSTD_decompress(out.data(), out.size(), in.data(), in.size());
+      const size_t n =
+          ZSTD_decompress(out.data(), out.size(), in.data(), in.size());
       if (ZSTD_isError(n) || n != uncompressed_size) {
         return absl::DataLossError("bad ZSTD payload");
       }
@@ -179,10 +182,11 @@ absl::Status DecompressPulsar(proto::CompressionType type, Bytes in,
     }
     case proto::SNAPPY: {
       size_t n = 0;
-      if (!snappy::GetUncompressedLength(reinterpret_cast<const char*>(in.data()),
-                                         in.size(), &n) ||
+      if (!snappy::GetUncompressedLength(
+              reinterpret_cast<const char*>(in.data()), in.size(), &n) ||
           n != uncompressed_size ||
-          !snappy::RawUncompress(reinterpret_cast<const char*>(in.data()), in.size(),
+          !snappy::RawUncompress(reinterpret_cast<const char*>(in.data()),
+                                 in.size(),
                                  reinterpret_cast<char*>(out.data()))) {
         return absl::DataLossError("bad SNAPPY payload");
       }
@@ -195,7 +199,8 @@ absl::Status DecompressPulsar(proto::CompressionType type, Bytes in,
 }
 
 std::optional<Bytes> KeyOf(bool null_key, const std::string& ordering_key,
-                           bool has_ordering_key, const std::string& partition_key,
+                           bool has_ordering_key,
+                           const std::string& partition_key,
                            bool has_partition_key) {
   if (null_key) return std::nullopt;
   if (has_ordering_key) return AsBytes(ordering_key);
@@ -208,7 +213,8 @@ std::optional<Bytes> KeyOf(bool null_key, const std::string& ordering_key,
 }  // namespace
 
 int32_t EntryView::num_messages() const {
-  return metadata.has_num_messages_in_batch() ? metadata.num_messages_in_batch() : 1;
+  return metadata.has_num_messages_in_batch() ? metadata.num_messages_in_batch()
+                                              : 1;
 }
 
 bool EntryView::kafka_format() const {
@@ -237,16 +243,19 @@ absl::StatusOr<EntryView> ParseEntry(Bytes entry) {
     r.ReadUint16();
     const uint32_t size = r.ReadUint32();
     Bytes b = r.ReadSpan(size);
-    if (!r.ok()) return absl::DataLossError("broker entry metadata: " + r.error().what);
+    if (!r.ok())
+      return absl::DataLossError("broker entry metadata: " + r.error().what);
     proto::BrokerEntryMetadata bem;
     if (!bem.ParseFromArray(b.data(), static_cast<int>(b.size()))) {
       return absl::DataLossError("unparsable broker entry metadata");
     }
     if (bem.has_index()) view.index = bem.index();
-    if (bem.has_broker_timestamp()) view.broker_timestamp = bem.broker_timestamp();
+    if (bem.has_broker_timestamp())
+      view.broker_timestamp = bem.broker_timestamp();
   }
   Bytes rest = r.Rest();
-  if (rest.size() >= 2 && rest[0] == (kMagicCrc32c >> 8) && rest[1] == (kMagicCrc32c & 0xff)) {
+  if (rest.size() >= 2 && rest[0] == (kMagicCrc32c >> 8) &&
+      rest[1] == (kMagicCrc32c & 0xff)) {
     r.ReadUint16();
     const uint32_t expected = r.ReadUint32();
     if (!r.ok()) return absl::DataLossError("truncated checksum");
@@ -256,8 +265,10 @@ absl::StatusOr<EntryView> ParseEntry(Bytes entry) {
   }
   const uint32_t meta_size = r.ReadUint32();
   Bytes meta = r.ReadSpan(meta_size);
-  if (!r.ok()) return absl::DataLossError("message metadata: " + r.error().what);
-  if (!view.metadata.ParseFromArray(meta.data(), static_cast<int>(meta.size()))) {
+  if (!r.ok())
+    return absl::DataLossError("message metadata: " + r.error().what);
+  if (!view.metadata.ParseFromArray(meta.data(),
+                                    static_cast<int>(meta.size()))) {
     return absl::DataLossError("unparsable message metadata");
   }
   view.payload = r.Rest();
@@ -268,7 +279,8 @@ absl::Status AppendAsKafkaBatch(const EntryView& entry, int64_t base_offset,
                                 std::vector<uint8_t>& scratch,
                                 std::vector<uint8_t>& out) {
   if (entry.kafka_format()) {
-    absl::StatusOr<RecordBatchView> batch = RecordBatchView::Parse(entry.payload);
+    absl::StatusOr<RecordBatchView> batch =
+        RecordBatchView::Parse(entry.payload);
     if (!batch.ok()) return batch.status();
     const size_t at = out.size();
     out.insert(out.end(), batch->bytes().begin(), batch->bytes().end());
@@ -297,7 +309,8 @@ absl::Status AppendAsKafkaBatch(const EntryView& entry, int64_t base_offset,
     }
     protocol::RecordInput in;
     in.timestamp = timestamp(md.has_event_time(), md.event_time());
-    in.key = KeyOf(md.null_partition_key() || (!md.has_partition_key() && !md.has_ordering_key()),
+    in.key = KeyOf(md.null_partition_key() ||
+                       (!md.has_partition_key() && !md.has_ordering_key()),
                    md.ordering_key(), md.has_ordering_key(), md.partition_key(),
                    md.has_partition_key());
     if (!md.null_value()) in.value = payload;
@@ -315,20 +328,27 @@ absl::Status AppendAsKafkaBatch(const EntryView& entry, int64_t base_offset,
     for (int32_t i = 0; i < n; ++i) {
       const uint32_t size = r.ReadUint32();
       Bytes smm = r.ReadSpan(size);
-      if (!r.ok()) return absl::DataLossError("batched message " + std::to_string(i) + ": " + r.error().what);
+      if (!r.ok())
+        return absl::DataLossError("batched message " + std::to_string(i) +
+                                   ": " + r.error().what);
       proto::SingleMessageMetadata& s = singles[static_cast<size_t>(i)];
-      if (!s.ParseFromArray(smm.data(), static_cast<int>(smm.size())) || s.payload_size() < 0) {
+      if (!s.ParseFromArray(smm.data(), static_cast<int>(smm.size())) ||
+          s.payload_size() < 0) {
         return absl::DataLossError("unparsable single message metadata");
       }
       Bytes value = r.ReadSpan(static_cast<size_t>(s.payload_size()));
-      if (!r.ok()) return absl::DataLossError("batched message payload: " + r.error().what);
+      if (!r.ok())
+        return absl::DataLossError("batched message payload: " +
+                                   r.error().what);
       if (s.compacted_out()) continue;
       for (const proto::KeyValue& kv : s.properties()) {
-        headers[static_cast<size_t>(i)].push_back({kv.key(), AsBytes(kv.value())});
+        headers[static_cast<size_t>(i)].push_back(
+            {kv.key(), AsBytes(kv.value())});
       }
       protocol::RecordInput in;
       in.timestamp = timestamp(s.has_event_time(), s.event_time());
-      in.key = KeyOf(s.null_partition_key() || (!s.has_partition_key() && !s.has_ordering_key()),
+      in.key = KeyOf(s.null_partition_key() ||
+                         (!s.has_partition_key() && !s.has_ordering_key()),
                      s.ordering_key(), s.has_ordering_key(), s.partition_key(),
                      s.has_partition_key());
       if (!s.null_value()) in.value = value;

@@ -13,8 +13,8 @@ using protocol::CreatePartitionsRequest;
 using protocol::CreatePartitionsResponse;
 using protocol::ErrorCode;
 
-void HandleCreatePartitions(const RequestContext& ctx, const protocol::Message& message,
-                            Reply reply) {
+void HandleCreatePartitions(const RequestContext& ctx,
+                            const protocol::Message& message, Reply reply) {
   const auto& request = static_cast<const CreatePartitionsRequest&>(message);
   auto pending = std::make_shared<PendingReply<CreatePartitionsResponse>>();
   pending->reply = std::move(reply);
@@ -25,7 +25,8 @@ void HandleCreatePartitions(const RequestContext& ctx, const protocol::Message& 
     out.name = t.name;
     if (t.assignments.has_value() && !t.assignments->empty()) {
       out.error_code = Code(ErrorCode::INVALID_REQUEST);
-      out.error_message = "manual replica assignment is not supported on Pulsar";
+      out.error_message =
+          "manual replica assignment is not supported on Pulsar";
       continue;
     }
     if (t.count < 1) {
@@ -35,12 +36,14 @@ void HandleCreatePartitions(const RequestContext& ctx, const protocol::Message& 
     }
     if (request.validate_only) continue;
     ++pending->outstanding;
-    ctx.topics->CreatePartitions(t.name, t.count, [pending, i](int16_t error, std::string why) {
-      CreatePartitionsResponse::CreatePartitionsTopicResult& res = pending->response->results[i];
-      res.error_code = error;
-      if (error != 0) res.error_message = std::move(why);
-      pending->Done();
-    });
+    ctx.topics->CreatePartitions(
+        t.name, t.count, [pending, i](int16_t error, std::string why) {
+          CreatePartitionsResponse::CreatePartitionsTopicResult& res =
+              pending->response->results[i];
+          res.error_code = error;
+          if (error != 0) res.error_message = std::move(why);
+          pending->Done();
+        });
   }
   pending->Done();
 }

@@ -18,14 +18,15 @@ using protocol::CreateTopicsRequest;
 using protocol::CreateTopicsResponse;
 using protocol::ErrorCode;
 
-void HandleCreateTopics(const RequestContext& ctx, const protocol::Message& message,
-                        Reply reply) {
+void HandleCreateTopics(const RequestContext& ctx,
+                        const protocol::Message& message, Reply reply) {
   const auto& request = static_cast<const CreateTopicsRequest&>(message);
   auto pending = std::make_shared<PendingReply<CreateTopicsResponse>>();
   pending->reply = std::move(reply);
   for (size_t i = 0; i < request.topics.size(); ++i) {
     const CreateTopicsRequest::CreatableTopic& t = request.topics[i];
-    CreateTopicsResponse::CreatableTopicResult& out = pending->response->topics.emplace_back();
+    CreateTopicsResponse::CreatableTopicResult& out =
+        pending->response->topics.emplace_back();
     out.name = t.name;
     out.error_message.reset();
     // -1: the broker's default (Kafka's num.partitions); ours is 1.
@@ -35,36 +36,43 @@ void HandleCreateTopics(const RequestContext& ctx, const protocol::Message& mess
       out.error_message = std::move(message);
     };
     if (!t.assignments.empty()) {
-      fail(ErrorCode::INVALID_REQUEST, "manual replica assignment is not supported on Pulsar");
+      fail(ErrorCode::INVALID_REQUEST,
+           "manual replica assignment is not supported on Pulsar");
       continue;
     }
     if (!t.configs.empty()) {
       fail(ErrorCode::INVALID_CONFIG,
-           "topic configs are not applied on Pulsar; use namespace or topic policies");
+           "topic configs are not applied on Pulsar; use namespace or topic "
+           "policies");
       continue;
     }
     if (partitions < 1) {
-      fail(ErrorCode::INVALID_PARTITIONS, "number of partitions must be at least 1");
+      fail(ErrorCode::INVALID_PARTITIONS,
+           "number of partitions must be at least 1");
       continue;
     }
     if (t.replication_factor == 0 || t.replication_factor < -1) {
-      fail(ErrorCode::INVALID_REPLICATION_FACTOR, "replication factor must be -1 or positive");
+      fail(ErrorCode::INVALID_REPLICATION_FACTOR,
+           "replication factor must be -1 or positive");
       continue;
     }
     out.num_partitions = partitions;
-    out.replication_factor = t.replication_factor == -1 ? 1 : t.replication_factor;
+    out.replication_factor =
+        t.replication_factor == -1 ? 1 : t.replication_factor;
     if (request.validate_only) continue;
     ++pending->outstanding;
-    ctx.topics->CreateTopic(t.name, partitions, [pending, i](int16_t error, std::string why) {
-      CreateTopicsResponse::CreatableTopicResult& res = pending->response->topics[i];
-      res.error_code = error;
-      if (error != 0) {
-        res.error_message = std::move(why);
-        res.num_partitions = -1;
-        res.replication_factor = -1;
-      }
-      pending->Done();
-    });
+    ctx.topics->CreateTopic(t.name, partitions,
+                            [pending, i](int16_t error, std::string why) {
+                              CreateTopicsResponse::CreatableTopicResult& res =
+                                  pending->response->topics[i];
+                              res.error_code = error;
+                              if (error != 0) {
+                                res.error_message = std::move(why);
+                                res.num_partitions = -1;
+                                res.replication_factor = -1;
+                              }
+                              pending->Done();
+                            });
   }
   pending->Done();
 }

@@ -13,17 +13,19 @@ using protocol::DeleteTopicsRequest;
 using protocol::DeleteTopicsResponse;
 using protocol::ErrorCode;
 
-void HandleDeleteTopics(const RequestContext& ctx, const protocol::Message& message,
-                        Reply reply) {
+void HandleDeleteTopics(const RequestContext& ctx,
+                        const protocol::Message& message, Reply reply) {
   const auto& request = static_cast<const DeleteTopicsRequest&>(message);
   auto pending = std::make_shared<PendingReply<DeleteTopicsResponse>>();
   pending->reply = std::move(reply);
   // v0-5 name topics in topic_names; v6 in topics, by name or by ID.
   std::vector<std::pair<std::optional<std::string>, protocol::Uuid>> targets;
-  for (const std::string& n : request.topic_names) targets.emplace_back(n, protocol::Uuid{});
+  for (const std::string& n : request.topic_names)
+    targets.emplace_back(n, protocol::Uuid{});
   for (const auto& t : request.topics) targets.emplace_back(t.name, t.topic_id);
   for (size_t i = 0; i < targets.size(); ++i) {
-    DeleteTopicsResponse::DeletableTopicResult& out = pending->response->responses.emplace_back();
+    DeleteTopicsResponse::DeletableTopicResult& out =
+        pending->response->responses.emplace_back();
     out.name = targets[i].first;
     out.topic_id = targets[i].second;
     if (!targets[i].first.has_value() || targets[i].first->empty()) {
@@ -32,12 +34,15 @@ void HandleDeleteTopics(const RequestContext& ctx, const protocol::Message& mess
       continue;
     }
     ++pending->outstanding;
-    ctx.topics->DeleteTopic(*targets[i].first, [pending, i](int16_t error, std::string why) {
-      DeleteTopicsResponse::DeletableTopicResult& res = pending->response->responses[i];
-      res.error_code = error;
-      if (error != 0) res.error_message = std::move(why);
-      pending->Done();
-    });
+    ctx.topics->DeleteTopic(*targets[i].first,
+                            [pending, i](int16_t error, std::string why) {
+                              DeleteTopicsResponse::DeletableTopicResult& res =
+                                  pending->response->responses[i];
+                              res.error_code = error;
+                              if (error != 0)
+                                res.error_message = std::move(why);
+                              pending->Done();
+                            });
   }
   pending->Done();
 }

@@ -73,24 +73,31 @@ int64_t Fill(PendingFetch& f, const Target& t, const ReadResult& r) {
   for (std::span<const uint8_t> bytes : r.entries) {
     // KIP-74: the first batch is served even past max_bytes, so a large
     // batch never stalls a consumer.
-    if (!buf.empty() && (static_cast<int64_t>(buf.size()) + bytes.size() > static_cast<size_t>(t.max_bytes) ||
-                         f.bytes + static_cast<int64_t>(buf.size()) >= f.max_bytes)) {
+    if (!buf.empty() &&
+        (static_cast<int64_t>(buf.size()) + bytes.size() >
+             static_cast<size_t>(t.max_bytes) ||
+         f.bytes + static_cast<int64_t>(buf.size()) >= f.max_bytes)) {
       break;
     }
     absl::StatusOr<pulsar::EntryView> entry = pulsar::ParseEntry(bytes);
     if (!entry.ok() || !entry->index.has_value()) {
-      Log(LogLevel::kError, "unreadable entry in " + t.name + "-" + std::to_string(t.index) +
-                                ": " + (entry.ok() ? std::string("no broker entry index")
-                                                   : entry.status().ToString()));
+      Log(LogLevel::kError,
+          "unreadable entry in " + t.name + "-" + std::to_string(t.index) +
+              ": " +
+              (entry.ok() ? std::string("no broker entry index")
+                          : entry.status().ToString()));
       if (buf.empty()) out.error_code = Code(ErrorCode::CORRUPT_MESSAGE);
       break;
     }
     const int64_t last = static_cast<int64_t>(*entry->index);
     const int64_t base = last - entry->num_messages() + 1;
     if (last < t.offset) continue;  // entirely before the fetch offset
-    if (absl::Status st = pulsar::AppendAsKafkaBatch(*entry, base, f.scratch, buf); !st.ok()) {
-      Log(LogLevel::kError, "cannot convert entry at offset " + std::to_string(base) + " of " +
-                                t.name + "-" + std::to_string(t.index) + ": " + st.ToString());
+    if (absl::Status st =
+            pulsar::AppendAsKafkaBatch(*entry, base, f.scratch, buf);
+        !st.ok()) {
+      Log(LogLevel::kError, "cannot convert entry at offset " +
+                                std::to_string(base) + " of " + t.name + "-" +
+                                std::to_string(t.index) + ": " + st.ToString());
       if (buf.empty()) out.error_code = Code(ErrorCode::CORRUPT_MESSAGE);
       break;
     }
@@ -117,21 +124,22 @@ void ReadAll(const std::shared_ptr<PendingFetch>& f, int32_t wait_ms) {
   f->buffers.clear();
   f->buffers.reserve(f->targets.size());  // records views must not move
   for (const Target& t : f->targets) {
-    f->log->Read(t.name, t.index, t.offset, t.max_bytes, wait_ms,
-                 [f, t, round, wait_ms](const ReadResult& r) {
-                   if (f->answered || round != f->round) return;
-                   f->bytes += Fill(*f, t, r);
-                   const bool last = --f->outstanding == 0;
-                   if (wait_ms > 0 && f->bytes > 0) {
-                     Answer(f);  // woken by data: do not wait for the rest
-                   } else if (last) {
-                     if (wait_ms == 0 && f->bytes < f->min_bytes && f->max_wait_ms > 0) {
-                       ReadAll(f, f->max_wait_ms);
-                     } else {
-                       Answer(f);
-                     }
-                   }
-                 });
+    f->log->Read(
+        t.name, t.index, t.offset, t.max_bytes, wait_ms,
+        [f, t, round, wait_ms](const ReadResult& r) {
+          if (f->answered || round != f->round) return;
+          f->bytes += Fill(*f, t, r);
+          const bool last = --f->outstanding == 0;
+          if (wait_ms > 0 && f->bytes > 0) {
+            Answer(f);  // woken by data: do not wait for the rest
+          } else if (last) {
+            if (wait_ms == 0 && f->bytes < f->min_bytes && f->max_wait_ms > 0) {
+              ReadAll(f, f->max_wait_ms);
+            } else {
+              Answer(f);
+            }
+          }
+        });
   }
 }
 
@@ -155,14 +163,15 @@ void HandleFetch(const RequestContext& ctx, const protocol::Message& message,
   }
   for (size_t t = 0; t < request.topics.size(); ++t) {
     const FetchRequest::FetchTopic& topic = request.topics[t];
-    FetchResponse::FetchableTopicResponse& out = response.responses.emplace_back();
+    FetchResponse::FetchableTopicResponse& out =
+        response.responses.emplace_back();
     out.topic = topic.topic;
     for (size_t p = 0; p < topic.partitions.size(); ++p) {
       const FetchRequest::FetchPartition& part = topic.partitions[p];
       out.partitions.emplace_back().partition_index = part.partition;
-      f->targets.push_back(Target{t, p, topic.topic, part.partition, part.fetch_offset,
-                                  part.partition_max_bytes > 0 ? part.partition_max_bytes
-                                                               : INT32_MAX});
+      f->targets.push_back(Target{
+          t, p, topic.topic, part.partition, part.fetch_offset,
+          part.partition_max_bytes > 0 ? part.partition_max_bytes : INT32_MAX});
     }
   }
   if (f->targets.empty()) {

@@ -11,8 +11,8 @@
 #include <string>
 
 #include "broker_state.h"
-#include "producer_state.h"
 #include "kop/protocol/message.h"
+#include "producer_state.h"
 
 namespace kop::core {
 
@@ -76,10 +76,12 @@ const Handler* FindHandler(int16_t api_key);
 void HandleApiVersions(const RequestContext&, const protocol::Message&, Reply);
 void HandleMetadata(const RequestContext&, const protocol::Message&, Reply);
 void HandleProduce(const RequestContext&, const protocol::Message&, Reply);
-void HandleInitProducerId(const RequestContext&, const protocol::Message&, Reply);
+void HandleInitProducerId(const RequestContext&, const protocol::Message&,
+                          Reply);
 void HandleCreateTopics(const RequestContext&, const protocol::Message&, Reply);
 void HandleDeleteTopics(const RequestContext&, const protocol::Message&, Reply);
-void HandleCreatePartitions(const RequestContext&, const protocol::Message&, Reply);
+void HandleCreatePartitions(const RequestContext&, const protocol::Message&,
+                            Reply);
 void HandleFetch(const RequestContext&, const protocol::Message&, Reply);
 void HandleListOffsets(const RequestContext&, const protocol::Message&, Reply);
 

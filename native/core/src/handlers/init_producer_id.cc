@@ -19,8 +19,10 @@ void HandleInitProducerId(const RequestContext& ctx,
                           const protocol::Message& message, Reply reply) {
   const auto& request = static_cast<const InitProducerIdRequest&>(message);
   auto response = std::make_unique<InitProducerIdResponse>();
-  if (request.transactional_id.has_value() && !request.transactional_id->empty()) {
-    response->error_code = Code(ErrorCode::TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+  if (request.transactional_id.has_value() &&
+      !request.transactional_id->empty()) {
+    response->error_code =
+        Code(ErrorCode::TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
   } else if (request.producer_id >= 0 && request.producer_epoch >= 0 &&
              request.producer_epoch < INT16_MAX - 1) {
     response->producer_id = request.producer_id;

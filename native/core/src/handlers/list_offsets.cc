@@ -23,11 +23,10 @@ constexpr int64_t kLatest = -1;
 constexpr int64_t kEarliest = -2;
 constexpr int64_t kEarliestLocal = -4;  // tiered storage: our log is local
 
-
 }  // namespace
 
-void HandleListOffsets(const RequestContext& ctx, const protocol::Message& message,
-                       Reply reply) {
+void HandleListOffsets(const RequestContext& ctx,
+                       const protocol::Message& message, Reply reply) {
   const auto& request = static_cast<const ListOffsetsRequest&>(message);
   auto pending = std::make_shared<PendingReply<ListOffsetsResponse>>();
   pending->reply = std::move(reply);
@@ -37,8 +36,10 @@ void HandleListOffsets(const RequestContext& ctx, const protocol::Message& messa
         pending->response->topics.emplace_back();
     out.name = topic.name;
     for (size_t p = 0; p < topic.partitions.size(); ++p) {
-      const ListOffsetsRequest::ListOffsetsPartition& part = topic.partitions[p];
-      ListOffsetsResponse::ListOffsetsPartitionResponse& result = out.partitions.emplace_back();
+      const ListOffsetsRequest::ListOffsetsPartition& part =
+          topic.partitions[p];
+      ListOffsetsResponse::ListOffsetsPartitionResponse& result =
+          out.partitions.emplace_back();
       result.partition_index = part.partition_index;
       const int64_t ts = part.timestamp;
       if (ts != kLatest && ts != kEarliest && ts != kEarliestLocal) {
@@ -52,7 +53,8 @@ void HandleListOffsets(const RequestContext& ctx, const protocol::Message& messa
                           pending->response->topics[t].partitions[p];
                       res.error_code = r.error_code;
                       if (r.error_code == 0) {
-                        res.offset = ts == kLatest ? r.log_end_offset : r.log_start_offset;
+                        res.offset = ts == kLatest ? r.log_end_offset
+                                                   : r.log_start_offset;
                         res.timestamp = -1;
                       }
                       pending->Done();

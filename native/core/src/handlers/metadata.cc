@@ -20,7 +20,8 @@ using protocol::MetadataResponse;
 // A stable, non-zero topic ID derived from the topic's Pulsar name (Kafka
 // clients cache IDs; Pulsar has none to offer).
 protocol::Uuid TopicId(const BrokerState& b, const std::string& topic) {
-  const std::string full = b.kafka_tenant + "/" + b.kafka_namespace + "/" + topic;
+  const std::string full =
+      b.kafka_tenant + "/" + b.kafka_namespace + "/" + topic;
   protocol::Uuid id{};
   uint64_t h1 = 1469598103934665603ull, h2 = 0x9e3779b97f4a7c15ull;
   for (unsigned char c : full) {
@@ -35,18 +36,20 @@ protocol::Uuid TopicId(const BrokerState& b, const std::string& topic) {
   return id;
 }
 
-std::unique_ptr<MetadataResponse> Respond(const RequestContext& ctx,
-                                          const std::vector<TopicInfo>& topics) {
+std::unique_ptr<MetadataResponse> Respond(
+    const RequestContext& ctx, const std::vector<TopicInfo>& topics) {
   const BrokerState& b = *ctx.broker;
   auto response = std::make_unique<MetadataResponse>();
-  MetadataResponse::MetadataResponseBroker& self = response->brokers.emplace_back();
+  MetadataResponse::MetadataResponseBroker& self =
+      response->brokers.emplace_back();
   self.node_id = b.node_id;
   self.host = b.advertised_host;
   self.port = b.advertised_port;
   response->cluster_id = b.cluster_id;
   response->controller_id = b.node_id;
   for (const TopicInfo& t : topics) {
-    MetadataResponse::MetadataResponseTopic& out = response->topics.emplace_back();
+    MetadataResponse::MetadataResponseTopic& out =
+        response->topics.emplace_back();
     out.error_code = t.error_code;
     out.name = t.name;
     if (t.error_code != 0) continue;
@@ -54,7 +57,8 @@ std::unique_ptr<MetadataResponse> Respond(const RequestContext& ctx,
     const int32_t n = std::max(t.partitions, 1);
     out.partitions.reserve(static_cast<size_t>(n));
     for (int32_t p = 0; p < n; ++p) {
-      MetadataResponse::MetadataResponsePartition& part = out.partitions.emplace_back();
+      MetadataResponse::MetadataResponsePartition& part =
+          out.partitions.emplace_back();
       part.partition_index = p;
       part.leader_id = b.node_id;
       part.leader_epoch = -1;
@@ -88,7 +92,8 @@ void HandleMetadata(const RequestContext& ctx, const protocol::Message& message,
     } else {
       // A lookup by topic ID only (v10+): we derive IDs from names and keep
       // no reverse index yet.
-      unnamed.push_back({"", 0, protocol::Code(protocol::ErrorCode::UNKNOWN_TOPIC_ID)});
+      unnamed.push_back(
+          {"", 0, protocol::Code(protocol::ErrorCode::UNKNOWN_TOPIC_ID)});
     }
   }
   if (names.empty()) {
@@ -97,12 +102,13 @@ void HandleMetadata(const RequestContext& ctx, const protocol::Message& message,
   }
   // allow_auto_topic_creation exists from v4; older versions always create.
   const bool create = ctx.api_version < 4 || request.allow_auto_topic_creation;
-  ctx.topics->Lookup(std::move(names), create,
-                     [done = std::move(done), unnamed = std::move(unnamed)](
-                         std::vector<TopicInfo> found) mutable {
-                       found.insert(found.end(), unnamed.begin(), unnamed.end());
-                       done(std::move(found));
-                     });
+  ctx.topics->Lookup(
+      std::move(names), create,
+      [done = std::move(done),
+       unnamed = std::move(unnamed)](std::vector<TopicInfo> found) mutable {
+        found.insert(found.end(), unnamed.begin(), unnamed.end());
+        done(std::move(found));
+      });
 }
 
 }  // namespace kop::core

@@ -27,7 +27,8 @@ using protocol::ProduceResponse;
 
 // Collects partition results; answers when the last append completes.
 struct PendingProduce {
-  std::unique_ptr<ProduceResponse> response = std::make_unique<ProduceResponse>();
+  std::unique_ptr<ProduceResponse> response =
+      std::make_unique<ProduceResponse>();
   int outstanding = 1;  // released by the handler once every append is issued
   bool acks_zero = false;
   Reply reply;
@@ -75,11 +76,13 @@ void HandleProduce(const RequestContext& ctx, const protocol::Message& message,
   response.responses.reserve(request.topic_data.size());
   for (size_t t = 0; t < request.topic_data.size(); ++t) {
     const ProduceRequest::TopicProduceData& topic = request.topic_data[t];
-    ProduceResponse::TopicProduceResponse& out = response.responses.emplace_back();
+    ProduceResponse::TopicProduceResponse& out =
+        response.responses.emplace_back();
     out.name = topic.name;
     out.partition_responses.reserve(topic.partition_data.size());
     for (size_t p = 0; p < topic.partition_data.size(); ++p) {
-      const ProduceRequest::PartitionProduceData& part = topic.partition_data[p];
+      const ProduceRequest::PartitionProduceData& part =
+          topic.partition_data[p];
       ProduceResponse::PartitionProduceResponse& result =
           out.partition_responses.emplace_back();
       result.index = part.index;
@@ -92,10 +95,11 @@ void HandleProduce(const RequestContext& ctx, const protocol::Message& message,
           protocol::ParseProduceBatch(part.records.data, scratch);
       if (!batch.ok()) {
         result.error_code = protocol::RecordsKafkaError(batch.status());
-        if (ctx.api_version >= 8) result.error_message = batch.status().ToString();
+        if (ctx.api_version >= 8)
+          result.error_message = batch.status().ToString();
         Log(LogLevel::kWarn, "Produce to " + topic.name + "-" +
-                                 std::to_string(part.index) + " refused: " +
-                                 batch.status().ToString());
+                                 std::to_string(part.index) +
+                                 " refused: " + batch.status().ToString());
         continue;
       }
       // zstd needs Produce v7+ (KIP-110).
@@ -106,16 +110,18 @@ void HandleProduce(const RequestContext& ctx, const protocol::Message& message,
       }
       const protocol::RecordBatchHeader& h = batch->header();
       const bool idempotent = h.producer_id >= 0;
-      const int32_t last_seq =
-          static_cast<int32_t>((static_cast<int64_t>(h.base_sequence) + h.last_offset_delta) %
-                               (int64_t{INT32_MAX} + 1));
+      const int32_t last_seq = static_cast<int32_t>(
+          (static_cast<int64_t>(h.base_sequence) + h.last_offset_delta) %
+          (int64_t{INT32_MAX} + 1));
       if (h.is_transactional()) {
-        result.error_code = Code(ErrorCode::TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+        result.error_code =
+            Code(ErrorCode::TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
         continue;
       }
       if (idempotent) {
-        ProducerStateTable::Check check = ctx.producers->Begin(
-            h.producer_id, h.producer_epoch, topic.name, part.index, h.base_sequence, last_seq);
+        ProducerStateTable::Check check =
+            ctx.producers->Begin(h.producer_id, h.producer_epoch, topic.name,
+                                 part.index, h.base_sequence, last_seq);
         if (check.kind == ProducerStateTable::Check::Kind::kError) {
           result.error_code = check.error_code;
           continue;
@@ -129,21 +135,24 @@ void HandleProduce(const RequestContext& ctx, const protocol::Message& message,
       pulsar::EncodeOptions options;
       options.format = Format(*ctx.broker);
       options.publish_time_ms = now;
-      if (absl::Status st = pulsar::EncodeEntry(*batch, options, scratch, entry);
+      if (absl::Status st =
+              pulsar::EncodeEntry(*batch, options, scratch, entry);
           !st.ok()) {
         result.error_code = protocol::RecordsKafkaError(st);
         if (idempotent) {
-          ctx.producers->Complete(h.producer_id, h.producer_epoch, topic.name, part.index,
-                                  h.base_sequence, last_seq, false, -1);
+          ctx.producers->Complete(h.producer_id, h.producer_epoch, topic.name,
+                                  part.index, h.base_sequence, last_seq, false,
+                                  -1);
         }
         continue;
       }
       ++pending->outstanding;
       ctx.log->Append(
           topic.name, part.index, entry, h.records_count,
-          [pending, t, p, producers = ctx.producers, idempotent, pid = h.producer_id,
-           epoch = h.producer_epoch, name = topic.name, index = part.index,
-           first = h.base_sequence, last_seq](const AppendResult& r) {
+          [pending, t, p, producers = ctx.producers, idempotent,
+           pid = h.producer_id, epoch = h.producer_epoch, name = topic.name,
+           index = part.index, first = h.base_sequence,
+           last_seq](const AppendResult& r) {
             ProduceResponse::PartitionProduceResponse& res =
                 pending->response->responses[t].partition_responses[p];
             res.error_code = r.error_code;

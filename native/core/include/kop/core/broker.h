@@ -31,8 +31,9 @@ class ResponseSink {
 };
 
 struct TopicInfo {
-  std::string name;        // Kafka topic name, e.g. "orders"
-  int32_t partitions = 0;  // >= 1 partitioned; 0 = non-partitioned (served as 1)
+  std::string name;  // Kafka topic name, e.g. "orders"
+  int32_t partitions =
+      0;  // >= 1 partitioned; 0 = non-partitioned (served as 1)
   int16_t error_code = 0;  // Kafka error code (0, 3, 17, -1, ...)
 };
 
@@ -55,7 +56,8 @@ class TopicPort {
   // loop.
   using AdminDone = std::function<void(int16_t, std::string)>;
   virtual bool SupportsAdmin() const { return false; }
-  virtual void CreateTopic(std::string name, int32_t partitions, AdminDone done) {
+  virtual void CreateTopic(std::string name, int32_t partitions,
+                           AdminDone done) {
     (void)name, (void)partitions;
     done(-1, "topic administration is not available");
   }
@@ -63,7 +65,8 @@ class TopicPort {
     (void)name;
     done(-1, "topic administration is not available");
   }
-  virtual void CreatePartitions(std::string name, int32_t total_count, AdminDone done) {
+  virtual void CreatePartitions(std::string name, int32_t total_count,
+                                AdminDone done) {
     (void)name, (void)total_count;
     done(-1, "topic administration is not available");
   }
@@ -112,7 +115,8 @@ class LogPort {
   virtual void Read(std::string_view topic, int32_t partition, int64_t offset,
                     int32_t max_bytes, int32_t max_wait_ms,
                     std::function<void(const ReadResult&)> done) {
-    (void)topic, (void)partition, (void)offset, (void)max_bytes, (void)max_wait_ms;
+    (void)topic, (void)partition, (void)offset, (void)max_bytes,
+        (void)max_wait_ms;
     done(ReadResult{-1, -1, -1, {}});
   }
 };

@@ -169,7 +169,8 @@ class Writer {
   // Overwrites 4 bytes written earlier (length prefixes, batch sizes).
   void PatchInt32(size_t at, int32_t v) {
     for (int i = 0; i < 4; ++i) {
-      out_[at + i] = static_cast<uint8_t>(static_cast<uint32_t>(v) >> (24 - 8 * i));
+      out_[at + i] =
+          static_cast<uint8_t>(static_cast<uint32_t>(v) >> (24 - 8 * i));
     }
   }
 

@@ -24,7 +24,8 @@ struct RecordsRef {
   static RecordsRef Of(Bytes b) { return RecordsRef{false, b}; }
   bool operator==(const RecordsRef& o) const {
     return is_null == o.is_null && data.size() == o.data.size() &&
-           (data.empty() || std::memcmp(data.data(), o.data.data(), data.size()) == 0);
+           (data.empty() ||
+            std::memcmp(data.data(), o.data.data(), data.size()) == 0);
   }
 };
 
@@ -108,7 +109,9 @@ class JsonWriter {
   void Records(const RecordsRef& r);
   void TaggedFields(const std::vector<RawTaggedField>& fields);
 
-  void set_records_printer(RecordsPrinter p) { records_printer_ = std::move(p); }
+  void set_records_printer(RecordsPrinter p) {
+    records_printer_ = std::move(p);
+  }
 
  private:
   void Separate();

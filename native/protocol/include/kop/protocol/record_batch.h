@@ -48,8 +48,8 @@ int16_t RecordsKafkaError(const absl::Status& status);
 
 // ---- Layout ----
 
-inline constexpr size_t kLogOverhead = 12;           // baseOffset + batchLength
-inline constexpr size_t kRecordBatchOverhead = 61;   // the whole v2 header
+inline constexpr size_t kLogOverhead = 12;          // baseOffset + batchLength
+inline constexpr size_t kRecordBatchOverhead = 61;  // the whole v2 header
 inline constexpr size_t kBatchCrcOffset = 17;
 inline constexpr size_t kBatchAttributesOffset = 21;  // CRC covers [21, end)
 inline constexpr size_t kBatchMagicOffset = 16;

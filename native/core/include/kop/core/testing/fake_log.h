@@ -17,11 +17,11 @@ class FakeLog : public LogPort {
  public:
   struct Partition {
     int64_t next_offset = 0;
-    int64_t start_offset = 0;  // raise to simulate retention
-    std::vector<std::vector<uint8_t>> entries;      // as appended
-    std::vector<std::vector<uint8_t>> stored;       // with broker entry metadata
-    std::vector<int64_t> last_offsets;              // index of each entry
-    std::vector<std::function<void()>> waiters;     // long polls
+    int64_t start_offset = 0;                    // raise to simulate retention
+    std::vector<std::vector<uint8_t>> entries;   // as appended
+    std::vector<std::vector<uint8_t>> stored;    // with broker entry metadata
+    std::vector<int64_t> last_offsets;           // index of each entry
+    std::vector<std::function<void()>> waiters;  // long polls
   };
   std::map<std::pair<std::string, int32_t>, Partition> partitions;
   int16_t fail_with = 0;  // every append fails with this error when set
@@ -43,7 +43,8 @@ class FakeLog : public LogPort {
       p.next_offset += num_records;
       p.entries.push_back(copy);
       p.last_offsets.push_back(p.next_offset - 1);
-      p.stored.push_back(WithIndex(copy, static_cast<uint64_t>(p.next_offset - 1)));
+      p.stored.push_back(
+          WithIndex(copy, static_cast<uint64_t>(p.next_offset - 1)));
       done(r);
       std::vector<std::function<void()>> wake;
       wake.swap(p.waiters);
@@ -66,17 +67,18 @@ class FakeLog : public LogPort {
     if (max_bytes > 0) {
       int64_t bytes = 0;
       for (size_t i = 0; i < p.stored.size() && bytes < max_bytes; ++i) {
-        if (p.last_offsets[i] < offset || p.last_offsets[i] < p.start_offset) continue;
+        if (p.last_offsets[i] < offset || p.last_offsets[i] < p.start_offset)
+          continue;
         r.entries.emplace_back(p.stored[i]);
         bytes += static_cast<int64_t>(p.stored[i].size());
       }
     }
     if (r.entries.empty() && max_bytes > 0 && max_wait_ms > 0) {
       // Answer on the next append, or on TimeOutWaiters().
-      p.waiters.push_back([this, t = std::string(topic), partition, offset,
-                           max_bytes, done] {
-        Read(t, partition, offset, max_bytes, 0, done);
-      });
+      p.waiters.push_back(
+          [this, t = std::string(topic), partition, offset, max_bytes, done] {
+            Read(t, partition, offset, max_bytes, 0, done);
+          });
       return;
     }
     done(r);
@@ -104,8 +106,8 @@ class FakeLog : public LogPort {
     meta.push_back(static_cast<uint8_t>(v));
     std::vector<uint8_t> out;
     out.reserve(6 + meta.size() + entry.size());
-    for (uint8_t b : {uint8_t{0x0e}, uint8_t{0x02}, uint8_t{0}, uint8_t{0}, uint8_t{0},
-                      static_cast<uint8_t>(meta.size())}) {
+    for (uint8_t b : {uint8_t{0x0e}, uint8_t{0x02}, uint8_t{0}, uint8_t{0},
+                      uint8_t{0}, static_cast<uint8_t>(meta.size())}) {
       out.push_back(b);
     }
     out.insert(out.end(), meta.begin(), meta.end());

@@ -20,7 +20,8 @@ class FakeTopics : public TopicPort {
   bool admin = true;
 
   bool SupportsAdmin() const override { return admin; }
-  void CreateTopic(std::string name, int32_t partitions, AdminDone done) override {
+  void CreateTopic(std::string name, int32_t partitions,
+                   AdminDone done) override {
     if (!topics.emplace(name, partitions).second) {
       done(36, "exists");  // TOPIC_ALREADY_EXISTS
     } else {
@@ -30,10 +31,12 @@ class FakeTopics : public TopicPort {
   void DeleteTopic(std::string name, AdminDone done) override {
     done(topics.erase(name) ? 0 : 3, "");
   }
-  void CreatePartitions(std::string name, int32_t total, AdminDone done) override {
+  void CreatePartitions(std::string name, int32_t total,
+                        AdminDone done) override {
     auto it = topics.find(name);
     if (it == topics.end()) return done(3, "missing");
-    if (total <= it->second) return done(37, "cannot shrink");  // INVALID_PARTITIONS
+    if (total <= it->second)
+      return done(37, "cannot shrink");  // INVALID_PARTITIONS
     it->second = total;
     done(0, "");
   }
@@ -60,7 +63,8 @@ class FakeTopics : public TopicPort {
   void ListAll(std::function<void(std::vector<TopicInfo>)> done) override {
     Run([this, done = std::move(done)] {
       std::vector<TopicInfo> out;
-      for (const auto& [name, partitions] : topics) out.push_back({name, partitions, 0});
+      for (const auto& [name, partitions] : topics)
+        out.push_back({name, partitions, 0});
       done(std::move(out));
     });
   }
