@@ -28,6 +28,12 @@ class ResponseSink {
   // The core asks for the connection to be closed (Kafka closes on frames it
   // cannot parse). Responses already sent are flushed first.
   virtual void Close() = 0;
+  // Runs `task` later on the connection's event loop. May be called from any
+  // thread (the group coordinator completes a parked JoinGroup from another
+  // member's connection or from Tick); the core never calls it after the
+  // connection is destroyed, and a task still queued then is dropped
+  // unrun. The default runs the task at once (single-threaded tests).
+  virtual void Post(std::function<void()> task) { task(); }
 };
 
 struct TopicInfo {
@@ -119,6 +125,29 @@ class LogPort {
         (void)max_wait_ms;
     done(ReadResult{-1, -1, -1, {}});
   }
+
+  // Durable Pulsar subscriptions that mirror Kafka consumer groups' committed
+  // offsets, so Pulsar's stats show Kafka lag and retention keeps what a
+  // group has not consumed. Used only when SupportsSubscriptions() is true.
+  // `done(error_code)` runs once, on the connection's event loop.
+  virtual bool SupportsSubscriptions() const { return false; }
+  // Creates the subscription `name` on (topic, partition) if missing and
+  // moves its mark-delete position so that every entry wholly below
+  // `offset` (the next offset the group will consume) is acknowledged.
+  virtual void CommitSubscription(std::string_view topic, int32_t partition,
+                                  std::string_view name, int64_t offset,
+                                  std::function<void(int16_t)> done) {
+    (void)topic, (void)partition, (void)name, (void)offset;
+    done(-1);
+  }
+  // Deletes the subscription `name` from (topic, partition); a missing one
+  // is not an error.
+  virtual void DeleteSubscription(std::string_view topic, int32_t partition,
+                                  std::string_view name,
+                                  std::function<void(int16_t)> done) {
+    (void)topic, (void)partition, (void)name;
+    done(-1);
+  }
 };
 
 class Connection {
@@ -142,6 +171,10 @@ class Broker {
   virtual std::unique_ptr<Connection> Accept(ResponseSink* sink,
                                              TopicPort* topics,
                                              LogPort* log = nullptr) = 0;
+  // Drives time-based work (group session and rebalance timeouts, the
+  // initial rebalance delay, offset expiry). The shim calls it about every
+  // 100 ms from any thread; it never blocks on a port.
+  virtual void Tick() {}
 };
 
 }  // namespace kop::core
