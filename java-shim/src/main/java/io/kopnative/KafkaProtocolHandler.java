@@ -56,9 +56,10 @@ public class KafkaProtocolHandler implements ProtocolHandler {
 
     @Override
     public void start(BrokerService service) {
-        topics = new TopicMetadataService(service, config.effective().get(KopConfig.KAFKA_TENANT),
-                config.effective().get(KopConfig.KAFKA_NAMESPACE), TopicMetadataService.DEFAULT_TIMEOUT_MS);
-        produce = new ProduceService(service, topics, TopicMetadataService.DEFAULT_TIMEOUT_MS);
+        TopicNames names = new TopicNames(config.effective().get(KopConfig.KAFKA_TENANT),
+                config.effective().get(KopConfig.KAFKA_NAMESPACE));
+        topics = new TopicMetadataService(service, names, TopicMetadataService.DEFAULT_TIMEOUT_MS);
+        produce = new ProduceService(service, names, TopicMetadataService.DEFAULT_TIMEOUT_MS);
         topics.setChangeListener(produce::invalidate);
         log.info("kop-native: Kafka protocol handler started on broker {}", service.getPulsar().getBrokerId());
     }

@@ -63,9 +63,7 @@ final class PartitionReader {
 
     /** Drops the cached log start offsets of a topic and of its partitions. */
     void invalidate(org.apache.pulsar.common.naming.TopicName base) {
-        String name = base.toString();
-        String partitionPrefix = name + org.apache.pulsar.common.naming.TopicName.PARTITIONED_TOPIC_SUFFIX;
-        logStarts.keySet().removeIf(k -> k.equals(name) || k.startsWith(partitionPrefix));
+        logStarts.keySet().removeIf(k -> TopicNames.isTopicOrPartitionOf(k, base));
     }
 
     CompletableFuture<PartitionLog.ReadResult> read(String topic, int partition, long offset, int maxBytes,

@@ -49,7 +49,7 @@ final class ProduceService implements PartitionLog {
 
     private final BrokerService brokerService;
     private final PulsarService pulsar;
-    private final TopicMetadataService names;
+    private final TopicNames names;
     private final long timeoutMs;
     /** Partition counts of Kafka topics (0 = non-partitioned); refreshed when a partition is past it. */
     private final ConcurrentHashMap<String, Integer> partitionCounts = new ConcurrentHashMap<>();
@@ -63,7 +63,7 @@ final class ProduceService implements PartitionLog {
     private final AtomicBoolean missingIndexLogged = new AtomicBoolean();
     private final PartitionReader reader;
 
-    ProduceService(BrokerService brokerService, TopicMetadataService names, long timeoutMs) {
+    ProduceService(BrokerService brokerService, TopicNames names, long timeoutMs) {
         this.brokerService = brokerService;
         this.pulsar = brokerService.getPulsar();
         this.names = names;
@@ -203,7 +203,7 @@ final class ProduceService implements PartitionLog {
             if (partition >= Math.max(1, n)) {
                 return CompletableFuture.completedFuture(UNKNOWN_TOPIC_OR_PARTITION);
             }
-            String name = n > 0 ? base.getPartition(partition).toString() : base.toString();
+            String name = TopicNames.partition(base, partition, n).toString();
             // A partition listed in metadata may be created; a non-partitioned topic must exist.
             // Loaded here: use it (a map look-up; a fenced or closed topic fails the publish with 6).
             // Otherwise load it once the bundle is ours.

@@ -48,7 +48,6 @@ final class TopicMetadataService implements TopicSource {
     static final short UNKNOWN_SERVER_ERROR = -1;
 
     static final long DEFAULT_TIMEOUT_MS = 30_000;
-    private static final String PERSISTENT_PREFIX = TopicDomain.persistent.value() + "://";
 
     /** One answer: partitions >= 1 partitioned, 0 non-partitioned (served as one partition). */
     record TopicResult(String name, int partitions, short error) {
@@ -69,15 +68,17 @@ final class TopicMetadataService implements TopicSource {
 
     private final BrokerService brokerService;
     private final PulsarService pulsar;
+    private final TopicNames names;
     private final NamespaceName namespace;
     private final long timeoutMs;
     /** Told the Kafka name of every topic created, deleted or grown here (drops partition-count caches). */
     private volatile Consumer<String> changeListener = name -> { };
 
-    TopicMetadataService(BrokerService brokerService, String tenant, String namespace, long timeoutMs) {
+    TopicMetadataService(BrokerService brokerService, TopicNames names, long timeoutMs) {
         this.brokerService = brokerService;
         this.pulsar = brokerService.getPulsar();
-        this.namespace = NamespaceName.get(tenant, namespace);
+        this.names = names;
+        this.namespace = names.namespace();
         this.timeoutMs = timeoutMs;
     }
 
@@ -89,37 +90,17 @@ final class TopicMetadataService implements TopicSource {
         return namespace;
     }
 
-    /**
-     * The Pulsar topic of a Kafka name, or null if the name cannot be one: empty, a full name of
-     * another domain, a short name with '/', a partition of a partitioned topic, or anything
-     * TopicName refuses.
-     */
-    TopicName toPulsar(String kafkaName) {
-        if (kafkaName == null || kafkaName.isEmpty()) {
-            return null;
-        }
-        try {
-            TopicName tn;
-            if (kafkaName.startsWith(PERSISTENT_PREFIX)) {
-                tn = TopicName.get(kafkaName);
-            } else {
-                if (kafkaName.indexOf('/') >= 0 || kafkaName.contains("://")) {
-                    return null;
-                }
-                tn = TopicName.get(TopicDomain.persistent.value(), namespace, kafkaName);
-            }
-            if (!tn.isPersistent() || tn.isPartitioned() || tn.getLocalName().isEmpty()) {
-                return null;
-            }
-            return tn;
-        } catch (RuntimeException e) {
-            return null;
-        }
+    /** How names map to Pulsar topics (shared with appends and reads). */
+    TopicNames names() {
+        return names;
     }
 
-    /** The Kafka name of a Pulsar topic: the local name inside the Kafka namespace, else the full name. */
-    String toKafka(TopicName tn) {
-        return namespace.equals(tn.getNamespaceObject()) ? tn.getLocalName() : tn.toString();
+    private TopicName toPulsar(String kafkaName) {
+        return names.toPulsar(kafkaName);
+    }
+
+    private String toKafka(TopicName tn) {
+        return names.toKafka(tn);
     }
 
     /** One result per name, in order; a null name (not valid UTF-8) is an invalid topic. */

@@ -4,20 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
-import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.zip.CRC32C;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -25,7 +20,7 @@ import org.junit.jupiter.api.Test;
  * Append, the bridge upcalls the handler, which copies the entry and hands it to a fake
  * {@link PartitionLog}; the completion goes back down from the (embedded) event loop.
  */
-class LogPortTest {
+class LogPortTest extends NativeTestBase {
     record Append(String topic, int partition, byte[] entry, int numRecords,
                   CompletableFuture<PartitionLog.AppendResult> f) {
     }
@@ -47,30 +42,13 @@ class LogPortTest {
     record Result(String topic, int partition, short error, long baseOffset) {
     }
 
-    KopConfig config;
-    NativeBroker broker;
     FakeLog log;
-    KafkaChannelInitializer initializer;
 
-    @BeforeAll
-    static void loadLibrary() {
-        assumeTrue(new File(NativeBridgeTest.LIBRARY).isFile(), "no libkopnative.so: build it with cmake first");
-        System.setProperty(NativeBridge.LIBRARY_PATH_PROPERTY, NativeBridgeTest.LIBRARY);
-        NativeBridge.load();
-    }
-
-    @BeforeEach
-    void createBroker() {
-        config = KopConfig.from(KopConfigTest.conf());
-        broker = NativeBroker.create(config.toNativeKeysAndValues());
+    @Override
+    KafkaChannelInitializer initializer(KopConfig config, NativeBroker broker) {
         log = new FakeLog();
-        initializer = new KafkaChannelInitializer(broker, config.listeners().get(0), config,
+        return new KafkaChannelInitializer(broker, config.listeners().get(0), config,
                 new TopicPortTest.FakeTopics(), log);
-    }
-
-    @AfterEach
-    void destroyBroker() {
-        broker.close();
     }
 
     static void zigzag(ByteBuf b, long v) {
@@ -153,9 +131,9 @@ class LogPortTest {
 
     @Test
     void appendIsAnsweredAfterTheCompletion() {
-        EmbeddedChannel ch = new EmbeddedChannel(initializer.connectionHandlers());
+        EmbeddedChannel ch = connect();
         ch.writeInbound(produceV3(3, "orders", 1, batch("a", "b", "c")));
-        assertNull(TopicPortTest.nextResponse(ch), "answered before the append completed");
+        assertNull(nextResponse(ch), "answered before the append completed");
         assertEquals(1, log.appends.size());
         Append a = log.appends.get(0);
         assertEquals("orders", a.topic());
@@ -163,7 +141,7 @@ class LogPortTest {
         assertEquals(3, a.numRecords());
         assertTrue(a.entry().length > 0);
         a.f().complete(new PartitionLog.AppendResult((short) 0, 42, -1));
-        ByteBuf response = TopicPortTest.nextResponse(ch);
+        ByteBuf response = nextResponse(ch);
         assertNotNull(response, "no response after the append completed");
         assertEquals(List.of(new Result("orders", 1, (short) 0, 42)), parseProduceV3(response, 3));
         ch.finishAndReleaseAll();
@@ -171,34 +149,34 @@ class LogPortTest {
 
     @Test
     void responsesKeepRequestOrderAndErrorsPassThrough() {
-        EmbeddedChannel ch = new EmbeddedChannel(initializer.connectionHandlers());
+        EmbeddedChannel ch = connect();
         ch.writeInbound(produceV3(1, "t", 0, batch("x")));
         ch.writeInbound(produceV3(2, "t", 0, batch("y")));
         assertEquals(2, log.appends.size());
         log.appends.get(1).f().complete(new PartitionLog.AppendResult((short) 0, 1, -1));
-        assertNull(TopicPortTest.nextResponse(ch), "second answered before first");
+        assertNull(nextResponse(ch), "second answered before first");
         log.appends.get(0).f().complete(PartitionLog.AppendResult.error((short) 6));
-        assertEquals((short) 6, parseProduceV3(TopicPortTest.nextResponse(ch), 1).get(0).error());
-        assertEquals(1, parseProduceV3(TopicPortTest.nextResponse(ch), 2).get(0).baseOffset());
+        assertEquals((short) 6, parseProduceV3(nextResponse(ch), 1).get(0).error());
+        assertEquals(1, parseProduceV3(nextResponse(ch), 2).get(0).baseOffset());
         ch.finishAndReleaseAll();
     }
 
     @Test
     void failedAppendBecomesUnknownServerError() {
-        EmbeddedChannel ch = new EmbeddedChannel(initializer.connectionHandlers());
+        EmbeddedChannel ch = connect();
         ch.writeInbound(produceV3(4, "t", 0, batch("x")));
         log.appends.get(0).f().completeExceptionally(new IllegalStateException("boom"));
-        assertEquals((short) -1, parseProduceV3(TopicPortTest.nextResponse(ch), 4).get(0).error());
+        assertEquals((short) -1, parseProduceV3(nextResponse(ch), 4).get(0).error());
         ch.finishAndReleaseAll();
     }
 
     @Test
     void completionAfterCloseIsDropped() {
-        EmbeddedChannel ch = new EmbeddedChannel(initializer.connectionHandlers());
+        EmbeddedChannel ch = connect();
         ch.writeInbound(produceV3(5, "t", 0, batch("x")));
         ch.close();
         log.appends.get(0).f().complete(new PartitionLog.AppendResult((short) 0, 0, -1));
-        assertNull(TopicPortTest.nextResponse(ch));
+        assertNull(nextResponse(ch));
         ch.finishAndReleaseAll();
     }
 }

@@ -5,17 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
-import java.io.File;
 import java.nio.charset.StandardCharsets;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -23,30 +18,10 @@ import org.junit.jupiter.api.Test;
  * EmbeddedChannel. Works with any core: a frame is either answered (same correlation id) or the
  * connection is closed; either way every ByteBuf is released.
  */
-class NativeBridgeTest {
-    static final String LIBRARY = System.getProperty("kop.native.test.library", "");
-
-    KopConfig config;
-    NativeBroker broker;
-    KafkaChannelInitializer initializer;
-
-    @BeforeAll
-    static void loadLibrary() {
-        assumeTrue(new File(LIBRARY).isFile(), "no " + LIBRARY + ": build it with cmake first");
-        System.setProperty(NativeBridge.LIBRARY_PATH_PROPERTY, LIBRARY);
-        NativeBridge.load();
-    }
-
-    @BeforeEach
-    void createBroker() {
-        config = KopConfig.from(KopConfigTest.conf("kafkaMaxFrameSize", "4096"));
-        broker = NativeBroker.create(config.toNativeKeysAndValues());
-        initializer = new KafkaChannelInitializer(broker, config.listeners().get(0), config);
-    }
-
-    @AfterEach
-    void destroyBroker() {
-        broker.close();
+class NativeBridgeTest extends NativeTestBase {
+    @Override
+    KopConfig configure() {
+        return KopConfig.from(KopConfigTest.conf("kafkaMaxFrameSize", "4096"));
     }
 
     static ByteBuf apiVersionsV0(ByteBuf out, int correlationId) {
@@ -89,7 +64,7 @@ class NativeBridgeTest {
 
     @Test
     void directFrameIsAnsweredOrClosed() {
-        EmbeddedChannel ch = new EmbeddedChannel(initializer.connectionHandlers());
+        EmbeddedChannel ch = connect();
         ByteBuf req = apiVersionsV0(PooledByteBufAllocator.DEFAULT.directBuffer(), 42);
         checkAnswer(exchange(ch, req), 42);
         assertFalse(ch.finishAndReleaseAll() && ch.isOpen());
@@ -97,7 +72,7 @@ class NativeBridgeTest {
 
     @Test
     void heapFrameIsCopiedToDirectMemory() {
-        EmbeddedChannel ch = new EmbeddedChannel(initializer.connectionHandlers());
+        EmbeddedChannel ch = connect();
         ByteBuf req = apiVersionsV0(Unpooled.buffer(), 7);
         checkAnswer(exchange(ch, req), 7);
         ch.finishAndReleaseAll();
@@ -105,7 +80,7 @@ class NativeBridgeTest {
 
     @Test
     void frameSplitAcrossReadsIsReassembled() {
-        EmbeddedChannel ch = new EmbeddedChannel(initializer.connectionHandlers());
+        EmbeddedChannel ch = connect();
         ByteBuf whole = apiVersionsV0(Unpooled.buffer(), 9);
         ByteBuf first = whole.readRetainedSlice(3);
         ByteBuf rest = whole.readRetainedSlice(whole.readableBytes());
@@ -119,7 +94,7 @@ class NativeBridgeTest {
 
     @Test
     void oversizedLengthPrefixClosesWithoutAllocating() {
-        EmbeddedChannel ch = new EmbeddedChannel(initializer.connectionHandlers());
+        EmbeddedChannel ch = connect();
         ByteBuf req = Unpooled.directBuffer().writeInt(0x80000000).writeZero(16);
         ch.writeInbound(req);
         ch.runPendingTasks();
@@ -130,7 +105,7 @@ class NativeBridgeTest {
 
     @Test
     void frameJustOverTheLimitCloses() {
-        EmbeddedChannel ch = new EmbeddedChannel(initializer.connectionHandlers());
+        EmbeddedChannel ch = connect();
         ch.writeInbound(Unpooled.buffer().writeInt(config.maxFrameSize() + 1).writeZero(8));
         ch.runPendingTasks();
         assertFalse(ch.isOpen());
@@ -139,14 +114,14 @@ class NativeBridgeTest {
 
     @Test
     void connectionsOutliveTheBrokerHandle() {
-        EmbeddedChannel a = new EmbeddedChannel(initializer.connectionHandlers());
-        EmbeddedChannel b = new EmbeddedChannel(initializer.connectionHandlers());
+        EmbeddedChannel a = connect();
+        EmbeddedChannel b = connect();
         broker.close(); // the shim's reference goes; open connections keep the core alive
         checkAnswer(exchange(a, apiVersionsV0(Unpooled.directBuffer(), 1)), 1);
         a.finishAndReleaseAll();
         b.finishAndReleaseAll();
         // New connections after close are refused (closed at once), never a dangling handle.
-        EmbeddedChannel c = new EmbeddedChannel(initializer.connectionHandlers());
+        EmbeddedChannel c = connect();
         assertFalse(c.isOpen());
         c.finishAndReleaseAll();
     }
@@ -154,7 +129,7 @@ class NativeBridgeTest {
     @Test
     void manyConnectionsOpenAndClose() {
         for (int i = 0; i < 200; i++) {
-            EmbeddedChannel ch = new EmbeddedChannel(initializer.connectionHandlers());
+            EmbeddedChannel ch = connect();
             checkAnswer(exchange(ch, apiVersionsV0(Unpooled.directBuffer(), i)), i);
             ch.finishAndReleaseAll();
         }

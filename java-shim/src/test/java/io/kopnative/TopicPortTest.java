@@ -4,19 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
-import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -24,7 +19,7 @@ import org.junit.jupiter.api.Test;
  * call Lookup/ListAll, the bridge upcalls the handler, a fake {@link TopicSource} answers, the
  * answer goes back down from the (embedded) event loop and the core responds.
  */
-class TopicPortTest {
+class TopicPortTest extends NativeTestBase {
     record Call(List<String> names, boolean autoCreate, CompletableFuture<List<TopicMetadataService.TopicResult>> f) {
     }
 
@@ -53,29 +48,12 @@ class TopicPortTest {
     record Topic(short error, String name, List<Partition> partitions) {
     }
 
-    KopConfig config;
-    NativeBroker broker;
     FakeTopics topics;
-    KafkaChannelInitializer initializer;
 
-    @BeforeAll
-    static void loadLibrary() {
-        assumeTrue(new File(NativeBridgeTest.LIBRARY).isFile(), "no libkopnative.so: build it with cmake first");
-        System.setProperty(NativeBridge.LIBRARY_PATH_PROPERTY, NativeBridgeTest.LIBRARY);
-        NativeBridge.load();
-    }
-
-    @BeforeEach
-    void createBroker() {
-        config = KopConfig.from(KopConfigTest.conf());
-        broker = NativeBroker.create(config.toNativeKeysAndValues());
+    @Override
+    KafkaChannelInitializer initializer(KopConfig config, NativeBroker broker) {
         topics = new FakeTopics();
-        initializer = new KafkaChannelInitializer(broker, config.listeners().get(0), config, topics);
-    }
-
-    @AfterEach
-    void destroyBroker() {
-        broker.close();
+        return new KafkaChannelInitializer(broker, config.listeners().get(0), config, topics);
     }
 
     static TopicMetadataService.TopicResult result(String name, int partitions, int error) {
@@ -144,21 +122,9 @@ class TopicPortTest {
         }
     }
 
-    static ByteBuf nextResponse(EmbeddedChannel ch) {
-        ch.runPendingTasks();
-        for (Object o; (o = ch.readOutbound()) != null; ) {
-            ByteBuf b = (ByteBuf) o;
-            if (b.isReadable()) {
-                return b;
-            }
-            b.release();
-        }
-        return null;
-    }
-
     @Test
     void lookupIsAnsweredAfterTheCompletion() {
-        EmbeddedChannel ch = new EmbeddedChannel(initializer.connectionHandlers());
+        EmbeddedChannel ch = connect();
         ch.writeInbound(metadataV1(5, List.of("orders", "missing")));
         assertNull(nextResponse(ch), "answered before the lookup completed");
         assertEquals(1, topics.calls.size());
@@ -181,7 +147,7 @@ class TopicPortTest {
 
     @Test
     void listAllAnswersEveryTopic() {
-        EmbeddedChannel ch = new EmbeddedChannel(initializer.connectionHandlers());
+        EmbeddedChannel ch = connect();
         ch.writeInbound(metadataV1(6, null));
         assertEquals(1, topics.calls.size());
         assertNull(topics.calls.get(0).names());
@@ -195,7 +161,7 @@ class TopicPortTest {
 
     @Test
     void responsesKeepRequestOrderWhenCompletionsDoNot() {
-        EmbeddedChannel ch = new EmbeddedChannel(initializer.connectionHandlers());
+        EmbeddedChannel ch = connect();
         ch.writeInbound(metadataV1(1, List.of("first")));
         ch.writeInbound(metadataV1(2, List.of("second")));
         assertEquals(2, topics.calls.size());
@@ -209,7 +175,7 @@ class TopicPortTest {
 
     @Test
     void malformedAnswerBecomesUnknownServerError() {
-        EmbeddedChannel ch = new EmbeddedChannel(initializer.connectionHandlers());
+        EmbeddedChannel ch = connect();
         ch.writeInbound(metadataV1(3, List.of("x", "y")));
         topics.calls.get(0).f().complete(List.of(result("x", 1, 0))); // one answer for two names
         List<Topic> t = parseMetadataV1(nextResponse(ch), 3);
@@ -220,7 +186,7 @@ class TopicPortTest {
 
     @Test
     void failedLookupBecomesUnknownServerError() {
-        EmbeddedChannel ch = new EmbeddedChannel(initializer.connectionHandlers());
+        EmbeddedChannel ch = connect();
         ch.writeInbound(metadataV1(4, List.of("x")));
         topics.calls.get(0).f().completeExceptionally(new IllegalStateException("boom"));
         List<Topic> t = parseMetadataV1(nextResponse(ch), 4);
@@ -230,7 +196,7 @@ class TopicPortTest {
 
     @Test
     void completionAfterCloseIsDropped() {
-        EmbeddedChannel ch = new EmbeddedChannel(initializer.connectionHandlers());
+        EmbeddedChannel ch = connect();
         ch.writeInbound(metadataV1(8, List.of("late")));
         assertEquals(1, topics.calls.size());
         ch.close();

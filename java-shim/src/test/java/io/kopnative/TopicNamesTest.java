@@ -1,0 +1,58 @@
+package io.kopnative;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.apache.pulsar.common.naming.TopicName;
+import org.junit.jupiter.api.Test;
+
+class TopicNamesTest {
+    final TopicNames names = new TopicNames("public", "default");
+
+    @Test
+    void shortNamesLiveInTheKafkaNamespace() {
+        assertEquals("persistent://public/default/orders", names.toPulsar("orders").toString());
+        assertEquals("persistent://kt/kns/orders", new TopicNames("kt", "kns").toPulsar("orders").toString());
+        assertEquals("orders", names.toKafka(names.toPulsar("orders")));
+    }
+
+    @Test
+    void fullNamesAreUsedAsIs() {
+        String offsets = "persistent://public/__kafka/__consumer_offsets";
+        TopicName tn = names.toPulsar(offsets);
+        assertEquals(offsets, tn.toString());
+        assertEquals(offsets, names.toKafka(tn), "outside the Kafka namespace the core keeps the full name");
+        assertEquals(offsets + "-partition-7", TopicNames.partition(tn, 7, 50).toString());
+        assertEquals("persistent://public/default/orders", names.toPulsar("persistent://public/default/orders")
+                .toString());
+        assertEquals("orders", names.toKafka(names.toPulsar("persistent://public/default/orders")));
+    }
+
+    @Test
+    void partitionsOfPartitionedAndNonPartitionedTopics() {
+        TopicName base = names.toPulsar("orders");
+        assertEquals("persistent://public/default/orders-partition-0", TopicNames.partition(base, 0, 3).toString());
+        assertEquals("persistent://public/default/orders-partition-2", TopicNames.partition(base, 2, 3).toString());
+        assertEquals(base, TopicNames.partition(base, 0, 0), "a non-partitioned topic is its own partition 0");
+    }
+
+    @Test
+    void namesThatCannotBeTopicsAreRefused() {
+        for (String bad : new String[] {null, "", "a/b", "tenant/ns/t", "x://y", "orders-partition-1",
+                "persistent://public/default/orders-partition-1", "non-persistent://public/default/orders",
+                "persistent://public/default/", "persistent://only-tenant/t"}) {
+            assertNull(names.toPulsar(bad), String.valueOf(bad));
+        }
+    }
+
+    @Test
+    void topicOrPartitionMatchesTheTopicAndItsPartitionsOnly() {
+        TopicName base = names.toPulsar("orders");
+        assertTrue(TopicNames.isTopicOrPartitionOf("persistent://public/default/orders", base));
+        assertTrue(TopicNames.isTopicOrPartitionOf("persistent://public/default/orders-partition-12", base));
+        assertFalse(TopicNames.isTopicOrPartitionOf("persistent://public/default/orders2", base));
+        assertFalse(TopicNames.isTopicOrPartitionOf("persistent://public/default/order", base));
+    }
+}
