@@ -41,7 +41,7 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
     private final Listener listener;
     private final TopicSource topics; // null: no broker (unit tests), lookups fail with -1
     private final PartitionLog partitionLog; // null: no broker (unit tests), appends fail with -1
-    private ChannelHandlerContext ctx;
+    private volatile ChannelHandlerContext ctx; // set once, on the event loop, before the native connection opens
     private long connection;        // native handle; 0 when none
     private boolean closing;        // the core or an error asked to close: drop further frames
     private boolean inNativeCall;   // re-entrancy guard for upcalls made during nativeOnFrame
@@ -242,23 +242,8 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
         return ctx == null ? "?" : ctx.channel().remoteAddress();
     }
 
-    // Any thread: hop onto the channel's event loop; dropped if the loop is gone.
+    // Any thread: completes the core's topic request on the channel's event loop.
     private void postTopics(long requestId, List<TopicMetadataService.TopicResult> results) {
-        if (ctx == null) {
-            return;
-        }
-        try {
-            ctx.channel().eventLoop().execute(() -> deliverTopics(requestId, results));
-        } catch (RejectedExecutionException e) {
-            log.debug("[{}] topic metadata completion dropped: event loop shut down", remote());
-        }
-    }
-
-    // Event loop only.
-    private void deliverTopics(long requestId, List<TopicMetadataService.TopicResult> results) {
-        if (connection == 0 || closing) {
-            return; // the connection is gone: the core dropped its callbacks with it
-        }
         int n = results.size();
         String[] names = new String[n];
         int[] partitions = new int[n];
@@ -269,24 +254,8 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
             partitions[i] = r.partitions();
             errors[i] = r.error();
         }
-        int rc;
-        inNativeCall = true;
-        try {
-            rc = NativeBridge.nativeOnTopicsResolved(connection, requestId, names, partitions, errors);
-        } finally {
-            inNativeCall = false;
-            if (releaseDeferred) {
-                releaseNative();
-            }
-        }
-        if (flushPending) {
-            flushPending = false;
-            ctx.flush();
-        }
-        if (rc != NativeBridge.OK && rc != NativeBridge.ERR_BAD_HANDLE) {
-            log.warn("[{}] closing Kafka connection: native core returned {} for topic metadata", remote(), rc);
-            closeAfterFlush();
-        }
+        completeOnLoop("topic metadata",
+                c -> NativeBridge.nativeOnTopicsResolved(c, requestId, names, partitions, errors), null);
     }
 
     /**
@@ -315,41 +284,10 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
         });
     }
 
-    // Any thread: hop onto the channel's event loop; dropped if the loop is gone.
-    private void postAdminDone(long requestId, TopicMetadataService.AdminResult result) {
-        if (ctx == null) {
-            return;
-        }
-        try {
-            ctx.channel().eventLoop().execute(() -> deliverAdminDone(requestId, result));
-        } catch (RejectedExecutionException e) {
-            log.debug("[{}] topic administration completion dropped: event loop shut down", remote());
-        }
-    }
-
-    // Event loop only.
-    private void deliverAdminDone(long requestId, TopicMetadataService.AdminResult r) {
-        if (connection == 0 || closing) {
-            return; // the connection is gone: the core dropped its callbacks with it
-        }
-        int rc;
-        inNativeCall = true;
-        try {
-            rc = NativeBridge.nativeOnTopicAdminDone(connection, requestId, r.error(), r.message());
-        } finally {
-            inNativeCall = false;
-            if (releaseDeferred) {
-                releaseNative();
-            }
-        }
-        if (flushPending) {
-            flushPending = false;
-            ctx.flush();
-        }
-        if (rc != NativeBridge.OK && rc != NativeBridge.ERR_BAD_HANDLE) {
-            log.warn("[{}] closing Kafka connection: native core returned {} for topic administration", remote(), rc);
-            closeAfterFlush();
-        }
+    // Any thread: completes the core's topic administration call on the channel's event loop.
+    private void postAdminDone(long requestId, TopicMetadataService.AdminResult r) {
+        completeOnLoop("topic administration",
+                c -> NativeBridge.nativeOnTopicAdminDone(c, requestId, r.error(), r.message()), null);
     }
 
     /**
@@ -408,41 +346,10 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    // Any thread: hop onto the channel's event loop; dropped if the loop is gone.
-    private void postAppended(long requestId, PartitionLog.AppendResult result) {
-        if (ctx == null) {
-            return;
-        }
-        try {
-            ctx.channel().eventLoop().execute(() -> deliverAppended(requestId, result));
-        } catch (RejectedExecutionException e) {
-            log.debug("[{}] append completion dropped: event loop shut down", remote());
-        }
-    }
-
-    // Event loop only.
-    private void deliverAppended(long requestId, PartitionLog.AppendResult r) {
-        if (connection == 0 || closing) {
-            return; // the connection is gone: the core dropped its callbacks with it
-        }
-        int rc;
-        inNativeCall = true;
-        try {
-            rc = NativeBridge.nativeOnAppended(connection, requestId, r.error(), r.baseOffset(), r.logStartOffset());
-        } finally {
-            inNativeCall = false;
-            if (releaseDeferred) {
-                releaseNative();
-            }
-        }
-        if (flushPending) {
-            flushPending = false;
-            ctx.flush();
-        }
-        if (rc != NativeBridge.OK && rc != NativeBridge.ERR_BAD_HANDLE) {
-            log.warn("[{}] closing Kafka connection: native core returned {} for an append", remote(), rc);
-            closeAfterFlush();
-        }
+    // Any thread: completes the core's append on the channel's event loop.
+    private void postAppended(long requestId, PartitionLog.AppendResult r) {
+        completeOnLoop("an append",
+                c -> NativeBridge.nativeOnAppended(c, requestId, r.error(), r.baseOffset(), r.logStartOffset()), null);
     }
 
     /**
@@ -470,18 +377,24 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
         });
     }
 
-    // Any thread: hop onto the channel's event loop; dropped (buffer released) if the loop is gone.
-    private void postRead(long requestId, PartitionLog.ReadResult result) {
-        if (ctx == null) {
-            releaseData(result);
-            return;
-        }
-        try {
-            ctx.channel().eventLoop().execute(() -> deliverRead(requestId, result));
-        } catch (RejectedExecutionException e) {
-            releaseData(result);
-            log.debug("[{}] read completion dropped: event loop shut down", remote());
-        }
+    // Any thread: completes the core's read on the channel's event loop. The entries' buffer is
+    // released once the downcall returned, or when the completion is dropped.
+    private void postRead(long requestId, PartitionLog.ReadResult r) {
+        completeOnLoop("a read", c -> {
+            ByteBuf data = r.data();
+            int[] lengths = r.lengths() == null ? new int[0] : r.lengths();
+            if (data == null || data.readableBytes() == 0) {
+                return NativeBridge.nativeOnRead(c, requestId, r.error(), r.logStartOffset(), r.logEndOffset(), 0, 0,
+                        lengths);
+            }
+            if (!data.hasMemoryAddress()) {
+                log.warn("[{}] read entries are not in a direct buffer with an address", remote());
+                return NativeBridge.nativeOnRead(c, requestId, ProduceService.UNKNOWN_SERVER_ERROR, -1, -1, 0, 0,
+                        new int[0]);
+            }
+            return NativeBridge.nativeOnRead(c, requestId, r.error(), r.logStartOffset(), r.logEndOffset(),
+                    data.memoryAddress() + data.readerIndex(), data.readableBytes(), lengths);
+        }, () -> releaseData(r));
     }
 
     private static void releaseData(PartitionLog.ReadResult r) {
@@ -490,43 +403,70 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    // Event loop only. The entries' buffer is released once the downcall returns.
-    private void deliverRead(long requestId, PartitionLog.ReadResult r) {
-        int rc;
+    /** A downcall that completes one of the core's port calls on the open native connection. */
+    @FunctionalInterface
+    private interface NativeCompletion {
+        /** 0, or a negative NativeBridge error code. */
+        int run(long connection);
+    }
+
+    /**
+     * Any thread: runs {@code completion} on the channel's event loop against the open native
+     * connection, flushes what the core wrote during it, and closes the connection if the core
+     * failed. Dropped when the connection is closed by then (the core dropped its callbacks with
+     * it) or the event loop is gone. {@code cleanup} (may be null) runs exactly once afterwards,
+     * delivered or dropped.
+     */
+    private void completeOnLoop(String what, NativeCompletion completion, Runnable cleanup) {
+        ChannelHandlerContext c = ctx;
+        if (c == null) {
+            runCleanup(cleanup);
+            return;
+        }
         try {
-            if (connection == 0 || closing) {
-                return; // the connection is gone: the core dropped its callbacks with it
-            }
-            ByteBuf data = r.data();
-            long address = 0;
-            int length = 0;
-            int[] lengths = r.lengths() == null ? new int[0] : r.lengths();
-            if (data != null && data.readableBytes() > 0) {
-                if (!data.hasMemoryAddress()) {
-                    throw new IllegalStateException("read entries are not in a direct buffer with an address");
+            c.channel().eventLoop().execute(() -> {
+                try {
+                    deliver(what, completion);
+                } finally {
+                    runCleanup(cleanup);
                 }
-                address = data.memoryAddress() + data.readerIndex();
-                length = data.readableBytes();
-            }
-            inNativeCall = true;
-            try {
-                rc = NativeBridge.nativeOnRead(connection, requestId, r.error(), r.logStartOffset(), r.logEndOffset(),
-                        address, length, lengths);
-            } finally {
-                inNativeCall = false;
-                if (releaseDeferred) {
-                    releaseNative();
-                }
-            }
+            });
+        } catch (RejectedExecutionException e) {
+            runCleanup(cleanup);
+            log.debug("[{}] {} completion dropped: event loop shut down", remote(), what);
+        }
+    }
+
+    private static void runCleanup(Runnable cleanup) {
+        if (cleanup != null) {
+            cleanup.run();
+        }
+    }
+
+    // Event loop only.
+    private void deliver(String what, NativeCompletion completion) {
+        if (connection == 0 || closing) {
+            return; // the connection is gone: the core dropped its callbacks with it
+        }
+        int rc;
+        inNativeCall = true;
+        try {
+            rc = completion.run(connection);
+        } catch (RuntimeException e) {
+            log.warn("[{}] completing {} failed", remote(), what, e);
+            rc = NativeBridge.ERR_CORE_FAILURE;
         } finally {
-            releaseData(r);
+            inNativeCall = false;
+            if (releaseDeferred) {
+                releaseNative();
+            }
         }
         if (flushPending) {
             flushPending = false;
             ctx.flush();
         }
         if (rc != NativeBridge.OK && rc != NativeBridge.ERR_BAD_HANDLE) {
-            log.warn("[{}] closing Kafka connection: native core returned {} for a read", remote(), rc);
+            log.warn("[{}] closing Kafka connection: native core returned {} for {}", remote(), rc, what);
             closeAfterFlush();
         }
     }
