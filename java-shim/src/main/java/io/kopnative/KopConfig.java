@@ -12,6 +12,9 @@ import java.util.Set;
 import java.util.stream.Collectors;
 import org.apache.pulsar.broker.ServiceConfiguration;
 import org.apache.pulsar.broker.ServiceConfigurationUtils;
+import org.apache.pulsar.common.naming.NamespaceName;
+import org.apache.pulsar.common.naming.TopicDomain;
+import org.apache.pulsar.common.naming.TopicName;
 
 /**
  * The handler's settings, read from broker.conf (unknown keys land in
@@ -36,7 +39,20 @@ public final class KopConfig {
     static final String CONNECTION_MAX_IDLE_MS = "connectionMaxIdleMs";
     // KoP hard-coded 100 MiB (MAX_FRAME_LENGTH); this key is ours (Kafka: socket.request.max.bytes).
     static final String KAFKA_MAX_FRAME_SIZE = "kafkaMaxFrameSize";
+    // The group coordinator's settings (KoP's names and defaults; Kafka's offsets.* / group.*).
+    static final String OFFSETS_RETENTION_MINUTES = "offsetsRetentionMinutes";
+    static final String OFFSETS_RETENTION_CHECK_INTERVAL_MS = "offsetsRetentionCheckIntervalMs";
+    static final String OFFSET_METADATA_MAX_SIZE = "offsetMetadataMaxSize";
+    static final String OFFSET_COMMIT_TIMEOUT_MS = "offsetCommitTimeoutMs";
+    static final String GROUP_MIN_SESSION_TIMEOUT_MS = "groupMinSessionTimeoutMs";
+    static final String GROUP_MAX_SESSION_TIMEOUT_MS = "groupMaxSessionTimeoutMs";
+    static final String GROUP_INITIAL_REBALANCE_DELAY_MS = "groupInitialRebalanceDelayMs";
+    // Kafka's group.max.size; KoP had no such key.
+    static final String GROUP_MAX_SIZE = "groupMaxSize";
+    // Ours: mirror committed offsets into durable Pulsar subscriptions named after the group.
+    static final String KAFKA_GROUP_SUBSCRIPTION_MIRROR = "kafkaGroupSubscriptionMirror";
 
+    static final String OFFSETS_TOPIC_NAME = "__consumer_offsets";
     static final String DEFAULT_LISTENERS = "PLAINTEXT://127.0.0.1:9092";
     static final int DEFAULT_MAX_FRAME_SIZE = 100 * 1024 * 1024;
     static final long DEFAULT_CONNECTION_MAX_IDLE_MS = 600_000L;
@@ -118,6 +134,24 @@ public final class KopConfig {
         effective.put(KAFKA_MAX_FRAME_SIZE, Integer.toString(maxFrameSize));
         long idleMs = getLong(raw, CONNECTION_MAX_IDLE_MS, DEFAULT_CONNECTION_MAX_IDLE_MS, -1, Long.MAX_VALUE);
         effective.put(CONNECTION_MAX_IDLE_MS, Long.toString(idleMs));
+        checkNamespace(effective, KAFKA_TENANT, KAFKA_NAMESPACE);
+        checkNamespace(effective, KAFKA_METADATA_TENANT, KAFKA_METADATA_NAMESPACE);
+
+        // Group coordinator settings: passed to the core, which reads them by these names.
+        putLong(effective, raw, OFFSETS_RETENTION_MINUTES, 4320, 1, Integer.MAX_VALUE);
+        putLong(effective, raw, OFFSETS_RETENTION_CHECK_INTERVAL_MS, 600_000, 1, Long.MAX_VALUE);
+        putLong(effective, raw, OFFSET_METADATA_MAX_SIZE, 4096, 0, Integer.MAX_VALUE);
+        putLong(effective, raw, OFFSET_COMMIT_TIMEOUT_MS, 5000, 1, Integer.MAX_VALUE);
+        long minSession = putLong(effective, raw, GROUP_MIN_SESSION_TIMEOUT_MS, 6000, 0, Integer.MAX_VALUE);
+        long maxSession = putLong(effective, raw, GROUP_MAX_SESSION_TIMEOUT_MS, 300_000, 0, Integer.MAX_VALUE);
+        if (minSession > maxSession) {
+            throw new IllegalArgumentException(GROUP_MIN_SESSION_TIMEOUT_MS + "=" + minSession + " is larger than "
+                    + GROUP_MAX_SESSION_TIMEOUT_MS + "=" + maxSession);
+        }
+        putLong(effective, raw, GROUP_INITIAL_REBALANCE_DELAY_MS, 3000, 0, Integer.MAX_VALUE);
+        putLong(effective, raw, GROUP_MAX_SIZE, Integer.MAX_VALUE, 1, Integer.MAX_VALUE);
+        effective.put(KAFKA_GROUP_SUBSCRIPTION_MIRROR,
+                Boolean.toString(getBoolean(raw, KAFKA_GROUP_SUBSCRIPTION_MIRROR, true)));
 
         KopConfig c = new KopConfig(listeners, advertised, maxFrameSize, idleMs, effective, raw);
         Listener first = advertised.get(0);
@@ -177,6 +211,39 @@ public final class KopConfig {
         return map;
     }
 
+    // The tenant and namespace under these keys must make a valid Pulsar namespace name.
+    private static void checkNamespace(Map<String, String> effective, String tenantKey, String namespaceKey) {
+        String tenant = effective.get(tenantKey);
+        String namespace = effective.get(namespaceKey);
+        try {
+            NamespaceName.get(tenant, namespace);
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException(tenantKey + "=" + tenant + ", " + namespaceKey + "=" + namespace
+                    + " is not a valid Pulsar namespace: " + e.getMessage(), e);
+        }
+    }
+
+    private static long putLong(Map<String, String> effective, Map<String, String> raw, String key, long def,
+                                long min, long max) {
+        long n = getLong(raw, key, def, min, max);
+        effective.put(key, Long.toString(n));
+        return n;
+    }
+
+    private static boolean getBoolean(Map<String, String> raw, String key, boolean def) {
+        String v = get(raw, key, null);
+        if (v == null) {
+            return def;
+        }
+        if (v.equalsIgnoreCase("true")) {
+            return true;
+        }
+        if (v.equalsIgnoreCase("false")) {
+            return false;
+        }
+        throw new IllegalArgumentException(key + "=" + v + " is not true or false");
+    }
+
     private static String get(Map<String, String> raw, String key, String def) {
         String v = raw.get(key);
         return v == null || v.isBlank() ? def : v.trim();
@@ -224,13 +291,44 @@ public final class KopConfig {
         return Collections.unmodifiableMap(effective);
     }
 
+    /** Whether committed offsets are mirrored into Pulsar subscriptions ({@code kafkaGroupSubscriptionMirror}). */
+    public boolean groupSubscriptionMirror() {
+        return Boolean.parseBoolean(effective.get(KAFKA_GROUP_SUBSCRIPTION_MIRROR));
+    }
+
+    /** Configured partitions of {@code __consumer_offsets} ({@code offsetsTopicNumPartitions}). */
+    public int offsetsTopicNumPartitions() {
+        return Integer.parseInt(effective.get(OFFSETS_TOPIC_NUM_PARTITIONS));
+    }
+
+    /** Retention of the metadata namespace, in minutes ({@code offsetsRetentionMinutes}). */
+    public int offsetsRetentionMinutes() {
+        return Integer.parseInt(effective.get(OFFSETS_RETENTION_MINUTES));
+    }
+
+    /** The namespace of the group coordinator's topic ({@code kafkaMetadataTenant/kafkaMetadataNamespace}). */
+    public NamespaceName metadataNamespace() {
+        return NamespaceName.get(effective.get(KAFKA_METADATA_TENANT), effective.get(KAFKA_METADATA_NAMESPACE));
+    }
+
+    /** The group coordinator's partitioned topic: {@code persistent://{metadata namespace}/__consumer_offsets}. */
+    public TopicName offsetsTopic() {
+        return TopicName.get(TopicDomain.persistent.value(), metadataNamespace(), OFFSETS_TOPIC_NAME);
+    }
+
     /**
      * Everything the core gets: every broker.conf property, overridden by the effective values
      * (defaults applied) and the kop.* values only the shim knows, flattened key, value, key, ...
      */
     public String[] toNativeKeysAndValues() {
+        return toNativeKeysAndValues(Map.of());
+    }
+
+    /** As {@link #toNativeKeysAndValues()}, with {@code overrides} (values found at start-up) last. */
+    public String[] toNativeKeysAndValues(Map<String, String> overrides) {
         Map<String, String> all = new LinkedHashMap<>(raw);
         all.putAll(effective);
+        all.putAll(overrides);
         String[] out = new String[all.size() * 2];
         int i = 0;
         for (Map.Entry<String, String> e : all.entrySet()) {

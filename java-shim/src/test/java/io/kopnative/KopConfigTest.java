@@ -1,6 +1,7 @@
 package io.kopnative;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -112,5 +113,76 @@ class KopConfigTest {
         Map<String, String> m = nativeMap(KopConfig.from(conf("entryFormat", "KAFKA", "someFutureKey", "x")));
         assertEquals("kafka", m.get("entryFormat"));
         assertEquals("x", m.get("someFutureKey"));
+    }
+
+    @Test
+    void groupCoordinatorKeysHaveKopDefaults() {
+        KopConfig c = KopConfig.from(conf());
+        Map<String, String> m = nativeMap(c);
+        assertEquals("4320", m.get("offsetsRetentionMinutes"));
+        assertEquals("600000", m.get("offsetsRetentionCheckIntervalMs"));
+        assertEquals("4096", m.get("offsetMetadataMaxSize"));
+        assertEquals("5000", m.get("offsetCommitTimeoutMs"));
+        assertEquals("6000", m.get("groupMinSessionTimeoutMs"));
+        assertEquals("300000", m.get("groupMaxSessionTimeoutMs"));
+        assertEquals("3000", m.get("groupInitialRebalanceDelayMs"));
+        assertEquals("2147483647", m.get("groupMaxSize"));
+        assertEquals("true", m.get("kafkaGroupSubscriptionMirror"));
+        assertTrue(c.groupSubscriptionMirror());
+        assertEquals(50, c.offsetsTopicNumPartitions());
+        assertEquals(4320, c.offsetsRetentionMinutes());
+        assertEquals("persistent://public/__kafka/__consumer_offsets", c.offsetsTopic().toString());
+    }
+
+    @Test
+    void groupCoordinatorKeysAreReadAndNormalized() {
+        KopConfig c = KopConfig.from(conf("offsetsRetentionMinutes", " 60 ", "groupInitialRebalanceDelayMs", "0",
+                "groupMaxSize", "10", "kafkaGroupSubscriptionMirror", "FALSE", "kafkaMetadataTenant", "meta",
+                "kafkaMetadataNamespace", "kop", "offsetsTopicNumPartitions", "3"));
+        Map<String, String> m = nativeMap(c);
+        assertEquals("60", m.get("offsetsRetentionMinutes"));
+        assertEquals("0", m.get("groupInitialRebalanceDelayMs"));
+        assertEquals("10", m.get("groupMaxSize"));
+        assertEquals("false", m.get("kafkaGroupSubscriptionMirror"));
+        assertFalse(c.groupSubscriptionMirror());
+        assertEquals("persistent://meta/kop/__consumer_offsets", c.offsetsTopic().toString());
+        assertEquals(3, c.offsetsTopicNumPartitions());
+    }
+
+    @Test
+    void overridesWinInTheNativeConfiguration() {
+        KopConfig c = KopConfig.from(conf("offsetsTopicNumPartitions", "3"));
+        String[] kv = c.toNativeKeysAndValues(Map.of("offsetsTopicNumPartitions", "8"));
+        Map<String, String> m = new HashMap<>();
+        for (int i = 0; i < kv.length; i += 2) {
+            m.put(kv[i], kv[i + 1]);
+        }
+        assertEquals("8", m.get("offsetsTopicNumPartitions"));
+        assertEquals("3", nativeMap(c).get("offsetsTopicNumPartitions"));
+    }
+
+    @Test
+    void invalidGroupCoordinatorSettingsNameTheKey() {
+        for (String[] bad : List.of(
+                new String[] {"offsetsRetentionMinutes", "-1"},
+                new String[] {"offsetsRetentionMinutes", "0"},
+                new String[] {"offsetsRetentionMinutes", "2147483648"},
+                new String[] {"offsetsRetentionCheckIntervalMs", "-5"},
+                new String[] {"offsetMetadataMaxSize", "-1"},
+                new String[] {"offsetCommitTimeoutMs", "-1"},
+                new String[] {"groupMinSessionTimeoutMs", "-1"},
+                new String[] {"groupMaxSessionTimeoutMs", "-1"},
+                new String[] {"groupMaxSessionTimeoutMs", "1000"}, // below the default minimum 6000
+                new String[] {"groupInitialRebalanceDelayMs", "-3000"},
+                new String[] {"groupMaxSize", "-1"},
+                new String[] {"groupMaxSize", "0"},
+                new String[] {"groupMaxSize", "many"},
+                new String[] {"kafkaGroupSubscriptionMirror", "yes"},
+                new String[] {"kafkaMetadataNamespace", "a/b"},
+                new String[] {"kafkaTenant", "bad/tenant"})) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> KopConfig.from(conf(bad)), Arrays.toString(bad));
+            assertTrue(e.getMessage().contains(bad[0]), e.getMessage());
+        }
     }
 }
