@@ -11,9 +11,28 @@
 //   it through the core's log sink and returns an error value. A Java
 //   exception raised by an upcall is logged and cleared here.
 // - Threads: a connection handle is used only from its channel's event loop
-//   (open, frames, close); the broker handle from the protocol handler's
-//   lifecycle calls. Upcalls happen on the calling thread, which is always a
-//   JVM thread, so no AttachCurrentThread is needed.
+//   (open, frames, close, every port call and completion); the broker handle
+//   from the protocol handler's lifecycle calls and its tick thread. The one
+//   exception is ResponseSink::Post (below). Upcalls happen on the calling
+//   thread, which is always a JVM thread; only Post attaches a thread that is
+//   not (GetEnv says JNI_EDETACHED), for the call.
+// - Posting (ResponseSink::Post): the one call the core may make from ANY
+//   thread (another connection's event loop, the tick thread, a Pulsar
+//   callback), e.g. to answer a parked JoinGroup. Each connection keeps a
+//   mutex-protected queue of tasks. The first task since the last run upcalls
+//   KafkaFrameHandler.onNativePost(), which only does
+//   channel.eventLoop().execute(nativeRunPosted(conn)) and never calls back
+//   into native code, so making it under the queue's lock cannot deadlock.
+//   nativeRunPosted, on the event loop, takes the queue and runs the tasks in
+//   order outside the lock; a task that posts again runs in the next round.
+//   Closing the connection stops the queue first: queued tasks are destroyed
+//   unrun (after the core connection, like pending callbacks) and later Posts
+//   are dropped. nativeRunPosted on a closed or unknown handle does nothing
+//   (live-handle registry). Port calls themselves (Append, Read, Lookup, ...)
+//   stay event-loop only: a task posted to a connection may make them.
+// - Tick (Broker::Tick): Java's single "kop-native-tick" daemon thread calls
+//   nativeTick(broker) about every 100 ms; Java stops and awaits that thread
+//   before nativeDestroyBroker, so the broker handle is never used after it.
 // - Lifetime: every connection holds a shared reference to its broker, so
 //   nativeDestroyBroker while connections are still open is safe; the core
 //   broker goes away with its last connection.
@@ -103,6 +122,7 @@ jmethodID g_read_method =
     nullptr;  // void onNativeRead(long, byte[], int, long, int, int)
 jmethodID g_admin_method =
     nullptr;  // void onNativeTopicAdmin(long, int, byte[], int)
+jmethodID g_post_method = nullptr;    // void onNativePost()
 jclass g_byte_array_class = nullptr;  // global ref to byte[]
 std::atomic<int> g_min_log_level{static_cast<int>(LogLevel::kInfo)};
 
@@ -113,6 +133,39 @@ JNIEnv* CurrentEnv() {
   return static_cast<JNIEnv*>(env);
 }
 
+// The JNIEnv of the calling thread for the scope of one call from a thread that
+// may not be the event loop (ResponseSink::Post). Every such thread is a JVM
+// thread today; one that is not is attached for the call and detached after.
+class ScopedEnv {
+ public:
+  ScopedEnv() {
+    if (g_vm == nullptr) return;
+    void* env = nullptr;
+    const jint rc = g_vm->GetEnv(&env, kJniVersion);
+    if (rc == JNI_OK) {
+      env_ = static_cast<JNIEnv*>(env);
+    } else if (rc == JNI_EDETACHED) {
+      JavaVMAttachArgs args{kJniVersion, const_cast<char*>("kop-native-post"),
+                            nullptr};
+      if (g_vm->AttachCurrentThreadAsDaemon(&env, &args) == JNI_OK) {
+        env_ = static_cast<JNIEnv*>(env);
+        attached_ = true;
+      }
+    }
+  }
+  ~ScopedEnv() {
+    if (attached_) g_vm->DetachCurrentThread();
+  }
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+  JNIEnv* env() const { return env_; }
+
+ private:
+  JNIEnv* env_ = nullptr;
+  bool attached_ = false;
+};
+
 void StderrLog(LogLevel level, std::string_view message) {
   std::fprintf(stderr, "kop-native[%d] %.*s\n", static_cast<int>(level),
                static_cast<int>(message.size()), message.data());
@@ -121,6 +174,9 @@ void StderrLog(LogLevel level, std::string_view message) {
 // Logs a pending Java exception (raised by an upcall) and clears it, so it
 // never propagates into the caller of a native method.
 bool ClearPendingException(JNIEnv* env, const char* where);
+
+// Logs the C++ exception being handled (call only inside a catch block).
+void LogCurrentException(const char* where);
 
 // The core's log sink: one upcall to NativeBridge.log(level, utf8Bytes). The
 // message goes as bytes, not NewStringUTF, because JNI's "modified UTF-8"
@@ -282,6 +338,15 @@ class ConnectionHandle final : public kop::core::ResponseSink,
 
   // Called with the JNIEnv of the channel's event loop.
   void Release(JNIEnv* env) {
+    // Posting stops first: later Posts are dropped, and queued tasks are
+    // destroyed unrun (after the core connection, like pending callbacks).
+    // Under the lock, so no Post is using handler_ when it is deleted below.
+    std::vector<std::function<void()>> posted;
+    {
+      std::lock_guard<std::mutex> lock(post_mu_);
+      post_closed_ = true;
+      posted.swap(posted_);
+    }
     // Pending topic callbacks are dropped, never run: the core connection
     // they would answer goes away first.
     auto pending = std::move(pending_);
@@ -297,6 +362,7 @@ class ConnectionHandle final : public kop::core::ResponseSink,
     appends.clear();
     reads.clear();
     admins.clear();
+    posted.clear();
     if (handler_ != nullptr) {
       env->DeleteGlobalRef(handler_);
       handler_ = nullptr;
@@ -506,6 +572,54 @@ class ConnectionHandle final : public kop::core::ResponseSink,
     if (env == nullptr || handler_ == nullptr) return;
     env->CallVoidMethod(handler_, g_close_method);
     ClearPendingException(env, "KafkaFrameHandler.onNativeClose");
+  }
+
+  // ResponseSink::Post, from any thread. The task waits in this connection's
+  // queue; the first one since the last run asks Java (onNativePost) to call
+  // nativeRunPosted on the event loop. That upcall happens under the lock, so
+  // Release cannot delete handler_ meanwhile; it only enqueues a Runnable on
+  // the event loop and never calls back into native code, so it cannot
+  // deadlock. A task posted after close is destroyed unrun, outside the lock.
+  void Post(std::function<void()> task) override {
+    std::unique_lock<std::mutex> lock(post_mu_);
+    if (post_closed_) {
+      lock.unlock();
+      task = nullptr;
+      return;
+    }
+    posted_.push_back(std::move(task));
+    if (run_scheduled_) return;
+    ScopedEnv scoped;
+    JNIEnv* env = scoped.env();
+    if (env == nullptr || handler_ == nullptr || g_post_method == nullptr) {
+      // Queued; the next Post asks again.
+      kop::core::Log(LogLevel::kError,
+                     "posted task waits: no JNI environment or handler");
+      return;
+    }
+    env->CallVoidMethod(handler_, g_post_method);
+    if (!ClearPendingException(env, "KafkaFrameHandler.onNativePost")) {
+      run_scheduled_ = true;
+    }
+  }
+
+  // nativeRunPosted, on the event loop: runs what was posted until now, in
+  // order, outside the lock (a task may Post again: it runs next time).
+  void RunPosted() {
+    std::vector<std::function<void()>> tasks;
+    {
+      std::lock_guard<std::mutex> lock(post_mu_);
+      if (post_closed_) return;
+      tasks.swap(posted_);
+      run_scheduled_ = false;
+    }
+    for (auto& task : tasks) {
+      try {
+        task();
+      } catch (...) {
+        LogCurrentException("a posted task");
+      }
+    }
   }
 
   void Lookup(std::vector<std::string> names, bool auto_create,
@@ -723,6 +837,11 @@ class ConnectionHandle final : public kop::core::ResponseSink,
   std::unordered_map<uint64_t, AppendDone> appends_;
   std::unordered_map<uint64_t, ReadDone> reads_;
   std::unordered_map<uint64_t, AdminDone> admins_;
+  // ResponseSink::Post's queue: the only state touched from other threads.
+  std::mutex post_mu_;
+  std::vector<std::function<void()>> posted_;
+  bool run_scheduled_ = false;  // Java was asked to call nativeRunPosted
+  bool post_closed_ = false;    // Release ran: Posts are dropped
 };
 
 // Open connection handles. A handle is used only on its own event loop, but
@@ -804,11 +923,12 @@ JNIEXPORT jint JNICALL JNI_OnLoad(JavaVM* vm, void*) {
   g_append_method = env->GetMethodID(handler, "onNativeAppend", "(J[BIJII)V");
   g_read_method = env->GetMethodID(handler, "onNativeRead", "(J[BIJII)V");
   g_admin_method = env->GetMethodID(handler, "onNativeTopicAdmin", "(JI[BI)V");
+  g_post_method = env->GetMethodID(handler, "onNativePost", "()V");
   env->DeleteLocalRef(handler);
   if (g_send_method == nullptr || g_close_method == nullptr ||
       g_lookup_method == nullptr || g_list_method == nullptr ||
       g_append_method == nullptr || g_read_method == nullptr ||
-      g_admin_method == nullptr) {
+      g_admin_method == nullptr || g_post_method == nullptr) {
     return JNI_ERR;
   }
   jclass byte_array = env->FindClass("[B");
@@ -833,7 +953,7 @@ JNIEXPORT void JNICALL JNI_OnUnload(JavaVM* vm, void*) {
   g_byte_array_class = nullptr;
   g_log_method = g_send_method = g_close_method = g_lookup_method =
       g_list_method = nullptr;
-  g_append_method = g_read_method = g_admin_method = nullptr;
+  g_append_method = g_read_method = g_admin_method = g_post_method = nullptr;
   g_vm = nullptr;
 }
 
@@ -1050,6 +1170,73 @@ JNIEXPORT jint JNICALL Java_io_kopnative_NativeBridge_nativeOnTopicAdminDone(
     return kOk;
   } catch (...) {
     LogCurrentException("nativeOnTopicAdminDone");
+    return kErrCoreFailure;
+  }
+}
+
+// static native int nativeTick(long broker)
+//   -> 0, kErrBadHandle for a null handle, kErrCoreFailure if the core threw.
+// From the protocol handler's tick thread ("kop-native-tick"), about every
+// 100 ms, never after nativeDestroyBroker (Java stops the thread first).
+JNIEXPORT jint JNICALL Java_io_kopnative_NativeBridge_nativeTick(JNIEnv*,
+                                                                 jclass,
+                                                                 jlong broker) {
+  try {
+    auto* b = FromHandle<BrokerHandle>(broker);
+    if (b == nullptr || b->core == nullptr) return kErrBadHandle;
+    b->core->Tick();
+    return kOk;
+  } catch (...) {
+    LogCurrentException("nativeTick");
+    return kErrCoreFailure;
+  }
+}
+
+// static native int nativeRunPosted(long conn)
+//   -> 0, kErrBadHandle for a closed or unknown handle (nothing runs).
+// On the connection's event loop, after KafkaFrameHandler.onNativePost: runs
+// the tasks the core posted to this connection, in order.
+JNIEXPORT jint JNICALL
+Java_io_kopnative_NativeBridge_nativeRunPosted(JNIEnv*, jclass, jlong conn) {
+  try {
+    auto* c = FromHandle<ConnectionHandle>(conn);
+    if (c == nullptr || !IsLive(c) || c->connection() == nullptr)
+      return kErrBadHandle;
+    c->RunPosted();
+    return kOk;
+  } catch (...) {
+    LogCurrentException("nativeRunPosted");
+    return kErrCoreFailure;
+  }
+}
+
+// static native int nativeDebugPost(long conn, int value)
+//   -> 0, kErrBadHandle for a closed or unknown handle.
+// Tests only (the core does not post yet): from any thread, posts a task that
+// sends the 8-byte frame [length 4][value] on the connection, so Java tests
+// can drive ResponseSink::Post across threads. The live-handle lock is held
+// across the Post, so the handle cannot be freed meanwhile.
+JNIEXPORT jint JNICALL Java_io_kopnative_NativeBridge_nativeDebugPost(
+    JNIEnv*, jclass, jlong conn, jint value) {
+  try {
+    auto* c = FromHandle<ConnectionHandle>(conn);
+    std::lock_guard<std::mutex> lock(g_live_mutex);
+    if (c == nullptr || g_live->count(c) == 0) return kErrBadHandle;
+    c->Post([c, value] {
+      const auto v = static_cast<uint32_t>(value);
+      const uint8_t frame[8] = {0,
+                                0,
+                                0,
+                                4,
+                                static_cast<uint8_t>(v >> 24),
+                                static_cast<uint8_t>(v >> 16),
+                                static_cast<uint8_t>(v >> 8),
+                                static_cast<uint8_t>(v)};
+      c->Send(frame);
+    });
+    return kOk;
+  } catch (...) {
+    LogCurrentException("nativeDebugPost");
     return kErrCoreFailure;
   }
 }

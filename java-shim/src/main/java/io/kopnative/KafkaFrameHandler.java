@@ -471,6 +471,20 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /**
+     * Upcall from the core's ResponseSink::Post, from ANY thread (the bridge holds the connection's
+     * post lock): schedule {@link NativeBridge#nativeRunPosted} on this channel's event loop. Must
+     * not call native code itself.
+     */
+    void onNativePost() {
+        completeOnLoop("posted tasks", NativeBridge::nativeRunPosted, null);
+    }
+
+    /** The native connection handle (tests); 0 when none. Event loop only. */
+    long nativeConnection() {
+        return connection;
+    }
+
     /** Upcall from the core: flush what was sent, then close (Kafka's answer to bad frames). */
     void onNativeClose() {
         log.debug("[{}] native core closes the Kafka connection", ctx == null ? "?" : ctx.channel().remoteAddress());

@@ -61,6 +61,7 @@ public class KafkaProtocolHandler implements ProtocolHandler {
         topics = new TopicMetadataService(service, names, TopicMetadataService.DEFAULT_TIMEOUT_MS);
         produce = new ProduceService(service, names, TopicMetadataService.DEFAULT_TIMEOUT_MS);
         topics.setChangeListener(produce::invalidate);
+        broker.startTicker(NativeBroker.TICK_INTERVAL_MS);
         log.info("kop-native: Kafka protocol handler started on broker {}", service.getPulsar().getBrokerId());
     }
 
@@ -77,6 +78,7 @@ public class KafkaProtocolHandler implements ProtocolHandler {
     @Override
     public void close() {
         if (broker != null) {
+            // Stops and awaits the tick thread, then destroys the native broker.
             broker.close();
             broker = null;
         }

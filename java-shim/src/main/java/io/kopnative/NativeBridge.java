@@ -133,6 +133,27 @@ public final class NativeBridge {
      */
     static native int nativeOnTopicAdminDone(long connection, long requestId, short errorCode, String message);
 
+    /**
+     * Runs the tasks the core posted to {@code connection} (from any thread, see
+     * {@link KafkaFrameHandler#onNativePost}), in order, on the channel's event loop. ERR_BAD_HANDLE
+     * (nothing runs) for a closed or unknown connection. 0, or a negative error code.
+     */
+    static native int nativeRunPosted(long connection);
+
+    /**
+     * Drives the core's time-based work (group session and rebalance timeouts, offset expiry):
+     * called about every 100 ms by {@link NativeBroker}'s tick thread, never after
+     * {@link #nativeDestroyBroker}. 0, or a negative error code.
+     */
+    static native int nativeTick(long broker);
+
+    /**
+     * Tests only: from any thread, posts a task to {@code connection} that sends the 8-byte frame
+     * [length 4][value] on it (the core's own Post is exercised the same way). ERR_BAD_HANDLE for
+     * a closed or unknown connection.
+     */
+    static native int nativeDebugPost(long connection, int value);
+
     /** Frees the core connection; the handle is invalid afterwards. */
     static native void nativeCloseConnection(long connection);
 }

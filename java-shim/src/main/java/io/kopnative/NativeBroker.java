@@ -1,11 +1,25 @@
 package io.kopnative;
 
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 /**
  * Owns the native broker handle. Opening a connection and destroying the broker are serialized,
- * so a channel accepted while the handler closes never sees a freed handle.
+ * so a channel accepted while the handler closes never sees a freed handle. The core's
+ * Broker::Tick is driven from one daemon thread ("kop-native-tick"), which {@link #close} stops
+ * and awaits before the handle is destroyed.
  */
 final class NativeBroker implements AutoCloseable {
-    private long handle;
+    static final long TICK_INTERVAL_MS = 100;
+    private static final Logger log = LoggerFactory.getLogger(NativeBroker.class);
+
+    private volatile long handle;
+    private ScheduledExecutorService ticker; // guarded by this
+    private final AtomicLong ticks = new AtomicLong();
 
     private NativeBroker(long handle) {
         this.handle = handle;
@@ -25,11 +39,68 @@ final class NativeBroker implements AutoCloseable {
         return handle == 0 ? 0 : NativeBridge.nativeOpenConnection(handle, handler);
     }
 
+    /** Starts ticking the core every {@code intervalMs} (once; ignored when closed or already ticking). */
+    synchronized void startTicker(long intervalMs) {
+        if (handle == 0 || ticker != null) {
+            return;
+        }
+        ClassLoader loader = NativeBroker.class.getClassLoader();
+        ticker = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "kop-native-tick");
+            t.setDaemon(true);
+            t.setContextClassLoader(loader);
+            return t;
+        });
+        // Fixed delay: a slow tick delays the next one instead of bunching them up.
+        ticker.scheduleWithFixedDelay(this::tick, intervalMs, intervalMs, TimeUnit.MILLISECONDS);
+    }
+
+    // The tick thread only. Never throws: an exception would cancel every later tick.
+    private void tick() {
+        try {
+            long h = handle;
+            if (h == 0) {
+                return;
+            }
+            int rc = NativeBridge.nativeTick(h);
+            if (rc == NativeBridge.OK) {
+                ticks.incrementAndGet();
+            } else {
+                log.warn("kop-native: the native core's tick returned {}", rc);
+            }
+        } catch (Throwable t) {
+            log.error("kop-native: the native core's tick failed", t);
+        }
+    }
+
+    /** How many ticks the core completed (tests). */
+    long ticks() {
+        return ticks.get();
+    }
+
     @Override
     public synchronized void close() {
+        if (ticker != null) {
+            ticker.shutdownNow();
+            try {
+                if (!ticker.awaitTermination(30, TimeUnit.SECONDS)) {
+                    // The handle must outlive a running tick: leak it rather than free it under the core.
+                    log.error("kop-native: the tick thread did not stop in 30 s; the native broker is not destroyed");
+                    handle = 0;
+                    return;
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                log.error("kop-native: interrupted while stopping the tick thread; the native broker is not destroyed");
+                handle = 0;
+                return;
+            }
+            ticker = null;
+        }
         if (handle != 0) {
-            NativeBridge.nativeDestroyBroker(handle);
+            long h = handle;
             handle = 0;
+            NativeBridge.nativeDestroyBroker(h);
         }
     }
 }
