@@ -16,6 +16,16 @@
 //   exception is ResponseSink::Post (below). Upcalls happen on the calling
 //   thread, which is always a JVM thread; only Post attaches a thread that is
 //   not (GetEnv says JNI_EDETACHED), for the call.
+// - Subscription mirror (LogPort::CommitSubscription/DeleteSubscription,
+//   SupportsSubscriptions() is broker.conf's kafkaGroupSubscriptionMirror, as
+//   KopConfig passes it to nativeCreateBroker): the same scheme as topic
+//   administration. Each call stores the core's callback under a fresh
+//   request id and upcalls KafkaFrameHandler.onNativeSubscription(requestId,
+//   op, topicBytes, partition, nameBytes, offset) with op 0 commit (offset =
+//   the group's next offset) or 1 delete (offset -1); Java answers later with
+//   nativeOnSubscriptionDone(conn, requestId, errorCode) from the channel's
+//   event loop. A failed upcall completes the call at once with error -1.
+//   Closing drops pending calls unrun.
 // - Posting (ResponseSink::Post): the one call the core may make from ANY
 //   thread (another connection's event loop, the tick thread, a Pulsar
 //   callback), e.g. to answer a parked JoinGroup. Each connection keeps a
@@ -122,7 +132,9 @@ jmethodID g_read_method =
     nullptr;  // void onNativeRead(long, byte[], int, long, int, int)
 jmethodID g_admin_method =
     nullptr;  // void onNativeTopicAdmin(long, int, byte[], int)
-jmethodID g_post_method = nullptr;    // void onNativePost()
+jmethodID g_post_method = nullptr;  // void onNativePost()
+jmethodID g_subscription_method =
+    nullptr;  // void onNativeSubscription(long, int, byte[], int, byte[], long)
 jclass g_byte_array_class = nullptr;  // global ref to byte[]
 std::atomic<int> g_min_log_level{static_cast<int>(LogLevel::kInfo)};
 
@@ -310,6 +322,16 @@ using ReadDone = std::function<void(const kop::core::ReadResult&)>;
 
 using AdminDone = std::function<void(int16_t, std::string)>;
 
+using SubscriptionDone = std::function<void(int16_t)>;
+
+// Operations of KafkaFrameHandler.onNativeSubscription.
+constexpr jint kSubscriptionCommit = 0;
+constexpr jint kSubscriptionDelete = 1;
+
+// The broker.conf key that turns the subscription mirror on (KopConfig passes
+// "true" or "false"; absent means the default, on).
+constexpr const char* kSubscriptionMirrorKey = "kafkaGroupSubscriptionMirror";
+
 // Operations of KafkaFrameHandler.onNativeTopicAdmin.
 constexpr jint kAdminCreate = 0;
 constexpr jint kAdminDelete = 1;
@@ -323,6 +345,7 @@ kop::core::ReadResult ReadFailed() {
 
 struct BrokerHandle {
   std::shared_ptr<kop::core::Broker> core;
+  bool subscription_mirror = true;  // LogPort::SupportsSubscriptions()
 };
 
 // One Kafka connection: the ResponseSink the core writes to, the TopicPort it
@@ -333,8 +356,11 @@ class ConnectionHandle final : public kop::core::ResponseSink,
                                public kop::core::TopicPort,
                                public kop::core::LogPort {
  public:
-  ConnectionHandle(std::shared_ptr<kop::core::Broker> broker, jobject handler)
-      : broker_(std::move(broker)), handler_(handler) {}
+  ConnectionHandle(std::shared_ptr<kop::core::Broker> broker, jobject handler,
+                   bool subscription_mirror)
+      : broker_(std::move(broker)),
+        handler_(handler),
+        subscription_mirror_(subscription_mirror) {}
 
   // Called with the JNIEnv of the channel's event loop.
   void Release(JNIEnv* env) {
@@ -357,11 +383,14 @@ class ConnectionHandle final : public kop::core::ResponseSink,
     reads_.clear();
     auto admins = std::move(admins_);
     admins_.clear();
+    auto subscriptions = std::move(subscriptions_);
+    subscriptions_.clear();
     conn_.reset();  // the core connection goes before its sink
     pending.clear();
     appends.clear();
     reads.clear();
     admins.clear();
+    subscriptions.clear();
     posted.clear();
     if (handler_ != nullptr) {
       env->DeleteGlobalRef(handler_);
@@ -552,6 +581,36 @@ class ConnectionHandle final : public kop::core::ResponseSink,
     d(error_code, std::move(message));
   }
 
+  bool SupportsSubscriptions() const override { return subscription_mirror_; }
+
+  void CommitSubscription(std::string_view topic, int32_t partition,
+                          std::string_view name, int64_t offset,
+                          SubscriptionDone done) override {
+    Subscription(kSubscriptionCommit, topic, partition, name, offset,
+                 std::move(done));
+  }
+
+  void DeleteSubscription(std::string_view topic, int32_t partition,
+                          std::string_view name,
+                          SubscriptionDone done) override {
+    Subscription(kSubscriptionDelete, topic, partition, name, -1,
+                 std::move(done));
+  }
+
+  // Java's answer for subscription call `id`; an unknown id is ignored.
+  void SubscriptionDoneFor(uint64_t id, int16_t error_code) {
+    auto it = subscriptions_.find(id);
+    if (it == subscriptions_.end()) {
+      kop::core::Log(
+          LogLevel::kDebug,
+          "subscription completion for unknown request " + std::to_string(id));
+      return;
+    }
+    SubscriptionDone d = std::move(it->second);
+    subscriptions_.erase(it);
+    d(error_code);
+  }
+
   void Send(std::span<const uint8_t> frame) override {
     JNIEnv* env = CurrentEnv();
     if (env == nullptr || handler_ == nullptr) {
@@ -691,6 +750,57 @@ class ConnectionHandle final : public kop::core::ResponseSink,
   }
 
  private:
+  // One upcall per subscription call; answered by nativeOnSubscriptionDone.
+  // Topic and subscription names go up as bytes (Java decodes them strictly).
+  void Subscription(jint op, std::string_view topic, int32_t partition,
+                    std::string_view name, int64_t offset,
+                    SubscriptionDone done) {
+    const uint64_t id =
+        g_next_request_id.fetch_add(1, std::memory_order_relaxed);
+    JNIEnv* env = CurrentEnv();
+    if (env == nullptr || handler_ == nullptr ||
+        g_subscription_method == nullptr ||
+        topic.size() > static_cast<size_t>(INT32_MAX) ||
+        name.size() > static_cast<size_t>(INT32_MAX)) {
+      kop::core::Log(LogLevel::kError,
+                     "subscription call failed: no JNI environment or handler");
+      done(-1);
+      return;
+    }
+    jbyteArray topic_bytes = NewBytes(env, topic);
+    jbyteArray name_bytes =
+        topic_bytes == nullptr ? nullptr : NewBytes(env, name);
+    if (topic_bytes == nullptr || name_bytes == nullptr) {
+      ClearPendingException(env, "subscription call (names)");
+      if (topic_bytes != nullptr) env->DeleteLocalRef(topic_bytes);
+      done(-1);
+      return;
+    }
+    subscriptions_.emplace(id, std::move(done));
+    env->CallVoidMethod(handler_, g_subscription_method, static_cast<jlong>(id),
+                        op, topic_bytes, static_cast<jint>(partition),
+                        name_bytes, static_cast<jlong>(offset));
+    env->DeleteLocalRef(topic_bytes);
+    env->DeleteLocalRef(name_bytes);
+    if (ClearPendingException(env, "KafkaFrameHandler.onNativeSubscription")) {
+      auto it = subscriptions_.find(id);
+      if (it != subscriptions_.end()) {
+        SubscriptionDone d = std::move(it->second);
+        subscriptions_.erase(it);
+        d(-1);
+      }
+    }
+  }
+
+  // A new byte[] holding `bytes`, or nullptr (with a pending exception).
+  static jbyteArray NewBytes(JNIEnv* env, std::string_view bytes) {
+    jbyteArray array = env->NewByteArray(static_cast<jsize>(bytes.size()));
+    if (array == nullptr) return nullptr;
+    env->SetByteArrayRegion(array, 0, static_cast<jsize>(bytes.size()),
+                            reinterpret_cast<const jbyte*>(bytes.data()));
+    return array;
+  }
+
   // One upcall per administration call; answered by nativeOnTopicAdminDone.
   void TopicAdmin(jint op, const std::string& name, int32_t count,
                   AdminDone done) {
@@ -837,6 +947,8 @@ class ConnectionHandle final : public kop::core::ResponseSink,
   std::unordered_map<uint64_t, AppendDone> appends_;
   std::unordered_map<uint64_t, ReadDone> reads_;
   std::unordered_map<uint64_t, AdminDone> admins_;
+  std::unordered_map<uint64_t, SubscriptionDone> subscriptions_;
+  const bool subscription_mirror_;
   // ResponseSink::Post's queue: the only state touched from other threads.
   std::mutex post_mu_;
   std::vector<std::function<void()>> posted_;
@@ -924,11 +1036,14 @@ JNIEXPORT jint JNICALL JNI_OnLoad(JavaVM* vm, void*) {
   g_read_method = env->GetMethodID(handler, "onNativeRead", "(J[BIJII)V");
   g_admin_method = env->GetMethodID(handler, "onNativeTopicAdmin", "(JI[BI)V");
   g_post_method = env->GetMethodID(handler, "onNativePost", "()V");
+  g_subscription_method =
+      env->GetMethodID(handler, "onNativeSubscription", "(JI[BI[BJ)V");
   env->DeleteLocalRef(handler);
   if (g_send_method == nullptr || g_close_method == nullptr ||
       g_lookup_method == nullptr || g_list_method == nullptr ||
       g_append_method == nullptr || g_read_method == nullptr ||
-      g_admin_method == nullptr || g_post_method == nullptr) {
+      g_admin_method == nullptr || g_post_method == nullptr ||
+      g_subscription_method == nullptr) {
     return JNI_ERR;
   }
   jclass byte_array = env->FindClass("[B");
@@ -954,6 +1069,7 @@ JNIEXPORT void JNICALL JNI_OnUnload(JavaVM* vm, void*) {
   g_log_method = g_send_method = g_close_method = g_lookup_method =
       g_list_method = nullptr;
   g_append_method = g_read_method = g_admin_method = g_post_method = nullptr;
+  g_subscription_method = nullptr;
   g_vm = nullptr;
 }
 
@@ -1004,8 +1120,10 @@ JNIEXPORT jlong JNICALL Java_io_kopnative_NativeBridge_nativeCreateBroker(
                      "nativeCreateBroker: the core refused the configuration");
       return 0;
     }
+    auto mirror = config.find(kSubscriptionMirrorKey);
     auto* handle =
-        new BrokerHandle{std::shared_ptr<kop::core::Broker>(std::move(core))};
+        new BrokerHandle{std::shared_ptr<kop::core::Broker>(std::move(core)),
+                         mirror == config.end() || mirror->second == "true"};
     return ToHandle(handle);
   } catch (...) {
     LogCurrentException("nativeCreateBroker");
@@ -1040,7 +1158,8 @@ JNIEXPORT jlong JNICALL Java_io_kopnative_NativeBridge_nativeOpenConnection(
       ClearPendingException(env, "nativeOpenConnection");
       return 0;
     }
-    auto conn = std::make_unique<ConnectionHandle>(b->core, ref);
+    auto conn = std::make_unique<ConnectionHandle>(b->core, ref,
+                                                   b->subscription_mirror);
     std::unique_ptr<kop::core::Connection> core_conn;
     try {
       core_conn = b->core->Accept(conn.get(), conn.get(), conn.get());
@@ -1174,6 +1293,24 @@ JNIEXPORT jint JNICALL Java_io_kopnative_NativeBridge_nativeOnTopicAdminDone(
   }
 }
 
+// static native int nativeOnSubscriptionDone(long conn, long requestId,
+//     short errorCode)
+//   -> 0 (also for an unknown request id), kErrBadHandle for a closed handle.
+// On the connection's event loop.
+JNIEXPORT jint JNICALL Java_io_kopnative_NativeBridge_nativeOnSubscriptionDone(
+    JNIEnv*, jclass, jlong conn, jlong request_id, jshort error_code) {
+  try {
+    auto* c = FromHandle<ConnectionHandle>(conn);
+    if (c == nullptr || !IsLive(c) || c->connection() == nullptr)
+      return kErrBadHandle;
+    c->SubscriptionDoneFor(static_cast<uint64_t>(request_id), error_code);
+    return kOk;
+  } catch (...) {
+    LogCurrentException("nativeOnSubscriptionDone");
+    return kErrCoreFailure;
+  }
+}
+
 // static native int nativeTick(long broker)
 //   -> 0, kErrBadHandle for a null handle, kErrCoreFailure if the core threw.
 // From the protocol handler's tick thread ("kop-native-tick"), about every
@@ -1237,6 +1374,61 @@ JNIEXPORT jint JNICALL Java_io_kopnative_NativeBridge_nativeDebugPost(
     return kOk;
   } catch (...) {
     LogCurrentException("nativeDebugPost");
+    return kErrCoreFailure;
+  }
+}
+
+// static native int nativeDebugSubscription(long conn, int op, byte[] topic,
+//     int partition, byte[] name, long offset)
+//   -> 0, kErrBadHandle for a closed or unknown handle, kErrBadArgument if the
+//   connection does not support subscriptions (kafkaGroupSubscriptionMirror
+//   is false) or `op` is unknown.
+// Tests only (the core does not mirror yet): on the connection's event loop,
+// calls LogPort::CommitSubscription (op 0) or DeleteSubscription (op 1) as
+// the core would; the completion sends the frame [length 4][error code].
+JNIEXPORT jint JNICALL Java_io_kopnative_NativeBridge_nativeDebugSubscription(
+    JNIEnv* env, jclass, jlong conn, jint op, jbyteArray topic, jint partition,
+    jbyteArray name, jlong offset) {
+  try {
+    auto* c = FromHandle<ConnectionHandle>(conn);
+    if (c == nullptr || !IsLive(c) || c->connection() == nullptr)
+      return kErrBadHandle;
+    if (!c->SupportsSubscriptions() || topic == nullptr || name == nullptr ||
+        (op != kSubscriptionCommit && op != kSubscriptionDelete)) {
+      return kErrBadArgument;
+    }
+    auto bytes = [env](jbyteArray a) {
+      std::string out(static_cast<size_t>(env->GetArrayLength(a)), '\0');
+      if (!out.empty()) {
+        env->GetByteArrayRegion(a, 0, static_cast<jsize>(out.size()),
+                                reinterpret_cast<jbyte*>(out.data()));
+      }
+      return out;
+    };
+    const std::string t = bytes(topic);
+    const std::string n = bytes(name);
+    if (ClearPendingException(env, "nativeDebugSubscription"))
+      return kErrBadArgument;
+    auto done = [c](int16_t code) {
+      const auto v = static_cast<uint16_t>(code);
+      const uint8_t frame[8] = {0,
+                                0,
+                                0,
+                                4,
+                                0,
+                                0,
+                                static_cast<uint8_t>(v >> 8),
+                                static_cast<uint8_t>(v)};
+      c->Send(frame);
+    };
+    if (op == kSubscriptionCommit) {
+      c->CommitSubscription(t, partition, n, offset, done);
+    } else {
+      c->DeleteSubscription(t, partition, n, done);
+    }
+    return kOk;
+  } catch (...) {
+    LogCurrentException("nativeDebugSubscription");
     return kErrCoreFailure;
   }
 }

@@ -471,6 +471,46 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /** Operations of {@link #onNativeSubscription}, as the JNI bridge numbers them. */
+    static final int SUBSCRIPTION_COMMIT = 0;
+    static final int SUBSCRIPTION_DELETE = 1;
+
+    /**
+     * Upcall from the core (LogPort::CommitSubscription / DeleteSubscription, on this channel's
+     * event loop): {@code op} 0 moves subscription {@code name} of (topic, partition) to the
+     * committed {@code offset}, 1 deletes it ({@code offset} -1); answer with
+     * {@link NativeBridge#nativeOnSubscriptionDone} for {@code requestId}, always later, from this
+     * channel's event loop.
+     */
+    void onNativeSubscription(long requestId, int op, byte[] topic, int partition, byte[] name, long offset) {
+        CompletableFuture<Short> f;
+        try {
+            if (partitionLog == null) {
+                f = CompletableFuture.failedFuture(new IllegalStateException("no partition log"));
+            } else if (op == SUBSCRIPTION_COMMIT) {
+                f = partitionLog.commitSubscription(decodeUtf8(topic), partition, decodeUtf8(name), offset);
+            } else if (op == SUBSCRIPTION_DELETE) {
+                f = partitionLog.deleteSubscription(decodeUtf8(topic), partition, decodeUtf8(name));
+            } else {
+                f = CompletableFuture.failedFuture(new IllegalArgumentException("unknown subscription operation " + op));
+            }
+        } catch (Throwable t) {
+            f = CompletableFuture.failedFuture(t);
+        }
+        f.whenComplete((code, error) -> {
+            short result = code == null ? ProduceService.UNKNOWN_SERVER_ERROR : code;
+            if (error != null || code == null) {
+                if (partitionLog != null) {
+                    log.warn("[{}] subscription call failed: {}", remote(),
+                            error == null ? "no result" : TopicMetadataService.unwrap(error).toString());
+                }
+                result = ProduceService.UNKNOWN_SERVER_ERROR;
+            }
+            short r = result;
+            completeOnLoop("a subscription call", c -> NativeBridge.nativeOnSubscriptionDone(c, requestId, r), null);
+        });
+    }
+
     /**
      * Upcall from the core's ResponseSink::Post, from ANY thread (the bridge holds the connection's
      * post lock): schedule {@link NativeBridge#nativeRunPosted} on this channel's event loop. Must

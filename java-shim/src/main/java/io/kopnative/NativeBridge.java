@@ -134,6 +134,14 @@ public final class NativeBridge {
     static native int nativeOnTopicAdminDone(long connection, long requestId, short errorCode, String message);
 
     /**
+     * Completes the core's subscription call {@code requestId} (from
+     * {@link KafkaFrameHandler#onNativeSubscription}) on the channel's event loop with a Kafka error
+     * code (0 on success). An unknown request id is ignored and returns OK; ERR_BAD_HANDLE for a
+     * closed connection. 0, or a negative error code.
+     */
+    static native int nativeOnSubscriptionDone(long connection, long requestId, short errorCode);
+
+    /**
      * Runs the tasks the core posted to {@code connection} (from any thread, see
      * {@link KafkaFrameHandler#onNativePost}), in order, on the channel's event loop. ERR_BAD_HANDLE
      * (nothing runs) for a closed or unknown connection. 0, or a negative error code.
@@ -153,6 +161,15 @@ public final class NativeBridge {
      * a closed or unknown connection.
      */
     static native int nativeDebugPost(long connection, int value);
+
+    /**
+     * Tests only, on the channel's event loop: calls LogPort::CommitSubscription ({@code op} 0) or
+     * DeleteSubscription (1) of {@code connection} as the core would; the completion sends the
+     * frame [length 4][error code as int16, sign not extended]. ERR_BAD_ARGUMENT when the
+     * connection does not support subscriptions (kafkaGroupSubscriptionMirror=false).
+     */
+    static native int nativeDebugSubscription(long connection, int op, byte[] topic, int partition, byte[] name,
+                                              long offset);
 
     /** Frees the core connection; the handle is invalid afterwards. */
     static native void nativeCloseConnection(long connection);

@@ -47,4 +47,18 @@ interface PartitionLog {
     default CompletableFuture<ReadResult> read(String topic, int partition, long offset, int maxBytes, int maxWaitMs) {
         return CompletableFuture.failedFuture(new UnsupportedOperationException("no reads"));
     }
+
+    /**
+     * Moves the durable Pulsar subscription {@code name} of (topic, partition), created if missing,
+     * so that every entry wholly below {@code offset} is acknowledged. Completes with a Kafka error
+     * code (0 on success). {@code topic} or {@code name} is null if it was not valid UTF-8.
+     */
+    default CompletableFuture<Short> commitSubscription(String topic, int partition, String name, long offset) {
+        return CompletableFuture.failedFuture(new UnsupportedOperationException("no subscriptions"));
+    }
+
+    /** Deletes subscription {@code name} of (topic, partition); a missing one is success (0). */
+    default CompletableFuture<Short> deleteSubscription(String topic, int partition, String name) {
+        return CompletableFuture.failedFuture(new UnsupportedOperationException("no subscriptions"));
+    }
 }

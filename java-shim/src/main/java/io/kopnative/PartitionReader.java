@@ -2,6 +2,7 @@ package io.kopnative;
 
 import io.netty.buffer.ByteBuf;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
@@ -193,29 +194,51 @@ final class PartitionReader {
     private void readAt(ManagedLedger ml, ManagedLedgerInterceptorImpl index, long offset, long start, int maxBytes,
                         CompletableFuture<PartitionLog.ReadResult> result) {
         // The newest entry whose last record is before `offset`; the next one holds it.
-        AtomicReference<Position> newestBefore = new AtomicReference<>();
-        ml.asyncFindPosition(entry -> {
-            try {
-                boolean before = lastIndex(entry.getDataBuffer()) < offset;
-                if (before) {
-                    Position p = entry.getPosition();
-                    newestBefore.accumulateAndGet(p, (a, b) -> a == null || b.compareTo(a) > 0 ? b : a);
-                }
-                return before;
-            } catch (RuntimeException e) {
-                return false;
-            } finally {
-                entry.release();
-            }
-        }).whenComplete((pos, e) -> {
-            if (e != null || pos == null) {
+        newestEntryBefore(ml, offset).whenComplete((newest, e) -> {
+            if (e != null) {
                 log.warn("kop-native: finding offset {} in {} failed: {}", offset, ml.getName(),
-                        e == null ? "no position" : TopicMetadataService.unwrap(e).toString());
+                        TopicMetadataService.unwrap(e).toString());
                 result.complete(PartitionLog.ReadResult.error(ProduceService.KAFKA_STORAGE_ERROR));
                 return;
             }
-            Position markDelete = newestBefore.get();
-            readFrom(ml, index, markDelete == null ? PositionFactory.EARLIEST : markDelete, start, maxBytes, result);
+            readFrom(ml, index, newest.orElse(PositionFactory.EARLIEST), start, maxBytes, result);
+        });
+    }
+
+    /**
+     * The position of the newest entry of {@code ml} whose records all lie below {@code offset}
+     * (its broker entry index, the offset of its last record, is below it), or empty if there is
+     * none: a binary search with {@code asyncFindPosition} (the predicate releases each entry it
+     * reads). Fails if the search fails or finds no ledger. Used by reads (the entry after it holds
+     * {@code offset}) and by the subscription mirror (it is the mark-delete position for a
+     * committed {@code offset}).
+     */
+    static CompletableFuture<Optional<Position>> newestEntryBefore(ManagedLedger ml, long offset) {
+        AtomicReference<Position> newestBefore = new AtomicReference<>();
+        CompletableFuture<Position> search;
+        try {
+            search = ml.asyncFindPosition(entry -> {
+                try {
+                    boolean before = lastIndex(entry.getDataBuffer()) < offset;
+                    if (before) {
+                        Position p = entry.getPosition();
+                        newestBefore.accumulateAndGet(p, (a, b) -> a == null || b.compareTo(a) > 0 ? b : a);
+                    }
+                    return before;
+                } catch (RuntimeException e) {
+                    return false;
+                } finally {
+                    entry.release();
+                }
+            });
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return search.thenApply(pos -> {
+            if (pos == null) {
+                throw new IllegalStateException("no position in " + ml.getName());
+            }
+            return Optional.ofNullable(newestBefore.get());
         });
     }
 

@@ -62,6 +62,7 @@ final class ProduceService implements PartitionLog {
     private final AtomicLong sequenceIds = new AtomicLong(System.currentTimeMillis() * 1000L);
     private final AtomicBoolean missingIndexLogged = new AtomicBoolean();
     private final PartitionReader reader;
+    private final SubscriptionMirror mirror;
 
     ProduceService(BrokerService brokerService, TopicNames names, long timeoutMs) {
         this.brokerService = brokerService;
@@ -69,6 +70,7 @@ final class ProduceService implements PartitionLog {
         this.names = names;
         this.timeoutMs = timeoutMs;
         this.reader = new PartitionReader(this, pulsar.getExecutor());
+        this.mirror = new SubscriptionMirror(this, names, timeoutMs);
     }
 
     /**
@@ -90,6 +92,16 @@ final class ProduceService implements PartitionLog {
     @Override
     public CompletableFuture<ReadResult> read(String topic, int partition, long offset, int maxBytes, int maxWaitMs) {
         return reader.read(topic, partition, offset, maxBytes, maxWaitMs);
+    }
+
+    @Override
+    public CompletableFuture<Short> commitSubscription(String topic, int partition, String name, long offset) {
+        return mirror.commit(topic, partition, name, offset);
+    }
+
+    @Override
+    public CompletableFuture<Short> deleteSubscription(String topic, int partition, String name) {
+        return mirror.delete(topic, partition, name);
     }
 
     /**
