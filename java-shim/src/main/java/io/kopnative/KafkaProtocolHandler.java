@@ -24,6 +24,8 @@ public class KafkaProtocolHandler implements ProtocolHandler {
     private NativeBroker broker;
     private TopicMetadataService topics;
     private ProduceService produce;
+    private KafkaMetadataSetup metadata;
+    private int offsetsPartitions; // what the core was told offsetsTopicNumPartitions is
 
     @Override
     public String protocolName() {
@@ -61,8 +63,42 @@ public class KafkaProtocolHandler implements ProtocolHandler {
         topics = new TopicMetadataService(service, names, TopicMetadataService.DEFAULT_TIMEOUT_MS);
         produce = new ProduceService(service, names, TopicMetadataService.DEFAULT_TIMEOUT_MS);
         topics.setChangeListener(produce::invalidate);
+        metadata = new KafkaMetadataSetup(service.getPulsar(), config);
+        broker = withRealOffsetsPartitions(broker, metadata);
         broker.startTicker(NativeBroker.TICK_INTERVAL_MS);
+        metadata.start(offsetsPartitions);
         log.info("kop-native: Kafka protocol handler started on broker {}", service.getPulsar().getBrokerId());
+    }
+
+    /**
+     * The core reads {@code offsetsTopicNumPartitions} once, when it is created (in initialize,
+     * before the broker's metadata is reachable). An existing {@code __consumer_offsets} with another
+     * partition count wins (the group a consumer belongs to is hashed over the partitions that hold
+     * its offsets): then the native broker is created again, with that count, before any
+     * connection exists. One metadata-store read, bounded, on the broker's start-up thread.
+     */
+    private NativeBroker withRealOffsetsPartitions(NativeBroker current, KafkaMetadataSetup setup) {
+        int configured = config.offsetsTopicNumPartitions();
+        int existing = setup.existingOffsetsPartitions(10_000);
+        offsetsPartitions = configured;
+        if (existing <= 0 || existing == configured) {
+            return current;
+        }
+        log.warn("kop-native: the group coordinator's topic {} exists with {} partitions, not "
+                + "offsetsTopicNumPartitions={}: the group coordinator uses {}", setup.offsetsTopic(), existing,
+                configured, existing);
+        NativeBroker replacement;
+        try {
+            replacement = NativeBroker.create(config.toNativeKeysAndValues(
+                    Map.of(KopConfig.OFFSETS_TOPIC_NUM_PARTITIONS, Integer.toString(existing))));
+        } catch (RuntimeException e) {
+            log.error("kop-native: recreating the native core with offsetsTopicNumPartitions={} failed; it keeps {}: {}",
+                    existing, configured, e.getMessage());
+            return current;
+        }
+        current.close();
+        offsetsPartitions = existing;
+        return replacement;
     }
 
     @Override
@@ -77,6 +113,9 @@ public class KafkaProtocolHandler implements ProtocolHandler {
 
     @Override
     public void close() {
+        if (metadata != null) {
+            metadata.close();
+        }
         if (broker != null) {
             // Stops and awaits the tick thread, then destroys the native broker.
             broker.close();
