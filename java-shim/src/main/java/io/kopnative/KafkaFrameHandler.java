@@ -498,16 +498,14 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
             f = CompletableFuture.failedFuture(t);
         }
         f.whenComplete((code, error) -> {
-            short result = code == null ? ProduceService.UNKNOWN_SERVER_ERROR : code;
-            if (error != null || code == null) {
-                if (partitionLog != null) {
-                    log.warn("[{}] subscription call failed: {}", remote(),
-                            error == null ? "no result" : TopicMetadataService.unwrap(error).toString());
-                }
-                result = ProduceService.UNKNOWN_SERVER_ERROR;
+            boolean failed = error != null || code == null;
+            if (failed && partitionLog != null) {
+                log.warn("[{}] subscription call failed: {}", remote(),
+                        error == null ? "no result" : TopicMetadataService.unwrap(error).toString());
             }
-            short r = result;
-            completeOnLoop("a subscription call", c -> NativeBridge.nativeOnSubscriptionDone(c, requestId, r), null);
+            short result = failed ? ProduceService.UNKNOWN_SERVER_ERROR : code;
+            completeOnLoop("a subscription call",
+                    c -> NativeBridge.nativeOnSubscriptionDone(c, requestId, result), null);
         });
     }
 
