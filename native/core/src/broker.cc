@@ -11,17 +11,22 @@ namespace {
 class KafkaBroker : public Broker {
  public:
   explicit KafkaBroker(BrokerState state)
-      : state_(std::move(state)), producers_(state_.node_id) {}
+      : state_(std::move(state)),
+        producers_(state_.node_id),
+        groups_(state_.groups, groups::SystemClock()) {}
 
   std::unique_ptr<Connection> Accept(ResponseSink* sink, TopicPort* topics,
                                      LogPort* log) override {
     return std::make_unique<KafkaConnection>(state_, sink, topics, log,
-                                             &producers_);
+                                             &producers_, &groups_);
   }
+
+  void Tick() override { groups_.Tick(); }
 
  private:
   const BrokerState state_;
   ProducerStateTable producers_;  // shared by every connection
+  groups::GroupCoordinator groups_;
 };
 
 }  // namespace

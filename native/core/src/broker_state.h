@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 
+#include "groups/coordinator.h"
 #include "kop/core/broker.h"
 
 namespace kop::core {
@@ -18,6 +19,9 @@ struct BrokerState {
   std::string kafka_tenant = "public";
   std::string kafka_namespace = "default";
   std::string entry_format = "pulsar";
+  std::string metadata_tenant = "public";
+  std::string metadata_namespace = "__kafka";
+  groups::GroupConfig groups;
 
   static BrokerState FromConfig(const Config& config);
 };

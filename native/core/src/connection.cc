@@ -19,17 +19,37 @@ constexpr size_t kMinHeaderBytes = 8;
 
 KafkaConnection::KafkaConnection(const BrokerState& broker, ResponseSink* sink,
                                  TopicPort* topics, LogPort* log,
-                                 ProducerStateTable* producers)
+                                 ProducerStateTable* producers,
+                                 groups::GroupCoordinator* groups)
     : state_(std::make_shared<State>()),
       topics_(topics),
       log_(log),
-      producers_(producers) {
+      producers_(producers),
+      groups_(groups) {
   state_->broker = &broker;
   state_->sink = sink;
 }
 
 // Replies still outstanding hold the state; they find it closed and drop.
-KafkaConnection::~KafkaConnection() { state_->closed = true; }
+KafkaConnection::~KafkaConnection() {
+  {
+    std::lock_guard<std::mutex> lock(state_->post_mu);
+    state_->post_closed = true;
+  }
+  state_->closed = true;
+}
+
+void KafkaConnection::Post(const std::weak_ptr<State>& weak,
+                           std::function<void()> task) {
+  std::shared_ptr<State> st = weak.lock();
+  if (st == nullptr) return;
+  std::lock_guard<std::mutex> lock(st->post_mu);
+  if (st->post_closed) return;
+  st->sink->Post([weak, task = std::move(task)]() {
+    std::shared_ptr<State> s = weak.lock();
+    if (s != nullptr && !s->closed) task();
+  });
+}
 
 void KafkaConnection::Reject(State& s, const std::string& why) {
   if (s.closed) return;
@@ -53,7 +73,7 @@ void KafkaConnection::OnFrame(std::span<const uint8_t> frame) {
   const int32_t correlation_id = peek.ReadInt32();
 
   const Handler* handler = FindHandler(api_key);
-  if (handler != nullptr && !Servable(*handler, topics_, log_)) {
+  if (handler != nullptr && !Servable(*handler, topics_, log_, groups_)) {
     handler = nullptr;  // not served on this broker
   }
   if (handler == nullptr) {
@@ -99,9 +119,18 @@ void KafkaConnection::OnFrame(std::span<const uint8_t> frame) {
                          false,
                          false,
                          {}});
-  RequestContext ctx{api_key,  api_version, correlation_id, header.client_id,
-                     s.broker, topics_,     log_,           producers_};
   std::weak_ptr<State> weak = state_;
+  RequestContext ctx{
+      api_key,
+      api_version,
+      correlation_id,
+      header.client_id,
+      s.broker,
+      topics_,
+      log_,
+      producers_,
+      groups_,
+      [weak](std::function<void()> task) { Post(weak, std::move(task)); }};
   handler->handle(ctx, *request,
                   [weak, id](std::unique_ptr<protocol::Message> body) {
                     if (std::shared_ptr<State> st = weak.lock()) {

@@ -6,9 +6,11 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "broker_state.h"
+#include "groups/coordinator.h"
 #include "kop/core/broker.h"
 #include "kop/protocol/message.h"
 #include "producer_state.h"
@@ -19,7 +21,8 @@ class KafkaConnection : public Connection {
  public:
   KafkaConnection(const BrokerState& broker, ResponseSink* sink,
                   TopicPort* topics, LogPort* log,
-                  ProducerStateTable* producers);
+                  ProducerStateTable* producers,
+                  groups::GroupCoordinator* groups = nullptr);
   ~KafkaConnection() override;
 
   void OnFrame(std::span<const uint8_t> frame) override;
@@ -43,7 +46,13 @@ class KafkaConnection : public Connection {
     bool closed = false;
     uint64_t next_slot = 0;  // id of the slot after the back of `slots`
     std::deque<Slot> slots;  // front has id next_slot - slots.size()
+    // Guards `sink` against other threads' Post once the connection is
+    // destroyed (the sink goes with it).
+    std::mutex post_mu;
+    bool post_closed = false;
   };
+  static void Post(const std::weak_ptr<State>& weak,
+                   std::function<void()> task);
 
   static void Reject(State& s, const std::string& why);
   static void Complete(State& s, uint64_t id,
@@ -54,6 +63,7 @@ class KafkaConnection : public Connection {
   TopicPort* topics_;
   LogPort* log_;
   ProducerStateTable* producers_;
+  groups::GroupCoordinator* groups_;
 };
 
 }  // namespace kop::core

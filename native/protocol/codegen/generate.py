@@ -29,15 +29,26 @@ SCHEMA_DIR = "common/message/"
 ERRORS_CLASS = "org.apache.kafka.common.protocol.Errors"
 
 
-def load_messages(jar: str):
+# The __consumer_offsets records of the classic group coordinator, from the
+# kafka-group-coordinator jar (the records of KIP-848/share/streams groups are
+# not written by us).
+GROUP_RECORDS = ("OffsetCommitKey", "OffsetCommitValue", "GroupMetadataKey",
+                 "GroupMetadataValue")
+
+
+def load_messages(jar: str, only=None):
     msgs = []
     with zipfile.ZipFile(jar) as z:
         for name in sorted(z.namelist()):
             if name.startswith(SCHEMA_DIR) and name.endswith(".json"):
+                if only is not None and name[len(SCHEMA_DIR):-5] not in only:
+                    continue
                 text = z.read(name).decode("utf-8")
                 msgs.append(parse_message(text, name))
     if not msgs:
         raise SystemExit(f"no {SCHEMA_DIR}*.json in {jar}")
+    if only is not None and len(msgs) != len(only):
+        raise SystemExit(f"{jar} lacks some of {', '.join(only)}")
     return msgs
 
 
@@ -228,7 +239,7 @@ def gen_errors(errors):
           "inline const char* ErrorName(ErrorCode code) {",
           "  return ErrorName(static_cast<int16_t>(code));",
           "}",
-          "inline int16_t Code(ErrorCode e) { return static_cast<int16_t>(e); }",
+          "constexpr int16_t Code(ErrorCode e) { return static_cast<int16_t>(e); }",
           "", "}  // namespace kop::protocol", "", "#endif  // KOP_PROTOCOL_ERRORS_H_", ""]
     c = ["// Generated from Kafka's org.apache.kafka.common.protocol.Errors. Do not edit.",
          '#include "kop/protocol/errors.h"', "", "namespace kop::protocol {", "",
@@ -269,10 +280,14 @@ def gen_registry(msgs):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--jar", required=True)
+    ap.add_argument("--group-jar",
+                    help="kafka-group-coordinator jar: __consumer_offsets records")
     ap.add_argument("--out", required=True)
     ap.add_argument("--list", action="store_true")
     args = ap.parse_args()
     msgs = [m for m in load_messages(args.jar) if not m.valid.empty()]
+    if args.group_jar:
+        msgs += load_messages(args.group_jar, GROUP_RECORDS)
     if args.list:
         print(";".join(os.path.join(args.out, f) for f in outputs(msgs)))
         return

@@ -43,7 +43,7 @@ void HandleApiVersions(const RequestContext& ctx,
     return;
   }
   for (const Handler& h : Handlers()) {
-    if (!Servable(h, ctx.topics, ctx.log)) continue;
+    if (!Servable(h, ctx.topics, ctx.log, ctx.groups)) continue;
     ApiVersionsResponse::ApiVersion& v = response->api_keys.emplace_back();
     v.api_key = h.api_key;
     v.min_version = h.advertised_min_version;

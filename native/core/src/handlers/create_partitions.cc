@@ -23,6 +23,10 @@ void HandleCreatePartitions(const RequestContext& ctx,
     CreatePartitionsResponse::CreatePartitionsTopicResult& out =
         pending->response->results.emplace_back();
     out.name = t.name;
+    if (!IsLegalTopicName(t.name)) {
+      out.error_code = Code(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION);
+      continue;
+    }
     if (t.assignments.has_value() && !t.assignments->empty()) {
       out.error_code = Code(ErrorCode::INVALID_REQUEST);
       out.error_message =

@@ -33,6 +33,10 @@ void HandleDeleteTopics(const RequestContext& ctx,
       out.error_code = Code(ErrorCode::UNKNOWN_TOPIC_ID);
       continue;
     }
+    if (!IsLegalTopicName(*targets[i].first)) {
+      out.error_code = Code(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION);
+      continue;
+    }
     ++pending->outstanding;
     ctx.topics->DeleteTopic(*targets[i].first,
                             [pending, i](int16_t error, std::string why) {

@@ -168,7 +168,12 @@ void HandleFetch(const RequestContext& ctx, const protocol::Message& message,
     out.topic = topic.topic;
     for (size_t p = 0; p < topic.partitions.size(); ++p) {
       const FetchRequest::FetchPartition& part = topic.partitions[p];
-      out.partitions.emplace_back().partition_index = part.partition;
+      FetchResponse::PartitionData& pd = out.partitions.emplace_back();
+      pd.partition_index = part.partition;
+      if (!IsLegalTopicName(topic.topic)) {
+        pd.error_code = Code(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION);
+        continue;
+      }
       f->targets.push_back(Target{
           t, p, topic.topic, part.partition, part.fetch_offset,
           part.partition_max_bytes > 0 ? part.partition_max_bytes : INT32_MAX});

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "broker_state.h"
+#include "groups/coordinator.h"
 #include "kop/protocol/message.h"
 #include "producer_state.h"
 
@@ -26,7 +27,21 @@ struct RequestContext {
   TopicPort* topics;
   LogPort* log;  // nullptr when this broker serves no produce/fetch
   ProducerStateTable* producers;
+  groups::GroupCoordinator* groups;
+  // Runs a task on this connection's event loop, from any thread (group
+  // replies completed by other connections or timers); dropped once the
+  // connection is gone.
+  std::function<void(std::function<void()>)> post;
 };
+
+// Kafka's topic-name rule (Topic.validate): 1-249 of [a-zA-Z0-9._-], not "."
+// or "..". Everything a client names is checked, so no client reaches a
+// Pulsar-only name such as the coordinator's persistent://.../
+// __consumer_offsets.
+bool IsLegalTopicName(std::string_view name);
+
+// The coordinator's view of this request's connection.
+groups::Caller MakeCaller(const RequestContext& ctx);
 
 // Delivers the response body, now or later, exactly once; nullptr for
 // requests Kafka does not answer (Produce with acks=0). Responses leave the
@@ -63,11 +78,12 @@ struct Handler {
   // but refuses v0-v2).
   int16_t advertised_min_version;
   // What the handler needs of the ports.
-  enum class Needs { kNothing, kAppend, kRead, kAdmin } needs;
+  enum class Needs { kNothing, kAppend, kRead, kAdmin, kGroups } needs;
 };
 
 // Whether `h` can be served with these ports.
-bool Servable(const Handler& h, const TopicPort* topics, const LogPort* log);
+bool Servable(const Handler& h, const TopicPort* topics, const LogPort* log,
+              const groups::GroupCoordinator* groups);
 
 std::span<const Handler> Handlers();
 const Handler* FindHandler(int16_t api_key);
@@ -84,6 +100,19 @@ void HandleCreatePartitions(const RequestContext&, const protocol::Message&,
                             Reply);
 void HandleFetch(const RequestContext&, const protocol::Message&, Reply);
 void HandleListOffsets(const RequestContext&, const protocol::Message&, Reply);
+void HandleFindCoordinator(const RequestContext&, const protocol::Message&,
+                           Reply);
+void HandleJoinGroup(const RequestContext&, const protocol::Message&, Reply);
+void HandleSyncGroup(const RequestContext&, const protocol::Message&, Reply);
+void HandleHeartbeat(const RequestContext&, const protocol::Message&, Reply);
+void HandleLeaveGroup(const RequestContext&, const protocol::Message&, Reply);
+void HandleOffsetCommit(const RequestContext&, const protocol::Message&, Reply);
+void HandleOffsetFetch(const RequestContext&, const protocol::Message&, Reply);
+void HandleDescribeGroups(const RequestContext&, const protocol::Message&,
+                          Reply);
+void HandleListGroups(const RequestContext&, const protocol::Message&, Reply);
+void HandleDeleteGroups(const RequestContext&, const protocol::Message&, Reply);
+void HandleOffsetDelete(const RequestContext&, const protocol::Message&, Reply);
 
 // The ApiVersions answer to a version we do not know (KIP-511): v0 layout,
 // UNSUPPORTED_VERSION, and our ApiVersions range so the client can retry.

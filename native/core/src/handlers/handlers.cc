@@ -14,6 +14,17 @@ constexpr Handler kHandlers[] = {
     {1, 4, 12, HandleFetch, 4, N::kRead},
     {2, 1, 10, HandleListOffsets, 1, N::kRead},
     {3, 0, 13, HandleMetadata, 0, N::kNothing},
+    // Classic consumer groups. OffsetCommit v10/OffsetFetch v10 name topics
+    // by ID only; KIP-848's ConsumerGroupHeartbeat is not served.
+    {8, 2, 9, HandleOffsetCommit, 2, N::kGroups},
+    {9, 1, 9, HandleOffsetFetch, 1, N::kGroups},
+    {10, 0, 6, HandleFindCoordinator, 0, N::kGroups},
+    {11, 0, 9, HandleJoinGroup, 0, N::kGroups},
+    {12, 0, 4, HandleHeartbeat, 0, N::kGroups},
+    {13, 0, 5, HandleLeaveGroup, 0, N::kGroups},
+    {14, 0, 5, HandleSyncGroup, 0, N::kGroups},
+    {15, 0, 6, HandleDescribeGroups, 0, N::kGroups},
+    {16, 0, 5, HandleListGroups, 0, N::kGroups},
     {18, 0, 4, HandleApiVersions, 0, N::kNothing},
     {19, 2, 7, HandleCreateTopics, 2, N::kAdmin},
     // v6 may name topics by ID only; those get UNKNOWN_TOPIC_ID.
@@ -21,14 +32,19 @@ constexpr Handler kHandlers[] = {
     // Non-transactional ids for idempotent producers (Java's default).
     {22, 0, 5, HandleInitProducerId, 0, N::kAppend},
     {37, 0, 3, HandleCreatePartitions, 0, N::kAdmin},
+    {42, 0, 2, HandleDeleteGroups, 0, N::kGroups},
+    {47, 0, 0, HandleOffsetDelete, 0, N::kGroups},
 };
 
 }  // namespace
 
 std::span<const Handler> Handlers() { return kHandlers; }
 
-bool Servable(const Handler& h, const TopicPort* topics, const LogPort* log) {
+bool Servable(const Handler& h, const TopicPort* topics, const LogPort* log,
+              const groups::GroupCoordinator* groups) {
   switch (h.needs) {
+    case Handler::Needs::kGroups:
+      return groups != nullptr && log != nullptr && log->SupportsRead();
     case Handler::Needs::kAdmin:
       return topics != nullptr && topics->SupportsAdmin();
     case Handler::Needs::kNothing:
@@ -39,6 +55,26 @@ bool Servable(const Handler& h, const TopicPort* topics, const LogPort* log) {
       return log != nullptr && log->SupportsRead();
   }
   return false;
+}
+
+bool IsLegalTopicName(std::string_view name) {
+  if (name.empty() || name.size() > 249 || name == "." || name == "..") {
+    return false;
+  }
+  for (char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+groups::Caller MakeCaller(const RequestContext& ctx) {
+  groups::Caller c;
+  c.log = ctx.log;
+  c.post = ctx.post;
+  c.client_id = ctx.client_id.value_or("");
+  return c;
 }
 
 const Handler* FindHandler(int16_t api_key) {

@@ -41,6 +41,10 @@ void HandleListOffsets(const RequestContext& ctx,
       ListOffsetsResponse::ListOffsetsPartitionResponse& result =
           out.partitions.emplace_back();
       result.partition_index = part.partition_index;
+      if (!IsLegalTopicName(topic.name)) {
+        result.error_code = Code(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION);
+        continue;
+      }
       const int64_t ts = part.timestamp;
       if (ts != kLatest && ts != kEarliest && ts != kEarliestLocal) {
         result.error_code = Code(ErrorCode::UNSUPPORTED_VERSION);

@@ -87,7 +87,11 @@ void HandleMetadata(const RequestContext& ctx, const protocol::Message& message,
   std::vector<std::string> names;
   std::vector<TopicInfo> unnamed;
   for (const MetadataRequest::MetadataRequestTopic& t : *request.topics) {
-    if (t.name.has_value() && !t.name->empty()) {
+    if (t.name.has_value() && !t.name->empty() && !IsLegalTopicName(*t.name)) {
+      unnamed.push_back(
+          {*t.name, 0,
+           protocol::Code(protocol::ErrorCode::INVALID_TOPIC_EXCEPTION)});
+    } else if (t.name.has_value() && !t.name->empty()) {
       names.push_back(*t.name);
     } else {
       // A lookup by topic ID only (v10+): we derive IDs from names and keep

@@ -91,6 +91,10 @@ void HandleProduce(const RequestContext& ctx, const protocol::Message& message,
         result.error_code = request_error;
         continue;
       }
+      if (!IsLegalTopicName(topic.name)) {
+        result.error_code = Code(ErrorCode::INVALID_TOPIC_EXCEPTION);
+        continue;
+      }
       absl::StatusOr<protocol::RecordBatchView> batch =
           protocol::ParseProduceBatch(part.records.data, scratch);
       if (!batch.ok()) {

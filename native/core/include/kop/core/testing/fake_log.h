@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -82,6 +83,26 @@ class FakeLog : public LogPort {
       return;
     }
     done(r);
+  }
+
+  // The subscription mirror: (topic, partition, name) -> offset committed.
+  bool subscriptions_supported = false;
+  std::map<std::tuple<std::string, int32_t, std::string>, int64_t>
+      subscriptions;
+  bool SupportsSubscriptions() const override {
+    return subscriptions_supported;
+  }
+  void CommitSubscription(std::string_view topic, int32_t partition,
+                          std::string_view name, int64_t offset,
+                          std::function<void(int16_t)> done) override {
+    subscriptions[{std::string(topic), partition, std::string(name)}] = offset;
+    done(0);
+  }
+  void DeleteSubscription(std::string_view topic, int32_t partition,
+                          std::string_view name,
+                          std::function<void(int16_t)> done) override {
+    subscriptions.erase({std::string(topic), partition, std::string(name)});
+    done(0);
   }
 
   // Long polls that time out answer with what there is (nothing).
