@@ -15,6 +15,8 @@
 #include "kop/protocol/messages/fetch_response.h"
 #include "kop/protocol/messages/list_offsets_request.h"
 #include "kop/protocol/messages/list_offsets_response.h"
+#include "kop/protocol/messages/offset_for_leader_epoch_request.h"
+#include "kop/protocol/messages/offset_for_leader_epoch_response.h"
 #include "kop/protocol/messages/produce_request.h"
 #include "kop/protocol/messages/produce_response.h"
 
@@ -185,27 +187,84 @@ TEST_CASE("a fetch session we never created is refused", "[fetch]") {
   CHECK(r.error_code == Code(ErrorCode::FETCH_SESSION_ID_NOT_FOUND));
 }
 
-TEST_CASE(
-    "ListOffsets answers earliest and latest; timestamps are not served yet",
-    "[fetch]") {
+// A batch whose records carry these timestamps (values "v<i>").
+std::vector<uint8_t> BatchAt(
+    std::vector<int64_t> timestamps,
+    protocol::CompressionCodec codec = protocol::CompressionCodec::kNone) {
+  std::vector<protocol::RecordInput> in(timestamps.size());
+  for (size_t i = 0; i < timestamps.size(); ++i)
+    in[i].timestamp = timestamps[i];
+  protocol::BatchBuildOptions o;
+  o.codec = codec;
+  std::vector<uint8_t> out;
+  REQUIRE(protocol::AppendRecordBatch(in, o, out).ok());
+  return out;
+}
+
+ListOffsetsResponse ListAt(Fixture& f, int16_t v,
+                           std::vector<int64_t> timestamps) {
+  ListOffsetsRequest req;
+  auto& t = req.topics.emplace_back();
+  t.name = "orders";
+  for (int64_t ts : timestamps) t.partitions.emplace_back().timestamp = ts;
+  f.conn->OnFrame(RequestFrame(2, v, 3, req));
+  return DecodeResponse<ListOffsetsResponse>(f.sink.frames.back(), 2, v, 3);
+}
+
+TEST_CASE("ListOffsets answers earliest and latest", "[fetch]") {
   Fixture f;
   f.Produce(TestBatch(4));
   f.log.partitions[{"orders", 0}].start_offset = 1;
   for (int16_t v : {1, 5, 10}) {
-    ListOffsetsRequest req;
-    auto& t = req.topics.emplace_back();
-    t.name = "orders";
-    for (int64_t ts : {int64_t{-1}, int64_t{-2}, int64_t{1700000000000}}) {
-      t.partitions.emplace_back().timestamp = ts;
-    }
-    f.conn->OnFrame(RequestFrame(2, v, 3, req));
-    auto r = DecodeResponse<ListOffsetsResponse>(f.sink.frames.back(), 2, v, 3);
+    auto r = ListAt(f, v, {-1, -2, -4, -5});
     const auto& parts = r.topics.at(0).partitions;
-    REQUIRE(parts.size() == 3);
+    REQUIRE(parts.size() == 4);
     CHECK(parts[0].offset == 4);
     CHECK(parts[1].offset == 1);
-    CHECK(parts[2].error_code == Code(ErrorCode::UNSUPPORTED_VERSION));
+    CHECK(parts[2].offset == 1);  // earliest-local: our log is all local
+    CHECK(parts[3].error_code == Code(ErrorCode::UNSUPPORTED_VERSION));
   }
+}
+
+TEST_CASE("ListOffsets by timestamp uses the records' own timestamps",
+          "[fetch]") {
+  Fixture f;
+  // Offsets 0-2, 3-4 (lz4), 5: timestamps out of order across batches, as
+  // producers with skewed clocks write them.
+  f.Produce(BatchAt({1000, 2000, 3000}));
+  f.Produce(BatchAt({2500, 5000}, protocol::CompressionCodec::kLz4));
+  f.Produce(BatchAt({4000}));
+  auto r = ListAt(f, 5, {0, 1000, 1001, 2400, 3500, 4500, 5000, 5001});
+  const auto& parts = r.topics.at(0).partitions;
+  REQUIRE(parts.size() == 8);
+  auto at = [&](size_t i) {
+    return std::pair(parts[i].offset, parts[i].timestamp);
+  };
+  CHECK(at(0) == std::pair<int64_t, int64_t>(0, 1000));
+  CHECK(at(1) == std::pair<int64_t, int64_t>(0, 1000));
+  CHECK(at(2) == std::pair<int64_t, int64_t>(1, 2000));
+  CHECK(at(3) == std::pair<int64_t, int64_t>(2, 3000));
+  CHECK(at(4) == std::pair<int64_t, int64_t>(4, 5000));  // first at/after
+  CHECK(at(5) == std::pair<int64_t, int64_t>(4, 5000));
+  CHECK(at(6) == std::pair<int64_t, int64_t>(4, 5000));
+  CHECK(at(7) == std::pair<int64_t, int64_t>(-1, -1));  // none: Kafka's -1
+  for (const auto& p : parts) CHECK(p.error_code == 0);
+
+  // KIP-734: the record with the largest timestamp (v7+).
+  r = ListAt(f, 7, {-3});
+  CHECK(r.topics[0].partitions[0].offset == 4);
+  CHECK(r.topics[0].partitions[0].timestamp == 5000);
+  r = ListAt(f, 6, {-3});
+  CHECK(r.topics[0].partitions[0].error_code ==
+        Code(ErrorCode::UNSUPPORTED_VERSION));
+}
+
+TEST_CASE("ListOffsets by timestamp on an empty partition is -1", "[fetch]") {
+  Fixture f;
+  auto r = ListAt(f, 7, {0, -3});
+  CHECK(r.topics[0].partitions[0].offset == -1);
+  CHECK(r.topics[0].partitions[1].offset == -1);
+  CHECK(r.topics[0].partitions[1].error_code == 0);
 }
 
 TEST_CASE("Fetch and ListOffsets are advertised only with a readable log",
@@ -222,6 +281,37 @@ TEST_CASE("Fetch and ListOffsets are advertised only with a readable log",
     bool fetch = false;
     for (const auto& k : r.api_keys) fetch |= k.api_key == 1;
     CHECK(fetch == readable);
+  }
+}
+
+TEST_CASE("OffsetForLeaderEpoch: one epoch ending at the log end", "[fetch]") {
+  Fixture f;
+  f.Produce(TestBatch(3));
+  for (int16_t v : {2, 3, 4}) {
+    OffsetForLeaderEpochRequest req;
+    auto& t = req.topics.emplace_back();
+    t.topic = "orders";
+    auto add = [&t](int32_t current, int32_t epoch) {
+      auto& p = t.partitions.emplace_back();
+      p.current_leader_epoch = current;
+      p.leader_epoch = epoch;
+    };
+    add(-1, 0);
+    add(0, 5);
+    add(-1, -1);
+    add(1, 0);
+    f.conn->OnFrame(RequestFrame(23, v, 4, req));
+    auto r = DecodeResponse<OffsetForLeaderEpochResponse>(f.sink.frames.back(),
+                                                          23, v, 4);
+    const auto& parts = r.topics.at(0).partitions;
+    REQUIRE(parts.size() == 4);
+    CHECK(parts[0].error_code == 0);
+    CHECK(parts[0].leader_epoch == 0);
+    CHECK(parts[0].end_offset == 3);
+    CHECK(parts[1].end_offset == 3);
+    CHECK(parts[2].leader_epoch == -1);
+    CHECK(parts[2].end_offset == -1);
+    CHECK(parts[3].error_code == Code(ErrorCode::UNKNOWN_LEADER_EPOCH));
   }
 }
 

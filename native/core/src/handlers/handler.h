@@ -100,6 +100,8 @@ void HandleCreatePartitions(const RequestContext&, const protocol::Message&,
                             Reply);
 void HandleFetch(const RequestContext&, const protocol::Message&, Reply);
 void HandleListOffsets(const RequestContext&, const protocol::Message&, Reply);
+void HandleOffsetForLeaderEpoch(const RequestContext&, const protocol::Message&,
+                                Reply);
 void HandleFindCoordinator(const RequestContext&, const protocol::Message&,
                            Reply);
 void HandleJoinGroup(const RequestContext&, const protocol::Message&, Reply);

@@ -31,6 +31,8 @@ constexpr Handler kHandlers[] = {
     {20, 1, 6, HandleDeleteTopics, 1, N::kAdmin},
     // Non-transactional ids for idempotent producers (Java's default).
     {22, 0, 5, HandleInitProducerId, 0, N::kAppend},
+    // Kafka 4 serves v2+; one epoch (0) for all data, see the handler.
+    {23, 2, 4, HandleOffsetForLeaderEpoch, 2, N::kRead},
     {37, 0, 3, HandleCreatePartitions, 0, N::kAdmin},
     {42, 0, 2, HandleDeleteGroups, 0, N::kGroups},
     {47, 0, 0, HandleOffsetDelete, 0, N::kGroups},
