@@ -12,18 +12,31 @@
 //	-mode offsets:  ListOffsets (raw kmsg request) for earliest (-2) and latest (-1) of each
 //	                partition; one "offsets" line per partition, and a "versions" line with the
 //	                versions franz-go negotiates with the broker.
+//	-mode group:    a member of the classic consumer group -group (kgo.ConsumerGroup) consuming
+//	                -topic from the start: BlockRebalanceOnPoll, auto commit off; each poll of at
+//	                most 20 records is printed ("records": [partition, offset, key]) and committed
+//	                with CommitRecords ("committed" or "commit_failed") before AllowRebalance.
+//	                "assigned"/"revoked"/"lost" lines come from the group callbacks, with the
+//	                generation and member id of GroupMetadata. -balancer picks the assignor,
+//	                -session-timeout the session, -rate throttles to about N records/s. Commands on
+//	                standard input: "close" (Close: leaves the group), "nocommit" (stop
+//	                committing), "fast" (no throttle). Used by tests/e2e/test_groups_clients.py.
 //
 // The records are a pure function of (codec, i): see makeRecord, repeated in the Python test.
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"os"
+	"sort"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -71,10 +84,20 @@ type config struct {
 	timeout   time.Duration
 	debug     bool
 	noIdem    bool
+	// -mode group
+	group          string
+	clientID       string
+	balancer       string
+	sessionTimeout time.Duration
+	rate           float64
 }
 
 func newClient(c config, opts ...kgo.Opt) *kgo.Client {
-	opts = append([]kgo.Opt{kgo.SeedBrokers(strings.Split(c.bootstrap, ",")...), kgo.ClientID("kop-e2e-go")}, opts...)
+	clientID := "kop-e2e-go"
+	if c.clientID != "" {
+		clientID = c.clientID
+	}
+	opts = append([]kgo.Opt{kgo.SeedBrokers(strings.Split(c.bootstrap, ",")...), kgo.ClientID(clientID)}, opts...)
 	if c.debug {
 		opts = append(opts, kgo.WithLogger(kgo.BasicLogger(os.Stderr, kgo.LogLevelDebug, nil)))
 	}
@@ -263,6 +286,109 @@ func offsets(ctx context.Context, c config) {
 	emit(map[string]any{"event": "versions", "versions": versions})
 }
 
+var balancers = map[string]func() kgo.GroupBalancer{
+	"range":              kgo.RangeBalancer,
+	"roundrobin":         kgo.RoundRobinBalancer,
+	"sticky":             kgo.StickyBalancer,
+	"cooperative-sticky": kgo.CooperativeStickyBalancer,
+}
+
+func sortedPartitions(m map[string][]int32, topic string) []int32 {
+	ps := append([]int32{}, m[topic]...)
+	sort.Slice(ps, func(i, j int) bool { return ps[i] < ps[j] })
+	return ps
+}
+
+func group(ctx context.Context, c config) {
+	balancer, ok := balancers[c.balancer]
+	if !ok {
+		fmt.Fprintf(os.Stderr, "unknown -balancer %q\n", c.balancer)
+		os.Exit(2)
+	}
+	var closing, noCommit atomic.Bool
+	var rateBits atomic.Uint64
+	rateBits.Store(uint64(c.rate * 1000))
+	var cl *kgo.Client
+	report := func(event string) func(context.Context, *kgo.Client, map[string][]int32) {
+		return func(_ context.Context, cl *kgo.Client, m map[string][]int32) {
+			member, gen := cl.GroupMetadata()
+			emit(map[string]any{"event": event, "partitions": sortedPartitions(m, c.topic), "generation": gen,
+				"member": member})
+		}
+	}
+	cl = newClient(c,
+		kgo.ConsumerGroup(c.group),
+		kgo.ConsumeTopics(c.topic),
+		kgo.Balancers(balancer()),
+		kgo.DisableAutoCommit(),
+		kgo.BlockRebalanceOnPoll(),
+		kgo.SessionTimeout(c.sessionTimeout),
+		kgo.HeartbeatInterval(time.Second),
+		kgo.RebalanceTimeout(20*time.Second),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.OnPartitionsAssigned(report("assigned")),
+		kgo.OnPartitionsRevoked(report("revoked")),
+		kgo.OnPartitionsLost(report("lost")),
+	)
+	go func() {
+		sc := bufio.NewScanner(os.Stdin)
+		for sc.Scan() {
+			line := strings.TrimSpace(sc.Text())
+			switch line {
+			case "close":
+				closing.Store(true)
+			case "nocommit":
+				noCommit.Store(true)
+			case "fast":
+				rateBits.Store(0)
+			}
+			emit(map[string]any{"event": "command", "command": line})
+		}
+	}()
+	emit(map[string]any{"event": "started", "client": "franz-go"})
+	deadline := time.Now().Add(c.timeout)
+	for !closing.Load() && time.Now().Before(deadline) {
+		pctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+		fetches := cl.PollRecords(pctx, 20)
+		cancel()
+		fetches.EachError(func(t string, p int32, err error) {
+			if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+				return
+			}
+			emit(map[string]any{"event": "fetch_error", "topic": t, "partition": p, "error": err.Error()})
+		})
+		recs := fetches.Records()
+		if len(recs) == 0 {
+			cl.AllowRebalance()
+			continue
+		}
+		out := make([][]any, 0, len(recs))
+		next := map[string]int64{}
+		for _, r := range recs {
+			out = append(out, []any{r.Partition, r.Offset, string(r.Key)})
+			next[strconv.Itoa(int(r.Partition))] = r.Offset + 1
+		}
+		emit(map[string]any{"event": "records", "records": out})
+		if !noCommit.Load() {
+			cctx, ccancel := context.WithTimeout(ctx, 30*time.Second)
+			err := cl.CommitRecords(cctx, recs...)
+			ccancel()
+			if err != nil {
+				emit(map[string]any{"event": "commit_failed", "offsets": next, "error": err.Error()})
+			} else {
+				_, gen := cl.GroupMetadata()
+				emit(map[string]any{"event": "committed", "offsets": next, "generation": gen})
+			}
+		}
+		cl.AllowRebalance()
+		if r := float64(rateBits.Load()) / 1000; r > 0 {
+			time.Sleep(time.Duration(float64(len(recs)) / r * float64(time.Second)))
+		}
+	}
+	cl.Close() // leaves the group
+	emit(map[string]any{"event": "closed"})
+}
+
 func main() {
 	var c config
 	var codecList, mode string
@@ -274,7 +400,12 @@ func main() {
 	flag.DurationVar(&c.timeout, "timeout", 90*time.Second, "deadline of each codec's produce, and of the consume")
 	flag.BoolVar(&c.debug, "debug", false, "franz-go's debug log on stderr")
 	flag.BoolVar(&c.noIdem, "no-idempotence", false, "produce with DisableIdempotentWrite (for diagnosis)")
-	flag.StringVar(&mode, "mode", "", "produce | consume | offsets")
+	flag.StringVar(&c.group, "group", "", "-mode group: the consumer group")
+	flag.StringVar(&c.clientID, "client-id", "", "client id (default kop-e2e-go)")
+	flag.StringVar(&c.balancer, "balancer", "range", "-mode group: range | roundrobin | sticky | cooperative-sticky")
+	flag.DurationVar(&c.sessionTimeout, "session-timeout", 6*time.Second, "-mode group: session timeout")
+	flag.Float64Var(&c.rate, "rate", 0, "-mode group: about this many records/s (0: no throttle)")
+	flag.StringVar(&mode, "mode", "", "produce | consume | offsets | group")
 	flag.Parse()
 	c.codecs = strings.Split(codecList, ",")
 	for _, name := range c.codecs {
@@ -283,8 +414,8 @@ func main() {
 			os.Exit(2)
 		}
 	}
-	if c.topic == "" || c.n <= 0 {
-		fmt.Fprintln(os.Stderr, "-topic and a positive -n are required")
+	if c.topic == "" || c.n <= 0 || (mode == "group" && c.group == "") {
+		fmt.Fprintln(os.Stderr, "-topic and a positive -n are required (and -group for -mode group)")
 		os.Exit(2)
 	}
 	ctx := context.Background()
@@ -295,6 +426,8 @@ func main() {
 		consume(ctx, c)
 	case "offsets":
 		offsets(ctx, c)
+	case "group":
+		group(ctx, c)
 	default:
 		fmt.Fprintf(os.Stderr, "unknown -mode %q\n", mode)
 		os.Exit(2)
