@@ -19,7 +19,7 @@ BOOTSTRAP = f"{kw.HOST}:{kw.PORT}"
 _SERVER = textwrap.dedent("""
     import json, sys, time, traceback
     from confluent_kafka import (Consumer, KafkaError, KafkaException, Producer, TopicPartition,
-                                 ConsumerGroupTopicPartitions, OFFSET_BEGINNING, OFFSET_INVALID)
+                                 ConsumerGroupTopicPartitions, ConsumerGroupState, OFFSET_BEGINNING, OFFSET_INVALID)
     from confluent_kafka.admin import AdminClient
 
     BOOTSTRAP = sys.argv[1]
