@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core_test_util.h"
+#include "fetch_sessions.h"
 #include "kop/core/testing/fake_log.h"
 #include "kop/core/testing/fake_topics.h"
 #include "kop/protocol/errors.h"
@@ -313,6 +314,103 @@ TEST_CASE("OffsetForLeaderEpoch: one epoch ending at the log end", "[fetch]") {
     CHECK(parts[2].end_offset == -1);
     CHECK(parts[3].error_code == Code(ErrorCode::UNKNOWN_LEADER_EPOCH));
   }
+}
+
+// A Fetch in a session: `parts` are (partition, offset) of topic orders.
+FetchRequest SessionFetch(int32_t id, int32_t epoch,
+                          std::vector<std::pair<int32_t, int64_t>> parts,
+                          std::vector<int32_t> forget = {}) {
+  FetchRequest req;
+  req.max_wait_ms = 0;
+  req.min_bytes = 0;
+  req.max_bytes = 50 << 20;
+  req.session_id = id;
+  req.session_epoch = epoch;
+  if (!parts.empty()) {
+    auto& t = req.topics.emplace_back();
+    t.topic = "orders";
+    for (auto [index, offset] : parts) {
+      auto& p = t.partitions.emplace_back();
+      p.partition = index;
+      p.fetch_offset = offset;
+      p.partition_max_bytes = 1 << 20;
+    }
+  }
+  if (!forget.empty()) {
+    auto& ft = req.forgotten_topics_data.emplace_back();
+    ft.topic = "orders";
+    ft.partitions = forget;
+  }
+  return req;
+}
+
+TEST_CASE("incremental fetch sessions (KIP-227)", "[fetch]") {
+  Fixture f;
+  f.Produce(TestBatch(3));
+  int32_t corr = 100;
+  auto fetch = [&](const FetchRequest& req) {
+    f.conn->OnFrame(RequestFrame(1, 12, ++corr, req));
+    return DecodeResponse<FetchResponse>(f.sink.frames.back(), 1, 12, corr);
+  };
+  // Epoch 0 opens a session with a full fetch: every partition answers.
+  auto r = fetch(SessionFetch(0, 0, {{0, 0}, {1, 0}}));
+  CHECK(r.error_code == 0);
+  const int32_t id = r.session_id;
+  REQUIRE(id != 0);
+  REQUIRE(r.responses.size() == 1);
+  REQUIRE(r.responses[0].partitions.size() == 2);
+  CHECK(Records(r.responses[0].partitions[0]).size() == 3);
+
+  // Epoch 1: the client moved partition 0 to offset 3; nothing is new.
+  r = fetch(SessionFetch(id, 1, {{0, 3}}));
+  CHECK(r.error_code == 0);
+  CHECK(r.session_id == id);
+  CHECK(r.responses.empty());
+
+  // New records: only partition 0 comes back, from the session's offset.
+  f.Produce(TestBatch(2));
+  r = fetch(SessionFetch(id, 2, {}));
+  REQUIRE(r.responses.size() == 1);
+  REQUIRE(r.responses[0].partitions.size() == 1);
+  CHECK(r.responses[0].partitions[0].partition_index == 0);
+  CHECK(r.responses[0].partitions[0].high_watermark == 5);
+  auto recs = Records(r.responses[0].partitions[0]);
+  REQUIRE(recs.size() == 2);
+  CHECK(recs[0].first == 3);
+
+  // A stale or skipped epoch is refused; the session survives it.
+  r = fetch(SessionFetch(id, 2, {}));
+  CHECK(r.error_code == Code(ErrorCode::INVALID_FETCH_SESSION_EPOCH));
+  r = fetch(SessionFetch(id, 3, {{0, 5}}, {1}));  // forget partition 1
+  CHECK(r.error_code == 0);
+  CHECK(r.responses.empty());
+
+  // Epoch -1 closes it; its id is then unknown.
+  r = fetch(SessionFetch(id, -1, {{0, 5}}));
+  CHECK(r.error_code == 0);
+  CHECK(r.session_id == 0);
+  REQUIRE(r.responses.size() == 1);  // a sessionless full fetch
+  r = fetch(SessionFetch(id, 4, {}));
+  CHECK(r.error_code == Code(ErrorCode::FETCH_SESSION_ID_NOT_FOUND));
+}
+
+TEST_CASE("fetch sessions are bounded per connection", "[fetch]") {
+  Fixture f;
+  int32_t corr = 200;
+  std::vector<int32_t> ids;
+  for (size_t i = 0; i < FetchSessions::kMaxSessions + 1; ++i) {
+    f.conn->OnFrame(RequestFrame(1, 12, ++corr, SessionFetch(0, 0, {{0, 0}})));
+    ids.push_back(
+        DecodeResponse<FetchResponse>(f.sink.frames.back(), 1, 12, corr)
+            .session_id);
+  }
+  // The least recently used session made room for the newest.
+  f.conn->OnFrame(RequestFrame(1, 12, ++corr, SessionFetch(ids[0], 1, {})));
+  CHECK(DecodeResponse<FetchResponse>(f.sink.frames.back(), 1, 12, corr)
+            .error_code == Code(ErrorCode::FETCH_SESSION_ID_NOT_FOUND));
+  f.conn->OnFrame(RequestFrame(1, 12, ++corr, SessionFetch(ids.back(), 1, {})));
+  CHECK(DecodeResponse<FetchResponse>(f.sink.frames.back(), 1, 12, corr)
+            .error_code == 0);
 }
 
 }  // namespace

@@ -130,7 +130,8 @@ void KafkaConnection::OnFrame(std::span<const uint8_t> frame) {
       log_,
       producers_,
       groups_,
-      [weak](std::function<void()> task) { Post(weak, std::move(task)); }};
+      [weak](std::function<void()> task) { Post(weak, std::move(task)); },
+      &s.fetch_sessions};
   handler->handle(ctx, *request,
                   [weak, id](std::unique_ptr<protocol::Message> body) {
                     if (std::shared_ptr<State> st = weak.lock()) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "broker_state.h"
+#include "fetch_sessions.h"
 #include "groups/coordinator.h"
 #include "kop/core/broker.h"
 #include "kop/protocol/message.h"
@@ -50,6 +51,7 @@ class KafkaConnection : public Connection {
     // destroyed (the sink goes with it).
     std::mutex post_mu;
     bool post_closed = false;
+    FetchSessions fetch_sessions;
   };
   static void Post(const std::weak_ptr<State>& weak,
                    std::function<void()> task);

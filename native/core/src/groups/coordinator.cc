@@ -436,7 +436,10 @@ void GroupCoordinator::MirrorOffsets(
       !log->SupportsSubscriptions()) {
     return;
   }
-  for (const auto& [tp, offset] : offsets) {
+  for (const auto& entry : offsets) {
+    // Named copies: clang 14 cannot capture structured bindings.
+    const TopicPartition tp = entry.first;
+    const int64_t offset = entry.second;
     if (offset < 0) continue;
     d.Run([log, group_id, tp, offset]() {
       log->CommitSubscription(

@@ -7,9 +7,13 @@
 // as one of them has data (the port wakes on any append, Pulsar producers'
 // included) or all have timed out.
 //
-// No incremental fetch sessions yet (KIP-227): the response's session id is
-// 0, which tells clients to keep sending full requests.
+// Incremental fetch sessions (KIP-227, v7+): epoch 0 opens a session with a
+// full fetch, later epochs send only changes and get back only partitions
+// with records, errors or moved offsets; epoch -1 fetches without one. See
+// fetch_sessions.h.
+#include <map>
 #include <memory>
+#include <tuple>
 
 #include "handlers/handler.h"
 #include "kop/core/log.h"
@@ -50,6 +54,11 @@ struct PendingFetch {
   bool answered = false;
   LogPort* log = nullptr;
   Reply reply;
+  // The session this fetch belongs to (nullptr: none), and whether the
+  // response lists only partitions with news.
+  FetchSessions* sessions = nullptr;
+  int32_t session_id = 0;
+  bool incremental = false;
 };
 
 // Fills one partition's result from a read; returns its record bytes.
@@ -106,9 +115,49 @@ int64_t Fill(PendingFetch& f, const Target& t, const ReadResult& r) {
   return static_cast<int64_t>(buf.size());
 }
 
+// Records what the session's client now knows; in an incremental fetch,
+// leaves out partitions it would learn nothing new from.
+void ApplySession(PendingFetch& f) {
+  FetchSession* session =
+      f.sessions == nullptr ? nullptr : f.sessions->Find(f.session_id);
+  if (session == nullptr) return;
+  auto& topics = f.response->responses;
+  for (auto& topic : topics) {
+    auto& parts = topic.partitions;
+    size_t kept = 0;
+    for (size_t i = 0; i < parts.size(); ++i) {
+      FetchResponse::PartitionData& pd = parts[i];
+      auto it = session->partitions.find({topic.topic, pd.partition_index});
+      bool news = true;
+      if (it != session->partitions.end()) {
+        SessionPartition& sp = it->second;
+        news = !sp.sent || pd.error_code != 0 || !pd.records.data.empty() ||
+               sp.error_code != pd.error_code ||
+               sp.high_watermark != pd.high_watermark ||
+               sp.log_start_offset != pd.log_start_offset;
+        sp.sent = true;
+        sp.error_code = pd.error_code;
+        sp.high_watermark = pd.high_watermark;
+        sp.log_start_offset = pd.log_start_offset;
+      }
+      if (!f.incremental || news) {
+        if (kept != i) parts[kept] = std::move(pd);
+        ++kept;
+      }
+    }
+    parts.resize(kept);
+  }
+  if (f.incremental) {
+    std::erase_if(topics, [](const FetchResponse::FetchableTopicResponse& t) {
+      return t.partitions.empty();
+    });
+  }
+}
+
 void Answer(const std::shared_ptr<PendingFetch>& f) {
   if (f->answered) return;
   f->answered = true;
+  ApplySession(*f);
   f->reply(std::move(f->response));
 }
 
@@ -155,32 +204,94 @@ void HandleFetch(const RequestContext& ctx, const protocol::Message& message,
   f->min_bytes = request.min_bytes;
   f->max_wait_ms = request.max_wait_ms;
   FetchResponse& response = *f->response;
-  if (ctx.api_version >= 7 && request.session_id != 0) {
-    // We never hand out sessions, so a client naming one is out of step.
-    response.error_code = Code(ErrorCode::FETCH_SESSION_ID_NOT_FOUND);
+  auto refuse = [&f](ErrorCode e) {
+    f->response->error_code = Code(e);
     f->reply(std::move(f->response));
-    return;
-  }
-  for (size_t t = 0; t < request.topics.size(); ++t) {
-    const FetchRequest::FetchTopic& topic = request.topics[t];
-    FetchResponse::FetchableTopicResponse& out =
-        response.responses.emplace_back();
-    out.topic = topic.topic;
-    for (size_t p = 0; p < topic.partitions.size(); ++p) {
-      const FetchRequest::FetchPartition& part = topic.partitions[p];
-      FetchResponse::PartitionData& pd = out.partitions.emplace_back();
-      pd.partition_index = part.partition;
-      if (!IsLegalTopicName(topic.topic)) {
-        pd.error_code = Code(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION);
-        continue;
-      }
-      f->targets.push_back(Target{
-          t, p, topic.topic, part.partition, part.fetch_offset,
-          part.partition_max_bytes > 0 ? part.partition_max_bytes : INT32_MAX});
+  };
+
+  // The partitions to read: the request's, or its session's.
+  std::vector<std::tuple<std::string, int32_t, int64_t, int32_t>> wanted;
+  for (const FetchRequest::FetchTopic& topic : request.topics) {
+    for (const FetchRequest::FetchPartition& part : topic.partitions) {
+      wanted.emplace_back(topic.topic, part.partition, part.fetch_offset,
+                          part.partition_max_bytes);
     }
   }
+  constexpr int32_t kFinalEpoch = -1;
+  constexpr int32_t kInitialEpoch = 0;
+  FetchSessions* sessions = ctx.api_version >= 7 ? ctx.fetch_sessions : nullptr;
+  if (sessions == nullptr) {
+    if (ctx.api_version >= 7 && request.session_id != 0) {
+      return refuse(ErrorCode::FETCH_SESSION_ID_NOT_FOUND);
+    }
+  } else if (request.session_epoch == kFinalEpoch ||
+             request.session_epoch == kInitialEpoch) {
+    // Closes the named session (if any); epoch 0 opens a new one.
+    if (request.session_id != 0) sessions->Remove(request.session_id);
+    if (request.session_epoch == kInitialEpoch &&
+        wanted.size() <= FetchSessions::kMaxPartitions) {
+      FetchSession& session = sessions->Create();
+      for (const auto& [name, index, offset, max] : wanted) {
+        session.partitions[{name, index}] = SessionPartition{offset, max};
+      }
+      f->sessions = sessions;
+      f->session_id = session.id;
+      response.session_id = session.id;
+    }
+  } else {
+    FetchSession* session = sessions->Find(request.session_id);
+    if (session == nullptr) {
+      return refuse(ErrorCode::FETCH_SESSION_ID_NOT_FOUND);
+    }
+    if (request.session_epoch != session->next_epoch) {
+      return refuse(ErrorCode::INVALID_FETCH_SESSION_EPOCH);
+    }
+    session->next_epoch =
+        session->next_epoch == INT32_MAX ? 1 : session->next_epoch + 1;
+    for (const auto& [name, index, offset, max] : wanted) {
+      SessionPartition& sp = session->partitions[{name, index}];
+      sp.fetch_offset = offset;
+      sp.max_bytes = max;
+    }
+    for (const FetchRequest::ForgottenTopic& t :
+         request.forgotten_topics_data) {
+      for (int32_t index : t.partitions) {
+        session->partitions.erase({t.topic, index});
+      }
+    }
+    if (session->partitions.size() > FetchSessions::kMaxPartitions) {
+      sessions->Remove(session->id);
+      return refuse(ErrorCode::FETCH_SESSION_ID_NOT_FOUND);
+    }
+    wanted.clear();
+    for (const auto& [key, sp] : session->partitions) {
+      wanted.emplace_back(key.first, key.second, sp.fetch_offset, sp.max_bytes);
+    }
+    f->sessions = sessions;
+    f->session_id = session->id;
+    f->incremental = true;
+    response.session_id = session->id;
+  }
+
+  // One response topic per name, in first-seen order.
+  std::map<std::string, size_t> topic_index;
+  for (const auto& [name, index, offset, max] : wanted) {
+    auto [it, added] = topic_index.emplace(name, response.responses.size());
+    if (added) response.responses.emplace_back().topic = name;
+    const size_t t = it->second;
+    FetchResponse::FetchableTopicResponse& out = response.responses[t];
+    const size_t p = out.partitions.size();
+    FetchResponse::PartitionData& pd = out.partitions.emplace_back();
+    pd.partition_index = index;
+    if (!IsLegalTopicName(name)) {
+      pd.error_code = Code(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION);
+      continue;
+    }
+    f->targets.push_back(
+        Target{t, p, name, index, offset, max > 0 ? max : INT32_MAX});
+  }
   if (f->targets.empty()) {
-    f->reply(std::move(f->response));
+    Answer(f);
     return;
   }
   ReadAll(f, 0);

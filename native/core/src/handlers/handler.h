@@ -11,6 +11,7 @@
 #include <string>
 
 #include "broker_state.h"
+#include "fetch_sessions.h"
 #include "groups/coordinator.h"
 #include "kop/protocol/message.h"
 #include "producer_state.h"
@@ -32,6 +33,9 @@ struct RequestContext {
   // replies completed by other connections or timers); dropped once the
   // connection is gone.
   std::function<void(std::function<void()>)> post;
+  // This connection's fetch sessions (nullptr: none are offered). Only
+  // touched on the connection's event loop, where port callbacks run.
+  FetchSessions* fetch_sessions = nullptr;
 };
 
 // Kafka's topic-name rule (Topic.validate): 1-249 of [a-zA-Z0-9._-], not "."
