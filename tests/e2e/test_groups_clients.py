@@ -334,6 +334,35 @@ def commit_failures(members):
             if any(e["event"] == "commit_failed" for e in m.snapshot())}
 
 
+def mirror_backlogs(topic, partitions, group):
+    """The subscription mirror: {partition: msgBacklog of the Pulsar subscription named after the
+    group (entries not yet below its mark-delete), or None when there is none}."""
+    out = {}
+    for p in range(partitions):
+        sub = admin("GET", f"/{topic}-partition-{p}/stats")["subscriptions"].get(group)
+        out[p] = None if sub is None else sub["msgBacklog"]
+    return out
+
+
+def entry_counts(topic, partitions):
+    return {p: admin("GET", f"/{topic}-partition-{p}/internalStats")["numberOfEntries"] for p in range(partitions)}
+
+
+def wait_mirror(what, topic, partitions, group, expected, timeout=15):
+    """Waits until mirror_backlogs() is `expected`; -> the last value seen."""
+    seen = {}
+
+    def check():
+        seen["v"] = mirror_backlogs(topic, partitions, group)
+        return seen["v"] == expected
+    try:
+        wait_until(what, check, timeout)
+    except AssertionError:
+        raise AssertionError(f"subscription mirror ({what}): Pulsar subscription '{group}' backlogs per partition "
+                             f"{seen.get('v')}, expected {expected} (None = no subscription)") from None
+    return seen["v"]
+
+
 class GroupTestBase(unittest.TestCase):
     maxDiff = None
 
@@ -478,6 +507,9 @@ class MixedGroupTest(GroupTestBase):
         self.assertEqual(desc["state"], "EMPTY", desc)
         self.assertEqual({int(p): o for p, o in desc["offsets"].items()}, dict(ends),
                          "committed offsets after everything was consumed")
+        # The commits are mirrored into a durable Pulsar subscription named after the group, with
+        # nothing left in its backlog.
+        wait_mirror("all consumed and committed", topic, self.PARTITIONS, group, {p: 0 for p in range(6)})
         print(f"\n  {len(produced)} records, {sum(seen.values())} consumed ({len(dups)} redelivered after the "
               f"SIGKILL); 2/2/2 assignment {three} in generation {gen_a}; expiry after {expired - killed:.1f} s; "
               f"{time.monotonic() - started:.1f} s", end=" ", flush=True)
@@ -585,7 +617,18 @@ class AdminGroupsTest(unittest.TestCase):
 
 def _admin_test(version):
     def test(self):
-        java_json("group-admin", _name("admin"), _name("admin-g"), version=version, timeout=180)
+        topic, group = _name("admin"), _name("admin-g")
+        try:
+            java_json("group-admin", topic, group, version=version, timeout=180)
+            failed = None
+        except AssertionError as e:
+            failed = e
+        if failed is None or "(every step ran)" in str(failed):
+            with self.subTest("subscription mirror"):
+                # deleteConsumerGroups removed the group's Pulsar subscriptions too.
+                wait_mirror("after deleteConsumerGroups", topic, 3, group, {0: None, 1: None, 2: None})
+        if failed:
+            raise failed
     test.__doc__ = (f"kafka-clients {version} AdminClient: list (state filters), describe, list/alter/delete "
                     "offsets, delete groups (NON_EMPTY, success, GroupIdNotFound)")
     return test
@@ -657,6 +700,7 @@ class ConsumerGroupCommandTest(GroupTestBase):
                    lambda: commits(m) and {p: o for _, offs in commits(m) for p, o in offs.items()} == dict(ends),
                    60, self.state)
 
+        wait_mirror("all 40 committed", topic, 2, group, {0: 0, 1: 0})
         out = self.run_tool("--list")
         self.assertIn(group, out.split(), "--list")
         out = self.run_tool("--describe", "--members", "--group", group)
@@ -685,11 +729,14 @@ class ConsumerGroupCommandTest(GroupTestBase):
         rows = {int(r["PARTITION"]): r for r in table(out, "GROUP") if r["TOPIC"] == topic}
         self.assertEqual({p: (r["CURRENT-OFFSET"], r["LAG"]) for p, r in rows.items()},
                          {0: ("0", str(ends[0] + 5)), 1: ("0", str(ends[1]))}, f"--describe after the reset: {out}")
+        # The mirror moved back: every entry is in the subscription's backlog again.
+        wait_mirror("reset to earliest", topic, 2, group, entry_counts(topic, 2))
 
         out = self.run_tool("--delete", "--group", group)
         self.assertIn(f"Deletion of requested consumer groups ('{group}') was successful.", out)
         out = self.run_tool("--list")
         self.assertNotIn(group, out.split(), "--list after --delete")
+        wait_mirror("after --delete", topic, 2, group, {0: None, 1: None})
         code, out, err = consumer_groups("--describe", "--group", group)
         # DescribeGroups v6 answers GROUP_ID_NOT_FOUND for it (KIP-1043), which the tool reports.
         self.assertIn(f"GroupIdNotFoundException: group {group} not found", out + err,

@@ -766,6 +766,7 @@ public final class E2eClient {
                     "DeleteGroups of a deleted group");
         }
         if (!failures.isEmpty()) {
+            stage = "group-admin (every step ran)";
             throw new AssertionError(failures.size() + " failed expectation(s): " + String.join("; ", failures));
         }
     }
