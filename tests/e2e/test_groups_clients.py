@@ -15,15 +15,14 @@
 Each client prints JSON lines (tests/e2e/java E2eClient "group", tests/e2e/go "-mode group" and
 CONFLUENT_MEMBER below): its assignments (rebalance callbacks), the records of each poll
 [partition, offset, key] and each commit. Members commit every poll synchronously before the
-next one, so a member that is closed, or that loses partitions in a rebalance, has committed all
-it consumed. A missing tool (mvn, java, go, the confluent-kafka venv) skips unless
+next one (a commit the client refuses while it rejoins is retried after the next poll, or in the
+revoke callback), so a member that is closed, or that gives up partitions in a rebalance, has
+committed all it consumed. A missing tool (mvn, java, go, the confluent-kafka venv) skips unless
 KOP_E2E_REQUIRE_ANSWERS=1, where it fails."""
 import collections
 import json
 import os
-import re
 import subprocess
-import sys
 import tempfile
 import textwrap
 import threading

@@ -75,8 +75,9 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  *       rebalance listener (with the generation and member id of consumer.groupMetadata()),
  *       "records" per poll ([partition,offset,key]), then "committed" (commitSync of what was
  *       consumed), "commit_retry" (refused while the client rejoins: retried after the next poll,
- *       or in onPartitionsRevoked) or "commit_failed". Standard input commands: "close" (close(): a dynamic member leaves the
- *       group, a static one does not), "nocommit" (stop committing), "fast" (no throttle).
+ *       or in onPartitionsRevoked) or "commit_failed". Standard input commands: "close"
+ *       (close(): a dynamic member leaves the group, a static one does not), "nocommit" (stop
+ *       committing), "fast" (no throttle).
  *   <li>{@code describe-group GROUP}: describeConsumerGroups and listConsumerGroupOffsets (one
  *       topic) as one JSON line.
  *   <li>{@code group-admin TOPIC GROUP}: the AdminClient's group API end to end (list with and
@@ -643,7 +644,8 @@ public final class E2eClient {
                 List<Future<RecordMetadata>> fs = new ArrayList<>();
                 for (int part = 0; part < 3; part++) {
                     for (int i = 0; i < 20; i++) {
-                        fs.add(producer.send(new ProducerRecord<>(topic, part, bytes("k" + part + "-" + i), bytes("v"))));
+                        byte[] k = bytes("k" + part + "-" + i);
+                        fs.add(producer.send(new ProducerRecord<>(topic, part, k, bytes("v"))));
                     }
                 }
                 for (Future<RecordMetadata> f : fs) f.get();
