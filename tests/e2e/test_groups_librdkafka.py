@@ -5,18 +5,23 @@ and by hand (with metadata), reads its commits back, and sees its group through 
 made with librdkafka (it always sends its current generation), so that error path is driven with
 raw JoinGroup/SyncGroup/OffsetCommit requests."""
 import json
+import os
 import shutil
 import struct
 import subprocess
+import tempfile
 import threading
 import time
 import unittest
 
 import kafka_wire as kw
 from confluent_driver import BOOTSTRAP, Driver, DriverError
-from test_produce import HTTP_PORT, SUFFIX, admin
+from test_consume import list_offsets_v1
+from test_produce import HTTP_PORT, SUFFIX, admin, produce
 
 KCAT = shutil.which("kcat")
+# e.g. KOP_E2E_KCAT_DEBUG=cgrp,fetch: librdkafka debug logging on the members' stderr
+KCAT_DEBUG = ["-d", os.environ["KOP_E2E_KCAT_DEBUG"]] if os.environ.get("KOP_E2E_KCAT_DEBUG") else []
 _counter = iter(range(1000))
 
 
@@ -44,7 +49,7 @@ class KcatGroupMember:
         self.proc = subprocess.Popen(
             ["kcat", "-b", BOOTSTRAP, "-G", group, "-u", "-f", "%p:%o:%s\\n",
              "-X", "session.timeout.ms=6000", "-X", "heartbeat.interval.ms=500",
-             "-X", "auto.offset.reset=earliest", "-X", "auto.commit.interval.ms=500", *extra, topic],
+             "-X", "auto.offset.reset=earliest", "-X", "auto.commit.interval.ms=500", *extra, *KCAT_DEBUG, topic],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.threads = [threading.Thread(target=self._read_out, daemon=True),
                         threading.Thread(target=self._read_err, daemon=True)]
@@ -53,9 +58,12 @@ class KcatGroupMember:
 
     def _read_out(self):
         for line in self.proc.stdout:
-            p, o, v = line.rstrip("\n").split(":", 2)
             with self.lock:
-                self.records.append((int(p), int(o), v))
+                try:
+                    p, o, v = line.rstrip("\n").split(":", 2)
+                    self.records.append((int(p), int(o), v))
+                except ValueError:
+                    self.stderr.append(f"(unexpected stdout line {line!r})")
 
     def _read_err(self):
         # e.g. "% Group g rebalanced (memberid rdkafka-...): assigned: t [0], t [2]"
@@ -67,6 +75,11 @@ class KcatGroupMember:
                     self.assigned = sorted(int(x.split("]")[0]) for x in parts.split("[")[1:])
                 elif "revoked:" in line:
                     self.assigned = []
+
+    def kcat_lines(self):
+        """kcat's own stderr lines (not librdkafka's debug log)."""
+        with self.lock:
+            return [line for line in self.stderr if line.startswith(("%", "("))]
 
     def snapshot(self):
         with self.lock:
@@ -83,6 +96,10 @@ class KcatGroupMember:
                 self.proc.wait()
         for t in self.threads:
             t.join(timeout=10)
+        if KCAT_DEBUG:
+            with tempfile.NamedTemporaryFile("w", prefix="kop-e2e-kcat-", suffix=".log", delete=False) as f:
+                f.write("\n".join(self.stderr))
+            self.stderr.insert(0, f"(full stderr in {f.name})")
         return self.proc.returncode
 
 
@@ -112,8 +129,11 @@ class KcatBalancedConsumerTest(unittest.TestCase):
                     break
                 time.sleep(0.2)
             self.assertEqual(sorted(assigned[0] + assigned[1]) if None not in assigned else None, [0, 1, 2, 3],
-                             f"assignments {assigned}; kcat stderr: {[m.stderr[-5:] for m in members]}")
+                             f"assignments {assigned}; kcat stderr: {[m.kcat_lines() for m in members]}")
             self.assertEqual([len(a) for a in assigned], [2, 2], assigned)
+            # Let both look up their start offsets (earliest, no commits yet) on the empty partitions
+            # first: ListOffsets racing the first produce is FirstBatchEarliestOffsetTest's subject.
+            time.sleep(1)
 
             expected = set()
             for p in range(4):
@@ -128,10 +148,10 @@ class KcatBalancedConsumerTest(unittest.TestCase):
             codes = [m.stop() for m in members]
         got = [m.snapshot()[0] for m in members]
         self.assertEqual(sorted(got[0] + got[1]), sorted(expected),
-                         f"kcat stderr: {[m.stderr[-5:] for m in members]}")
+                         f"kcat stderr: {[m.kcat_lines() for m in members]}")
         for a, records in zip(assigned, got):
             self.assertEqual({p for p, _, _ in records}, set(a), "a member consumed partitions it was not assigned")
-        self.assertEqual(codes, [0, 0], [m.stderr[-5:] for m in members])
+        self.assertEqual(codes, [0, 0], [m.kcat_lines() for m in members])
 
         # Same group again: only what was produced after the members left (their close committed
         # offset 10 on every partition).
@@ -315,6 +335,48 @@ class ConfluentGroupsTest(unittest.TestCase):
         self.assertIn("127.0.0.1", stable_desc["members"][0]["host"],
                       f"DescribeGroups (confluent describe_consumer_groups) member client_host: Kafka answers "
                       f"'/' + the member's address, here 127.0.0.1; got {member['host']!r}. {stable_desc}")
+
+
+@unittest.skipUnless(HTTP_PORT, "KOP_E2E_HTTP_PORT not set")
+class FirstBatchEarliestOffsetTest(unittest.TestCase):
+    """A group member that joins before anything was produced (a fresh topic) resets to the earliest
+    offset while the first batch may be in flight. ListOffsets earliest must answer 0 then, never
+    the log end: a member that got the log end would skip the whole first batch (what the kcat -G
+    test above saw as a partition missing all its records)."""
+
+    TRIALS = 12
+
+    def test_earliest_is_0_while_the_first_batch_is_appended(self):
+        batch = kw.record_batch_v2([(b"k%d" % i, b"v%d" % i, []) for i in range(10)])
+        wrong = []
+        for trial in range(self.TRIALS):
+            topic = unique("first-batch")
+            admin("PUT", f"/{topic}/partitions", "1")
+            start = threading.Barrier(4)
+            answers, produced = [], []
+
+            def ask():
+                start.wait()
+                for _ in range(3):
+                    answers.append(list_offsets_v1(topic, 0, -2))
+
+            def send():
+                start.wait()
+                produced.append(produce(topic, 0, batch))
+
+            threads = [threading.Thread(target=ask) for _ in range(3)] + [threading.Thread(target=send)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(timeout=60)
+            self.assertEqual([(r["error_code"], r["base_offset"]) for r in produced], [(0, 0)], produced)
+            self.assertEqual(list_offsets_v1(topic, 0, -2), (0, 0), "earliest once the first Produce was answered")
+            if any(a != (0, 0) for a in answers):
+                wrong.append((topic, sorted(answers)))
+        self.assertEqual(wrong, [], f"ListOffsets v1 earliest (timestamp -2), sent while the first Produce (10 records, "
+                                   f"base offset 0) to a fresh partition was being appended, answered (error, offset) "
+                                   f"other than (0, 0) in {len(wrong)} of {self.TRIALS} trials (answers per topic; "
+                                   f"once the Produce was answered, earliest is 0)")
 
 
 # --- raw classic group requests (non-flexible versions) ---------------------------------------
