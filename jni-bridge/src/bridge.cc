@@ -1182,6 +1182,31 @@ JNIEXPORT jlong JNICALL Java_io_kopnative_NativeBridge_nativeOpenConnection(
   }
 }
 
+// static native int nativeSetClientHost(long conn, byte[] host)
+//   -> 0, or a negative error code. The client's address for group members'
+//   client_host (DescribeGroups), set right after nativeOpenConnection.
+JNIEXPORT jint JNICALL Java_io_kopnative_NativeBridge_nativeSetClientHost(
+    JNIEnv* env, jclass, jlong conn, jbyteArray host) {
+  try {
+    auto* c = FromHandle<ConnectionHandle>(conn);
+    if (c == nullptr || c->connection() == nullptr) return kErrBadHandle;
+    if (host == nullptr) return kErrBadArgument;
+    const jsize n = env->GetArrayLength(host);
+    if (n < 0 || n > 256) return kErrBadArgument;
+    std::string value(static_cast<size_t>(n), '\0');
+    env->GetByteArrayRegion(host, 0, n, reinterpret_cast<jbyte*>(value.data()));
+    if (env->ExceptionCheck()) {
+      ClearPendingException(env, "nativeSetClientHost");
+      return kErrBadArgument;
+    }
+    c->connection()->SetClientHost(std::move(value));
+    return kOk;
+  } catch (...) {
+    LogCurrentException("nativeSetClientHost");
+    return kErrCoreFailure;
+  }
+}
+
 // static native int nativeOnFrame(long conn, long address, int length)
 //   -> 0, or a negative error code (Java closes the connection).
 JNIEXPORT jint JNICALL Java_io_kopnative_NativeBridge_nativeOnFrame(

@@ -40,6 +40,7 @@ struct Harness {
     c.log = &log;
     c.post = [](std::function<void()> t) { t(); };
     c.client_id = client;
+    c.client_host = "/10.1.2.3";
     return c;
   }
   // FindCoordinator loads the group's partition (the fake log answers at
@@ -632,6 +633,7 @@ TEST_CASE("describe reports metadata and assignments of stable groups",
   REQUIRE(d.members.size() == 2);
   CHECK(d.members[0].member_id == a);
   CHECK(d.members[0].client_id == "client");
+  CHECK(d.members[0].client_host == "/10.1.2.3");
   CHECK(d.members[0].metadata == kMeta);
   CHECK(d.members[0].assignment == std::vector<uint8_t>{'A'});
   CHECK(h.Describe("nope").found == false);

@@ -131,7 +131,8 @@ void KafkaConnection::OnFrame(std::span<const uint8_t> frame) {
       producers_,
       groups_,
       [weak](std::function<void()> task) { Post(weak, std::move(task)); },
-      &s.fetch_sessions};
+      &s.fetch_sessions,
+      client_host_};
   handler->handle(ctx, *request,
                   [weak, id](std::unique_ptr<protocol::Message> body) {
                     if (std::shared_ptr<State> st = weak.lock()) {

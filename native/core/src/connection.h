@@ -27,6 +27,9 @@ class KafkaConnection : public Connection {
   ~KafkaConnection() override;
 
   void OnFrame(std::span<const uint8_t> frame) override;
+  void SetClientHost(std::string host) override {
+    client_host_ = std::move(host);
+  }
 
  private:
   // A request awaiting its turn to be answered. Kafka answers in request
@@ -66,6 +69,7 @@ class KafkaConnection : public Connection {
   LogPort* log_;
   ProducerStateTable* producers_;
   groups::GroupCoordinator* groups_;
+  std::string client_host_ = "/unknown";
 };
 
 }  // namespace kop::core

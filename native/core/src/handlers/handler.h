@@ -36,6 +36,7 @@ struct RequestContext {
   // This connection's fetch sessions (nullptr: none are offered). Only
   // touched on the connection's event loop, where port callbacks run.
   FetchSessions* fetch_sessions = nullptr;
+  std::string client_host = "/unknown";
 };
 
 // Kafka's topic-name rule (Topic.validate): 1-249 of [a-zA-Z0-9._-], not "."

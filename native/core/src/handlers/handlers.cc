@@ -76,6 +76,7 @@ groups::Caller MakeCaller(const RequestContext& ctx) {
   c.log = ctx.log;
   c.post = ctx.post;
   c.client_id = ctx.client_id.value_or("");
+  c.client_host = ctx.client_host;
   return c;
 }
 

@@ -156,6 +156,9 @@ class Connection {
   // One complete request frame, without its length prefix. The bytes are
   // only valid during the call.
   virtual void OnFrame(std::span<const uint8_t> frame) = 0;
+  // The client's address as Kafka shows it ("/127.0.0.1"), for group
+  // members' client_host; set once, before the first frame.
+  virtual void SetClientHost(std::string host) { (void)host; }
 };
 
 // Broker-wide settings, passed as broker.conf key/value pairs (KoP's key

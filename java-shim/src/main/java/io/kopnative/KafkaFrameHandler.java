@@ -47,6 +47,7 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
     private boolean inNativeCall;   // re-entrancy guard for upcalls made during nativeOnFrame
     private boolean flushPending;   // responses written during a read, flushed at readComplete
     private boolean releaseDeferred; // channel went away during a native call
+    private ReadCursors readCursors; // the connection's read cursors; closed with the channel
 
     KafkaFrameHandler(NativeBroker broker, Listener listener) {
         this(broker, listener, null);
@@ -66,6 +67,7 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
         this.ctx = ctx;
+        readCursors = new ReadCursors(ReadCursors.Loop.of(ctx.channel().eventLoop()));
         connection = broker.openConnection(this);
         if (connection == 0) {
             log.warn("[{}] closing Kafka connection on {}: the native core did not accept it",
@@ -73,6 +75,12 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
             closing = true;
             ctx.close();
             return;
+        }
+        if (ctx.channel().remoteAddress() instanceof java.net.InetSocketAddress remote
+                && remote.getAddress() != null) {
+            // Kafka shows members' hosts as InetAddress.toString() without a name: "/1.2.3.4".
+            NativeBridge.nativeSetClientHost(connection,
+                    ("/" + remote.getAddress().getHostAddress()).getBytes(java.nio.charset.StandardCharsets.UTF_8));
         }
         log.debug("[{}] Kafka connection on {}", ctx.channel().remoteAddress(), listener);
         super.channelActive(ctx);
@@ -361,7 +369,7 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
         CompletableFuture<PartitionLog.ReadResult> f;
         try {
             f = partitionLog == null ? CompletableFuture.failedFuture(new IllegalStateException("no partition log"))
-                    : partitionLog.read(decodeUtf8(topic), partition, offset, maxBytes, maxWaitMs);
+                    : partitionLog.read(readCursors, decodeUtf8(topic), partition, offset, maxBytes, maxWaitMs);
         } catch (Throwable t) {
             f = CompletableFuture.failedFuture(t);
         }
@@ -575,12 +583,26 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
         releaseNative();
+        closeReadCursors();
         super.channelInactive(ctx);
     }
 
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
         releaseNative();
+        closeReadCursors();
+    }
+
+    // Event loop: deletes the connection's cached cursors (those in use once their read completes).
+    private void closeReadCursors() {
+        if (readCursors != null) {
+            readCursors.closeAll();
+        }
+    }
+
+    /** The connection's read cursors (tests); null before the channel is active. Event loop only. */
+    ReadCursors readCursors() {
+        return readCursors;
     }
 
     private void releaseNative() {

@@ -95,6 +95,9 @@ public final class NativeBridge {
     /** One request frame without its length prefix; 0 or a negative error code. */
     static native int nativeOnFrame(long connection, long address, int length);
 
+    /** The client's address ("/127.0.0.1") for group members' client_host; 0 or a negative code. */
+    static native int nativeSetClientHost(long connection, byte[] host);
+
     /**
      * Completes the core's topic request {@code requestId} (from {@link KafkaFrameHandler#onNativeLookupTopics}
      * or {@link KafkaFrameHandler#onNativeListTopics}) on the channel's event loop. The three arrays
