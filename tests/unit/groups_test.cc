@@ -213,6 +213,16 @@ TEST_CASE("first request loads the partition: COORDINATOR_LOAD_IN_PROGRESS",
   CHECK(r->error_code == Code(ErrorCode::MEMBER_ID_REQUIRED));
 }
 
+TEST_CASE("Preload loads every partition before any group request",
+          "[groups]") {
+  Harness h;
+  h.coord->Preload(h.MakeCaller());
+  CHECK(h.Fetch("any").error_code == 0);
+  ListResult r;
+  h.coord->List(h.MakeCaller(), {}, [&r](ListResult x) { r = x; });
+  CHECK(r.error_code == 0);
+}
+
 TEST_CASE("join, initial delay, sync: a stable generation", "[groups]") {
   Harness h;
   StableGroupOfTwo(h, "g");

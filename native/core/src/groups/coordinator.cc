@@ -374,6 +374,21 @@ int16_t GroupCoordinator::FindCoordinator(const Caller& caller,
   return err == Code(ErrorCode::COORDINATOR_LOAD_IN_PROGRESS) ? 0 : err;
 }
 
+void GroupCoordinator::Preload(const Caller& caller) {
+  if (caller.log == nullptr || !caller.log->SupportsRead()) return;
+  if (all_loaded_.load(std::memory_order_acquire)) return;
+  Deferred d;
+  std::lock_guard<std::mutex> lock(mu_);
+  bool all = true;
+  for (int32_t i = 0; i < static_cast<int32_t>(partitions_.size()); ++i) {
+    if (partitions_[i].load == Partition::Load::kUnloaded) {
+      StartLoad(caller, i, d);
+    }
+    if (partitions_[i].load != Partition::Load::kLoaded) all = false;
+  }
+  if (all) all_loaded_.store(true, std::memory_order_release);
+}
+
 // ---- Persistence ----
 
 void GroupCoordinator::Persist(const Caller& caller, int32_t partition,

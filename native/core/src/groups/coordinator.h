@@ -16,6 +16,7 @@
 #ifndef KOP_CORE_GROUPS_COORDINATOR_H_
 #define KOP_CORE_GROUPS_COORDINATOR_H_
 
+#include <atomic>
 #include <climits>
 #include <cstdint>
 #include <functional>
@@ -173,6 +174,11 @@ class GroupCoordinator {
   // loading its partition), else the error.
   int16_t FindCoordinator(const Caller& caller, const std::string& group_id);
 
+  // Starts loading every partition not loaded yet (KoP lesson 14: load
+  // eagerly, so the first JoinGroup or ListGroups does not wait). Cheap once
+  // everything is loaded.
+  void Preload(const Caller& caller);
+
   void Join(const Caller& caller, JoinParams params, JoinCallback done);
   void Sync(const Caller& caller, SyncParams params, SyncCallback done);
   void Heartbeat(const Caller& caller, const std::string& group_id,
@@ -274,6 +280,8 @@ class GroupCoordinator {
   // Loads read back by a LogPort need the records of entries in order;
   // staged per partition until the load completes.
   std::map<int32_t, std::vector<LogRecord>> staged_;
+  // Set once every partition has loaded: Preload is then a single load.
+  std::atomic<bool> all_loaded_{false};
 };
 
 }  // namespace kop::core::groups

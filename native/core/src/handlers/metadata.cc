@@ -74,6 +74,9 @@ std::unique_ptr<MetadataResponse> Respond(
 void HandleMetadata(const RequestContext& ctx, const protocol::Message& message,
                     Reply reply) {
   const auto& request = static_cast<const MetadataRequest&>(message);
+  // Every client asks for metadata first: the group coordinator loads its
+  // partitions now rather than on the first group request.
+  if (ctx.groups != nullptr) ctx.groups->Preload(MakeCaller(ctx));
   auto done = [ctx, reply = std::move(reply)](std::vector<TopicInfo> topics) {
     reply(Respond(ctx, topics));
   };
