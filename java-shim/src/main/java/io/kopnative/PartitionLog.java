@@ -42,9 +42,11 @@ interface PartitionLog {
      * Reads the stored entries of (topic, partition) from the one holding {@code offset}, up to
      * {@code maxBytes} (at least one entry when there is one); at the log end with
      * {@code maxWaitMs} > 0, waits that long for an append. {@code maxBytes} == 0: offsets only.
-     * {@code topic} is null if it was not valid UTF-8.
+     * {@code topic} is null if it was not valid UTF-8. Called on the connection's event loop with
+     * the connection's read cursors, which the read may continue on and leaves cached there.
      */
-    default CompletableFuture<ReadResult> read(String topic, int partition, long offset, int maxBytes, int maxWaitMs) {
+    default CompletableFuture<ReadResult> read(ReadCursors cursors, String topic, int partition, long offset,
+                                               int maxBytes, int maxWaitMs) {
         return CompletableFuture.failedFuture(new UnsupportedOperationException("no reads"));
     }
 

@@ -5,9 +5,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -20,7 +18,6 @@ import org.apache.bookkeeper.mledger.Position;
 import org.apache.bookkeeper.mledger.PositionFactory;
 import org.apache.bookkeeper.mledger.intercept.ManagedLedgerInterceptor;
 import org.apache.pulsar.broker.intercept.ManagedLedgerInterceptorImpl;
-import org.apache.pulsar.broker.service.persistent.PersistentTopic;
 import org.apache.pulsar.common.allocator.PulsarByteBufAllocator;
 import org.apache.pulsar.common.api.proto.BrokerEntryMetadata;
 import org.apache.pulsar.common.api.proto.MessageMetadata;
@@ -36,30 +33,53 @@ import org.slf4j.LoggerFactory;
  *   <li>Log end offset: the managed ledger interceptor's index + 1 (no I/O).
  *   <li>Log start offset: the base offset of the first stored entry (one entry read, cached per
  *       topic for as long as the first position does not change); the log end if there is none.
- *   <li>Offset to position: {@code asyncFindPosition} with "last index &lt; offset" (entries released
- *       in the predicate), then a non-durable cursor from the newest entry that matched.
- *   <li>Long polls at the log end: {@code asyncReadEntriesOrWait} on a cursor at the last confirmed
- *       entry, cancelled by a timer.
+ *   <li>Reads continue on the connection's cached cursor of the partition when it stopped where
+ *       the read starts ({@link ReadCursors}); otherwise offset to position by
+ *       {@code asyncFindPosition} with "last index &lt; offset" (entries released in the
+ *       predicate), then a new non-durable cursor from the newest entry that matched, cached in
+ *       place of the old one.
+ *   <li>Long polls at the log end: {@code asyncReadEntriesOrWait} on the cached cursor, or a new
+ *       one at the last confirmed entry, cancelled by a timer on the connection's event loop.
  * </ul>
  *
- * <p>Cursor lifetime: one non-durable cursor per read, deleted as soon as the read (or the wait)
- * completes; nothing outlives a request, so nothing is left behind by a closed connection.
- * Nothing here blocks: completions run on Pulsar's threads and the handler re-posts them.
+ * <p>Threads: everything that touches a connection's cursors runs on its event loop; Pulsar's
+ * completions (topic resolution, offset search, reads) are re-posted there, and the entries are
+ * checked, copied and released there. Nothing here blocks.
  */
 final class PartitionReader {
     private static final Logger log = LoggerFactory.getLogger(PartitionReader.class);
     private static final int MAX_ENTRIES_PER_READ = 500;
 
-    private final ProduceService topics;
-    private final ScheduledExecutorService scheduler;
+    /** A partition resolved for a read: its Pulsar topic name and managed ledger. */
+    record Ledger(String topic, ManagedLedger ml) {
+    }
+
+    /** Resolves (Kafka topic, partition) to a {@link Ledger} or a Short Kafka error code. */
+    @FunctionalInterface
+    interface Resolver {
+        CompletableFuture<Object> resolve(String topic, int partition);
+    }
+
+    /** One read of the core, with the connection's cursors. */
+    private record Request(ReadCursors cursors, String topic, int partition, long offset, int maxBytes,
+                           int maxWaitMs, CompletableFuture<PartitionLog.ReadResult> result) {
+        void complete(PartitionLog.ReadResult r) {
+            result.complete(r);
+        }
+
+        void fail(short error) {
+            result.complete(PartitionLog.ReadResult.error(error));
+        }
+    }
+
+    private final Resolver resolver;
     /** Pulsar topic name -> {first ledger id, first entry id, log start offset}. */
     private final ConcurrentHashMap<String, long[]> logStarts = new ConcurrentHashMap<>();
     private final AtomicLong cursorIds = new AtomicLong();
     private final AtomicBoolean missingInterceptorLogged = new AtomicBoolean();
 
-    PartitionReader(ProduceService topics, ScheduledExecutorService scheduler) {
-        this.topics = topics;
-        this.scheduler = scheduler;
+    PartitionReader(Resolver resolver) {
+        this.resolver = resolver;
     }
 
     /** Drops the cached log start offsets of a topic and of its partitions. */
@@ -67,70 +87,137 @@ final class PartitionReader {
         logStarts.keySet().removeIf(k -> TopicNames.isTopicOrPartitionOf(k, base));
     }
 
-    CompletableFuture<PartitionLog.ReadResult> read(String topic, int partition, long offset, int maxBytes,
-                                                    int maxWaitMs) {
-        CompletableFuture<PartitionLog.ReadResult> result = new CompletableFuture<>();
-        topics.resolvePartition(topic, partition).whenComplete((outcome, e) -> {
-            try {
-                if (e != null) {
-                    log.warn("kop-native: resolving {} partition {} for a read failed: {}", topic, partition,
-                            TopicMetadataService.unwrap(e).toString());
-                    result.complete(PartitionLog.ReadResult.error(ProduceService.UNKNOWN_SERVER_ERROR));
-                } else if (outcome instanceof Short code) {
-                    result.complete(PartitionLog.ReadResult.error(code));
-                } else {
-                    read((PersistentTopic) outcome, offset, maxBytes, maxWaitMs, result);
-                }
-            } catch (Throwable t) {
-                log.warn("kop-native: read of {} partition {} failed: {}", topic, partition, t.toString());
-                result.complete(PartitionLog.ReadResult.error(ProduceService.KAFKA_STORAGE_ERROR));
-            }
-        });
-        return result;
+    /** Non-durable read cursors opened so far (all connections). */
+    long cursorsOpened() {
+        return cursorIds.get();
     }
 
-    private long logEnd(ManagedLedgerInterceptorImpl interceptor) {
+    /**
+     * Reads (topic, partition) from {@code offset} for a connection whose cursors are
+     * {@code cursors}; called on that connection's event loop. The future may complete on any
+     * thread.
+     */
+    CompletableFuture<PartitionLog.ReadResult> read(ReadCursors cursors, String topic, int partition, long offset,
+                                                    int maxBytes, int maxWaitMs) {
+        Request r = new Request(cursors, topic, partition, offset, maxBytes, maxWaitMs, new CompletableFuture<>());
+        start(r, true);
+        return r.result();
+    }
+
+    // Resolves the partition, then reads on the loop; mayHit false: do not use a cached cursor.
+    private void start(Request r, boolean mayHit) {
+        CompletableFuture<Object> resolved;
+        try {
+            resolved = resolver.resolve(r.topic(), r.partition());
+        } catch (RuntimeException e) {
+            resolved = CompletableFuture.failedFuture(e);
+        }
+        resolved.whenComplete((outcome, e) -> {
+            try {
+                if (e != null) {
+                    log.warn("kop-native: resolving {} partition {} for a read failed: {}", r.topic(), r.partition(),
+                            TopicMetadataService.unwrap(e).toString());
+                    r.fail(ProduceService.UNKNOWN_SERVER_ERROR);
+                } else if (outcome instanceof Short code) {
+                    r.fail(code);
+                } else {
+                    onLoop(r, () -> readLedger(r, (Ledger) outcome, mayHit));
+                }
+            } catch (Throwable t) {
+                log.warn("kop-native: read of {} partition {} failed: {}", r.topic(), r.partition(), t.toString());
+                r.fail(ProduceService.KAFKA_STORAGE_ERROR);
+            }
+        });
+    }
+
+    // Runs task on the request's loop: now if already there, else posted; fails the read if the
+    // loop is gone or the task throws.
+    private static void onLoop(Request r, Runnable task) {
+        ReadCursors.Loop loop = r.cursors().loop();
+        Runnable guarded = () -> {
+            try {
+                task.run();
+            } catch (Throwable t) {
+                log.warn("kop-native: read of {} partition {} failed: {}", r.topic(), r.partition(), t.toString());
+                r.fail(ProduceService.KAFKA_STORAGE_ERROR);
+            }
+        };
+        if (loop.inLoop()) {
+            guarded.run();
+            return;
+        }
+        try {
+            loop.execute(guarded);
+        } catch (RejectedExecutionException e) {
+            r.fail(ProduceService.KAFKA_STORAGE_ERROR); // the connection is gone
+        }
+    }
+
+    private static long logEnd(ManagedLedgerInterceptorImpl interceptor) {
         return interceptor.getIndex() + 1;
     }
 
-    private void read(PersistentTopic pt, long offset, int maxBytes, int maxWaitMs,
-                      CompletableFuture<PartitionLog.ReadResult> result) {
-        ManagedLedger ml = pt.getManagedLedger();
+    // Event loop.
+    private void readLedger(Request r, Ledger target, boolean mayHit) {
+        ManagedLedger ml = target.ml();
         Position lac = ml.getLastConfirmedEntry(); // before the index: the index may only be ahead of it
         ManagedLedgerInterceptor interceptor = ml.getManagedLedgerInterceptor();
         if (!(interceptor instanceof ManagedLedgerInterceptorImpl index)) {
             if (missingInterceptorLogged.compareAndSet(false, true) || log.isDebugEnabled()) {
                 log.error("kop-native: {} has no broker entry index interceptor: brokerEntryMetadataInterceptors "
-                        + "must include AppendIndexMetadataInterceptor", pt.getName());
+                        + "must include AppendIndexMetadataInterceptor", target.topic());
             }
-            result.complete(PartitionLog.ReadResult.error(ProduceService.UNKNOWN_SERVER_ERROR));
+            r.fail(ProduceService.UNKNOWN_SERVER_ERROR);
             return;
         }
         long logEnd = logEnd(index);
-        logStart(ml, pt.getName(), logEnd).whenComplete((start, e) -> {
-            try {
+        logStart(ml, target.topic(), logEnd).whenComplete((start, e) -> {
+            if (e != null) {
+                log.warn("kop-native: reading the first entry of {} failed: {}", target.topic(),
+                        TopicMetadataService.unwrap(e).toString());
+                r.fail(ProduceService.KAFKA_STORAGE_ERROR);
+                return;
+            }
+            onLoop(r, () -> readFrom(r, target, lac, index, logEnd, start, mayHit));
+        });
+    }
+
+    // Event loop: the log start and end are known.
+    private void readFrom(Request r, Ledger target, Position lac, ManagedLedgerInterceptorImpl index, long logEnd,
+                          long start, boolean mayHit) {
+        long offset = r.offset();
+        if (r.maxBytes() <= 0 || offset < start || offset > logEnd || (offset == logEnd && r.maxWaitMs() <= 0)) {
+            r.complete(PartitionLog.ReadResult.offsets(start, logEnd));
+            return;
+        }
+        ManagedLedger ml = target.ml();
+        String key = target.topic();
+        boolean wait = offset == logEnd;
+        ReadCursors.Slot cached = mayHit ? r.cursors().take(key, ml, offset) : null;
+        if (cached != null) {
+            readOn(new Op(r, cached, true, wait, start, index, logEnd));
+        } else if (wait) {
+            ReadCursors.Slot slot = open(r, key, ml, lac);
+            if (slot != null) {
+                readOn(new Op(r, slot, false, true, start, index, logEnd));
+            }
+        } else {
+            // The newest entry whose last record is before `offset`; the next one holds it.
+            newestEntryBefore(ml, offset).whenComplete((newest, e) -> {
                 if (e != null) {
-                    log.warn("kop-native: reading the first entry of {} failed: {}", pt.getName(),
+                    log.warn("kop-native: finding offset {} in {} failed: {}", offset, ml.getName(),
                             TopicMetadataService.unwrap(e).toString());
-                    result.complete(PartitionLog.ReadResult.error(ProduceService.KAFKA_STORAGE_ERROR));
+                    r.fail(ProduceService.KAFKA_STORAGE_ERROR);
                     return;
                 }
-                if (maxBytes <= 0 || offset < start || offset > logEnd) {
-                    result.complete(PartitionLog.ReadResult.offsets(start, logEnd));
-                } else if (offset == logEnd) {
-                    if (maxWaitMs <= 0) {
-                        result.complete(PartitionLog.ReadResult.offsets(start, logEnd));
-                    } else {
-                        waitForAppend(ml, index, lac, start, logEnd, maxBytes, maxWaitMs, result);
+                onLoop(r, () -> {
+                    ReadCursors.Slot slot = open(r, key, ml, newest.orElse(PositionFactory.EARLIEST));
+                    if (slot != null) {
+                        readOn(new Op(r, slot, false, false, start, index, logEnd));
                     }
-                } else {
-                    readAt(ml, index, offset, start, maxBytes, result);
-                }
-            } catch (Throwable t) {
-                log.warn("kop-native: read of {} failed: {}", pt.getName(), t.toString());
-                result.complete(PartitionLog.ReadResult.error(ProduceService.KAFKA_STORAGE_ERROR));
-            }
-        });
+                });
+            });
+        }
     }
 
     private CompletableFuture<Long> logStart(ManagedLedger ml, String name, long logEnd) {
@@ -191,20 +278,6 @@ final class PartitionReader {
         return index - n + 1;
     }
 
-    private void readAt(ManagedLedger ml, ManagedLedgerInterceptorImpl index, long offset, long start, int maxBytes,
-                        CompletableFuture<PartitionLog.ReadResult> result) {
-        // The newest entry whose last record is before `offset`; the next one holds it.
-        newestEntryBefore(ml, offset).whenComplete((newest, e) -> {
-            if (e != null) {
-                log.warn("kop-native: finding offset {} in {} failed: {}", offset, ml.getName(),
-                        TopicMetadataService.unwrap(e).toString());
-                result.complete(PartitionLog.ReadResult.error(ProduceService.KAFKA_STORAGE_ERROR));
-                return;
-            }
-            readFrom(ml, index, newest.orElse(PositionFactory.EARLIEST), start, maxBytes, result);
-        });
-    }
-
     /**
      * The position of the newest entry of {@code ml} whose records all lie below {@code offset}
      * (its broker entry index, the offset of its last record, is below it), or empty if there is
@@ -246,135 +319,242 @@ final class PartitionReader {
         return "kop-native-read-" + cursorIds.incrementAndGet();
     }
 
-    /** Reads after {@code markDelete} with a cursor of its own, deleted once the read is done. */
-    private void readFrom(ManagedLedger ml, ManagedLedgerInterceptorImpl index, Position markDelete, long start,
-                          int maxBytes, CompletableFuture<PartitionLog.ReadResult> result) {
+    /**
+     * Event loop: a new cursor on {@code ml} that reads after {@code markDelete}, cached for
+     * {@code key} (busy); null, with the read answered, when it cannot be opened or the connection
+     * is gone.
+     */
+    private ReadCursors.Slot open(Request r, String key, ManagedLedger ml, Position markDelete) {
+        if (r.cursors().isClosed()) {
+            r.fail(ProduceService.KAFKA_STORAGE_ERROR); // nobody is waiting for it
+            return null;
+        }
         String name = newCursorName();
         ManagedCursor cursor;
         try {
             cursor = ml.newNonDurableCursor(markDelete, name);
         } catch (ManagedLedgerException | RuntimeException e) {
             log.warn("kop-native: opening a cursor on {} failed: {}", ml.getName(), e.toString());
-            result.complete(PartitionLog.ReadResult.error(ProduceService.KAFKA_STORAGE_ERROR));
-            return;
+            r.fail(ProduceService.KAFKA_STORAGE_ERROR);
+            return null;
         }
-        try {
-            cursor.asyncReadEntries(MAX_ENTRIES_PER_READ, Math.max(1, maxBytes), new AsyncCallbacks.ReadEntriesCallback() {
-                @Override
-                public void readEntriesComplete(List<Entry> entries, Object ctx) {
-                    deleteCursor(ml, name);
-                    result.complete(pack(entries, start, logEnd(index), maxBytes));
-                }
+        log.debug("kop-native: new read cursor {} on {} after {} for offset {}", name, ml.getName(), markDelete,
+                r.offset());
+        ReadCursors.Slot slot = r.cursors().add(key, ml, cursor, r.offset());
+        if (slot == null) {
+            r.fail(ProduceService.KAFKA_STORAGE_ERROR);
+        }
+        return slot;
+    }
 
-                @Override
-                public void readEntriesFailed(ManagedLedgerException e, Object ctx) {
-                    deleteCursor(ml, name);
-                    log.warn("kop-native: reading {} failed: {}", ml.getName(), e.toString());
-                    result.complete(PartitionLog.ReadResult.error(ProduceService.KAFKA_STORAGE_ERROR));
+    /**
+     * One read (or long poll) on a cursor of the cache. Its state is touched on the event loop
+     * only; the cursor's callbacks re-post there.
+     */
+    private final class Op {
+        final Request r;
+        final ReadCursors.Slot slot;
+        final boolean hit;   // on a cursor cached by an earlier read: may be stale
+        final boolean wait;  // a long poll at the log end
+        final long start;
+        final ManagedLedgerInterceptorImpl index;
+        final long logEnd;
+        boolean done;
+        Runnable cancelTimer;
+
+        Op(Request r, ReadCursors.Slot slot, boolean hit, boolean wait, long start, ManagedLedgerInterceptorImpl index,
+           long logEnd) {
+            this.r = r;
+            this.slot = slot;
+            this.hit = hit;
+            this.wait = wait;
+            this.start = start;
+            this.index = index;
+            this.logEnd = logEnd;
+        }
+
+        long logEndNow() {
+            return wait ? Math.max(logEnd, logEnd(index)) : logEnd(index);
+        }
+
+        void stopTimer() {
+            if (cancelTimer != null) {
+                cancelTimer.run();
+                cancelTimer = null;
+            }
+        }
+
+        /** A parked long poll ends empty (true); false if a read is already under way. */
+        boolean cancel() {
+            if (done || !slot.cursor.cancelPendingReadRequest()) {
+                return false;
+            }
+            done = true;
+            stopTimer();
+            r.complete(PartitionLog.ReadResult.offsets(start, logEndNow()));
+            return true;
+        }
+
+        void timeout() {
+            cancelTimer = null;
+            if (cancel()) {
+                r.cursors().release(slot, r.offset(), null, null, null);
+            }
+        }
+
+        void completed(List<Entry> entries) {
+            if (done) {
+                entries.forEach(Entry::release);
+                return;
+            }
+            done = true;
+            stopTimer();
+            ReadCursors cursors = r.cursors();
+            if (hit && !entries.isEmpty() && !holds(entries.get(0), r.offset())) {
+                // The cached cursor is not where its offsets say: never serve a gap.
+                entries.forEach(Entry::release);
+                log.debug("kop-native: read cursor {} of {} is not at offset {}: searching again",
+                        slot.cursor.getName(), slot.ml.getName(), r.offset());
+                cursors.fail(slot);
+                start(r, false);
+                return;
+            }
+            int handed;
+            long[] next;
+            long[] ledgers;
+            long[] ids;
+            boolean known = true;
+            try {
+                handed = handedOut(entries, r.maxBytes());
+                next = new long[handed];
+                ledgers = new long[Math.min(entries.size(), handed + 1)];
+                ids = new long[ledgers.length];
+                try {
+                    for (int i = 0; i < ledgers.length; i++) {
+                        Entry e = entries.get(i);
+                        ledgers[i] = e.getLedgerId();
+                        ids[i] = e.getEntryId();
+                        if (i < handed) {
+                            next[i] = lastIndex(e.getDataBuffer()) + 1;
+                        }
+                    }
+                } catch (RuntimeException e) {
+                    known = false; // no broker entry index: served as before, but not continued
                 }
-            }, null, PositionFactory.LATEST);
-        } catch (RuntimeException e) {
-            deleteCursor(ml, name);
-            throw e;
+            } catch (RuntimeException e) {
+                entries.forEach(Entry::release);
+                log.warn("kop-native: reading {} failed: {}", slot.ml.getName(), e.toString());
+                cursors.fail(slot);
+                r.fail(ProduceService.KAFKA_STORAGE_ERROR);
+                return;
+            }
+            PartitionLog.ReadResult result = pack(entries, handed, start, logEndNow());
+            if (known && result.error() == ProduceService.NONE) {
+                cursors.release(slot, r.offset(), next, ledgers, ids);
+            } else {
+                cursors.fail(slot);
+            }
+            r.complete(result);
+        }
+
+        void failed(Exception e) {
+            if (done) {
+                return;
+            }
+            done = true;
+            stopTimer();
+            boolean retired = slot.retired();
+            r.cursors().fail(slot);
+            if (hit && !retired && !r.cursors().isClosed()) {
+                // A cached cursor of a topic that was unloaded, closed or deleted: once more the old way.
+                log.debug("kop-native: read on cached cursor {} of {} failed ({}): searching again",
+                        slot.cursor.getName(), slot.ml.getName(), e.toString());
+                start(r, false);
+            } else if (wait) {
+                log.debug("kop-native: waiting read on {} failed: {}", slot.ml.getName(), e.toString());
+                r.complete(PartitionLog.ReadResult.offsets(start, logEndNow()));
+            } else {
+                log.warn("kop-native: reading {} failed: {}", slot.ml.getName(), e.toString());
+                r.fail(ProduceService.KAFKA_STORAGE_ERROR);
+            }
         }
     }
 
-    /** At the log end: waits up to maxWaitMs for an entry after {@code lac}. */
-    private void waitForAppend(ManagedLedger ml, ManagedLedgerInterceptorImpl index, Position lac, long start,
-                               long logEnd, int maxBytes, int maxWaitMs,
-                               CompletableFuture<PartitionLog.ReadResult> result) {
-        String name = newCursorName();
-        ManagedCursor cursor;
+    /** Whether {@code entry} holds {@code offset} or a later one only: no record before it is skipped. */
+    private static boolean holds(Entry entry, long offset) {
         try {
-            cursor = ml.newNonDurableCursor(lac, name);
-        } catch (ManagedLedgerException | RuntimeException e) {
-            log.warn("kop-native: opening a cursor on {} failed: {}", ml.getName(), e.toString());
-            result.complete(PartitionLog.ReadResult.error(ProduceService.KAFKA_STORAGE_ERROR));
-            return;
+            return baseOffset(entry.getDataBuffer()) <= offset;
+        } catch (RuntimeException e) {
+            return false;
         }
-        AtomicBoolean finished = new AtomicBoolean();
-        AtomicReference<ScheduledFuture<?>> timer = new AtomicReference<>();
+    }
+
+    // Event loop: starts op's read; its callbacks re-post to the loop (never run inline, so a
+    // callback fired during the call, e.g. by a cursor deleted under a parked read, finds
+    // consistent state).
+    private void readOn(Op op) {
+        ReadCursors.Loop loop = op.r.cursors().loop();
+        ManagedCursor cursor = op.slot.cursor;
+        ManagedLedger ml = op.slot.ml;
         AsyncCallbacks.ReadEntriesCallback callback = new AsyncCallbacks.ReadEntriesCallback() {
             @Override
             public void readEntriesComplete(List<Entry> entries, Object ctx) {
-                if (!finished.compareAndSet(false, true)) {
+                try {
+                    loop.execute(() -> op.completed(entries));
+                } catch (RejectedExecutionException e) {
+                    // The connection's loop is gone: nobody reads these or this cursor again.
                     entries.forEach(Entry::release);
-                    return;
+                    ReadCursors.deleteCursor(ml, cursor.getName());
+                    op.r.fail(ProduceService.KAFKA_STORAGE_ERROR);
                 }
-                cancel(timer.get());
-                deleteCursor(ml, name);
-                result.complete(pack(entries, start, Math.max(logEnd, logEnd(index)), maxBytes));
             }
 
             @Override
             public void readEntriesFailed(ManagedLedgerException e, Object ctx) {
-                if (!finished.compareAndSet(false, true)) {
-                    return;
+                try {
+                    loop.execute(() -> op.failed(e));
+                } catch (RejectedExecutionException rejected) {
+                    ReadCursors.deleteCursor(ml, cursor.getName());
+                    op.r.fail(ProduceService.KAFKA_STORAGE_ERROR);
                 }
-                cancel(timer.get());
-                deleteCursor(ml, name);
-                log.debug("kop-native: waiting read on {} failed: {}", ml.getName(), e.toString());
-                result.complete(PartitionLog.ReadResult.offsets(start, Math.max(logEnd, logEnd(index))));
             }
         };
+        int maxBytes = Math.max(1, op.r.maxBytes());
         try {
-            cursor.asyncReadEntriesOrWait(MAX_ENTRIES_PER_READ, Math.max(1, maxBytes), callback, null,
-                    PositionFactory.LATEST);
-            timer.set(scheduler.schedule(() -> {
-                // false: a read is already in flight, its callback answers.
-                if (cursor.cancelPendingReadRequest() && finished.compareAndSet(false, true)) {
-                    deleteCursor(ml, name);
-                    result.complete(PartitionLog.ReadResult.offsets(start, Math.max(logEnd, logEnd(index))));
-                }
-            }, maxWaitMs, TimeUnit.MILLISECONDS));
-            if (finished.get()) {
-                cancel(timer.get());
+            if (op.wait) {
+                cursor.asyncReadEntriesOrWait(MAX_ENTRIES_PER_READ, maxBytes, callback, null, PositionFactory.LATEST);
+                op.r.cursors().waiting(op.slot, op::cancel);
+                op.cancelTimer = loop.schedule(op::timeout, op.r.maxWaitMs());
+            } else {
+                cursor.asyncReadEntries(MAX_ENTRIES_PER_READ, maxBytes, callback, null, PositionFactory.LATEST);
             }
         } catch (RuntimeException e) {
-            if (finished.compareAndSet(false, true)) {
-                deleteCursor(ml, name);
-                log.warn("kop-native: waiting read on {} failed: {}", ml.getName(), e.toString());
-                result.complete(PartitionLog.ReadResult.error(ProduceService.KAFKA_STORAGE_ERROR));
+            op.failed(e);
+        }
+    }
+
+    /** How many of {@code entries} fit in maxBytes (at least one when there is one). */
+    private static int handedOut(List<Entry> entries, int maxBytes) {
+        int count = 0;
+        long total = 0;
+        for (Entry e : entries) {
+            int len = e.getDataBuffer().readableBytes();
+            if (count > 0 && total + len > maxBytes) {
+                break;
             }
+            total += len;
+            count++;
         }
+        return count;
     }
 
-    private static void cancel(ScheduledFuture<?> timer) {
-        if (timer != null) {
-            timer.cancel(false);
-        }
-    }
-
-    private static void deleteCursor(ManagedLedger ml, String name) {
-        try {
-            ml.asyncDeleteCursor(name, new AsyncCallbacks.DeleteCursorCallback() {
-                @Override
-                public void deleteCursorComplete(Object ctx) {
-                }
-
-                @Override
-                public void deleteCursorFailed(ManagedLedgerException e, Object ctx) {
-                    log.warn("kop-native: deleting read cursor {} of {} failed: {}", name, ml.getName(), e.toString());
-                }
-            }, null);
-        } catch (RuntimeException e) {
-            log.warn("kop-native: deleting read cursor {} of {} failed: {}", name, ml.getName(), e.toString());
-        }
-    }
-
-    /** Copies up to maxBytes of entries (at least one) into one direct buffer; releases every entry. */
-    private static PartitionLog.ReadResult pack(List<Entry> entries, long start, long logEnd, int maxBytes) {
+    /** Copies the first {@code count} entries into one direct buffer; releases every entry. */
+    private static PartitionLog.ReadResult pack(List<Entry> entries, int count, long start, long logEnd) {
         ByteBuf out = null;
         try {
-            int count = 0;
             long total = 0;
-            for (Entry e : entries) {
-                int len = e.getDataBuffer().readableBytes();
-                if (count > 0 && total + len > maxBytes) {
-                    break;
-                }
-                total += len;
-                count++;
+            for (int i = 0; i < count; i++) {
+                total += entries.get(i).getDataBuffer().readableBytes();
             }
             int[] lengths = new int[count];
             if (count > 0) {

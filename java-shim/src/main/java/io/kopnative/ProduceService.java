@@ -69,7 +69,7 @@ final class ProduceService implements PartitionLog {
         this.pulsar = brokerService.getPulsar();
         this.names = names;
         this.timeoutMs = timeoutMs;
-        this.reader = new PartitionReader(this, pulsar.getExecutor());
+        this.reader = new PartitionReader(this::resolveLedger);
         this.mirror = new SubscriptionMirror(this, names, timeoutMs);
     }
 
@@ -90,8 +90,9 @@ final class ProduceService implements PartitionLog {
     }
 
     @Override
-    public CompletableFuture<ReadResult> read(String topic, int partition, long offset, int maxBytes, int maxWaitMs) {
-        return reader.read(topic, partition, offset, maxBytes, maxWaitMs);
+    public CompletableFuture<ReadResult> read(ReadCursors cursors, String topic, int partition, long offset,
+                                              int maxBytes, int maxWaitMs) {
+        return reader.read(cursors, topic, partition, offset, maxBytes, maxWaitMs);
     }
 
     @Override
@@ -122,6 +123,12 @@ final class ProduceService implements PartitionLog {
         }
         return resolved.thenApply(outcome -> outcome instanceof PersistentTopic ? outcome
                 : (Object) resolveError(outcome, base, partition));
+    }
+
+    /** {@link #resolvePartition} for reads: a {@link PartitionReader.Ledger} or a Short Kafka error code. */
+    private CompletableFuture<Object> resolveLedger(String topic, int partition) {
+        return resolvePartition(topic, partition).thenApply(outcome -> outcome instanceof PersistentTopic pt
+                ? new PartitionReader.Ledger(pt.getName(), pt.getManagedLedger()) : outcome);
     }
 
     @Override
