@@ -2,7 +2,6 @@ package io.kopnative;
 
 import io.netty.channel.EventLoop;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -282,13 +281,8 @@ final class ReadCursors {
         s.busy = true;
         s.lastUsedNanos = loop.nanoTime();
         slots.put(key, s);
-        if (slots.size() > maxCursors) {
-            Iterator<Slot> it = slots.values().iterator();
-            while (slots.size() > maxCursors && it.hasNext()) {
-                Slot eldest = it.next();
-                it.remove();
-                retire(eldest);
-            }
+        while (slots.size() > maxCursors) {
+            retire(slots.values().iterator().next()); // the least recently used
         }
         scheduleSweep();
         return s;
