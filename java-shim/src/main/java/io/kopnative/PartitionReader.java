@@ -220,9 +220,23 @@ final class PartitionReader {
         }
     }
 
+    /**
+     * Records of appends issued but not yet written, per Pulsar topic: the broker entry index counts
+     * them already (it advances when an append is issued), the ledger does not.
+     */
+    void setPendingRecords(java.util.function.ToLongFunction<String> pending) {
+        this.pendingRecords = pending;
+    }
+
+    private volatile java.util.function.ToLongFunction<String> pendingRecords = name -> 0L;
+
     private CompletableFuture<Long> logStart(ManagedLedger ml, String name, long logEnd) {
         if (ml.getNumberOfEntries() <= 0) {
-            return CompletableFuture.completedFuture(logEnd);
+            // Nothing written (yet, or any more): the log starts where the written log ends, before
+            // appends still in flight. Otherwise "earliest" answered during a fresh partition's first
+            // produce would skip that produce's records.
+            long pending = pendingRecords.applyAsLong(name);
+            return CompletableFuture.completedFuture(Math.max(0L, logEnd - pending));
         }
         Position first = ml.getNextValidPosition(ml.getFirstPosition());
         long[] cached = logStarts.get(name);

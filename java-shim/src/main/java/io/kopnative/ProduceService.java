@@ -61,6 +61,14 @@ final class ProduceService implements PartitionLog {
      */
     private final AtomicLong sequenceIds = new AtomicLong(System.currentTimeMillis() * 1000L);
     private final AtomicBoolean missingIndexLogged = new AtomicBoolean();
+    /** Pulsar topic -> records of our appends issued and not yet completed. */
+    private final java.util.concurrent.ConcurrentHashMap<String, AtomicLong> inFlight =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
+    long pendingRecords(String pulsarTopic) {
+        AtomicLong n = inFlight.get(pulsarTopic);
+        return n == null ? 0L : n.get();
+    }
     private final PartitionReader reader;
     private final SubscriptionMirror mirror;
 
@@ -70,6 +78,7 @@ final class ProduceService implements PartitionLog {
         this.names = names;
         this.timeoutMs = timeoutMs;
         this.reader = new PartitionReader(this::resolveLedger);
+        this.reader.setPendingRecords(this::pendingRecords);
         this.mirror = new SubscriptionMirror(this, names, timeoutMs);
     }
 
@@ -266,6 +275,9 @@ final class ProduceService implements PartitionLog {
 
     private void publish(PersistentTopic topic, ByteBuf entry, int numRecords,
                          CompletableFuture<AppendResult> result) {
+        AtomicLong pending = inFlight.computeIfAbsent(topic.getName(), k -> new AtomicLong());
+        pending.addAndGet(numRecords);
+        result.whenComplete((r, e) -> pending.addAndGet(-numRecords));
         topic.publishMessage(entry, new AppendContext(topic, numRecords, sequenceIds.getAndIncrement(), result));
     }
 
