@@ -97,6 +97,25 @@ bool SameProtocols(const std::vector<Protocol>& a,
 
 constexpr int32_t kLoadReadBytes = 4 << 20;
 
+// KIP-345: a static instance now known under another member id (a newer
+// incarnation joined) is fenced.
+bool Fenced(const Group& g, const std::optional<std::string>& instance,
+            const std::string& member_id) {
+  if (!instance.has_value()) return false;
+  auto s = g.static_members.find(*instance);
+  return s != g.static_members.end() && s->second != member_id;
+}
+
+// `done` wrapped to run on the caller's event loop.
+template <typename Result>
+std::function<void(Result)> OnCallerLoop(
+    const std::function<void(std::function<void()>)>& post,
+    std::function<void(Result)> done) {
+  return [post, done = std::move(done)](Result r) {
+    post([done, r = std::move(r)]() mutable { done(std::move(r)); });
+  };
+}
+
 }  // namespace
 
 Clock* SystemClock() {
@@ -630,11 +649,7 @@ void GroupCoordinator::Join(const Caller& caller, JoinParams p,
                             JoinCallback done) {
   Deferred d;
   std::lock_guard<std::mutex> lock(mu_);
-  // Replies go back through the caller's event loop.
-  JoinCallback reply = [post = caller.post,
-                        done = std::move(done)](JoinResult r) {
-    post([done, r = std::move(r)]() mutable { done(std::move(r)); });
-  };
+  JoinCallback reply = OnCallerLoop(caller.post, std::move(done));
   auto fail = [&](ErrorCode e) {
     JoinResult r;
     r.error_code = Code(e);
@@ -725,11 +740,8 @@ void GroupCoordinator::JoinKnownMember(const Caller& caller, Group& g,
     AddMemberAndRebalance(caller, g, p.member_id, p, done, d);
     return;
   }
-  if (p.group_instance_id.has_value()) {
-    auto s = g.static_members.find(*p.group_instance_id);
-    if (s != g.static_members.end() && s->second != p.member_id) {
-      return fail(ErrorCode::FENCED_INSTANCE_ID);
-    }
+  if (Fenced(g, p.group_instance_id, p.member_id)) {
+    return fail(ErrorCode::FENCED_INSTANCE_ID);
   }
   auto it = g.members.find(p.member_id);
   if (it == g.members.end()) return fail(ErrorCode::UNKNOWN_MEMBER_ID);
@@ -891,10 +903,7 @@ void GroupCoordinator::Sync(const Caller& caller, SyncParams p,
                             SyncCallback done) {
   Deferred d;
   std::lock_guard<std::mutex> lock(mu_);
-  SyncCallback reply = [post = caller.post,
-                        done = std::move(done)](SyncResult r) {
-    post([done, r = std::move(r)]() mutable { done(std::move(r)); });
-  };
+  SyncCallback reply = OnCallerLoop(caller.post, std::move(done));
   auto fail = [&](int16_t e) {
     SyncResult r;
     r.error_code = e;
@@ -908,11 +917,8 @@ void GroupCoordinator::Sync(const Caller& caller, SyncParams p,
   if (gp == nullptr) return fail(Code(ErrorCode::UNKNOWN_MEMBER_ID));
   Group& g = *gp;
   FlushDirty(caller, g, d);
-  if (p.group_instance_id.has_value()) {
-    auto s = g.static_members.find(*p.group_instance_id);
-    if (s != g.static_members.end() && s->second != p.member_id) {
-      return fail(Code(ErrorCode::FENCED_INSTANCE_ID));
-    }
+  if (Fenced(g, p.group_instance_id, p.member_id)) {
+    return fail(Code(ErrorCode::FENCED_INSTANCE_ID));
   }
   auto it = g.members.find(p.member_id);
   if (it == g.members.end()) return fail(Code(ErrorCode::UNKNOWN_MEMBER_ID));
@@ -1012,11 +1018,8 @@ void GroupCoordinator::Heartbeat(
   if (g->Is(GroupState::kDead)) {
     return answer(Code(ErrorCode::COORDINATOR_NOT_AVAILABLE));
   }
-  if (group_instance_id.has_value()) {
-    auto s = g->static_members.find(*group_instance_id);
-    if (s != g->static_members.end() && s->second != member_id) {
-      return answer(Code(ErrorCode::FENCED_INSTANCE_ID));
-    }
+  if (Fenced(*g, group_instance_id, member_id)) {
+    return answer(Code(ErrorCode::FENCED_INSTANCE_ID));
   }
   auto it = g->members.find(member_id);
   if (it == g->members.end() || g->Is(GroupState::kEmpty)) {
@@ -1102,11 +1105,8 @@ void GroupCoordinator::CommitOffsets(
   }
   const bool simple = p.generation < 0 && g.Is(GroupState::kEmpty);
   if (!simple) {
-    if (p.group_instance_id.has_value()) {
-      auto s = g.static_members.find(*p.group_instance_id);
-      if (s != g.static_members.end() && s->second != p.member_id) {
-        return all(Code(ErrorCode::FENCED_INSTANCE_ID));
-      }
+    if (Fenced(g, p.group_instance_id, p.member_id)) {
+      return all(Code(ErrorCode::FENCED_INSTANCE_ID));
     }
     if (g.Is(GroupState::kCompletingRebalance)) {
       return all(Code(ErrorCode::REBALANCE_IN_PROGRESS));
