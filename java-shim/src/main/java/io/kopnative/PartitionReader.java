@@ -94,8 +94,8 @@ final class PartitionReader {
 
     /**
      * Reads (topic, partition) from {@code offset} for a connection whose cursors are
-     * {@code cursors}; called on that connection's event loop. The future may complete on any
-     * thread.
+     * {@code cursors}; any thread (the cursors are touched on their loop only). The future may
+     * complete on any thread.
      */
     CompletableFuture<PartitionLog.ReadResult> read(ReadCursors cursors, String topic, int partition, long offset,
                                                     int maxBytes, int maxWaitMs) {
