@@ -234,6 +234,19 @@ public final class E2eClient {
             stage = "beginningOffsets";
             Map<TopicPartition, Long> begin = c.beginningOffsets(Collections.singletonList(tp));
             check(begin.get(tp) == 0L, "beginningOffsets " + begin);
+            // Record i has timestamp BASE_TS + i s: the first at or after BASE_TS + 10.5 s is 11.
+            stage = "offsetsForTimes";
+            Map<TopicPartition, org.apache.kafka.clients.consumer.OffsetAndTimestamp> at =
+                    c.offsetsForTimes(Collections.singletonMap(tp, BASE_TS + 10_500L));
+            check(at.get(tp) != null && at.get(tp).offset() == 11L
+                    && at.get(tp).timestamp() == BASE_TS + 11_000L, "offsetsForTimes(10.5 s) " + at);
+            at = c.offsetsForTimes(Collections.singletonMap(tp, BASE_TS));
+            check(at.get(tp) != null && at.get(tp).offset() == 0L, "offsetsForTimes(first) " + at);
+            at = c.offsetsForTimes(Collections.singletonMap(tp, BASE_TS + n * 1000L));
+            check(at.get(tp) == null, "offsetsForTimes(past the last record) " + at);
+            stage = "seek(offsetsForTimes)";
+            c.seek(tp, 11);
+            checkRecords(pollUntil(c, n - 11), tag, 11, n);
         }
     }
 
