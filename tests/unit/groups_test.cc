@@ -536,6 +536,45 @@ TEST_CASE("a load whose read is dropped is retried, never stuck", "[groups]") {
   CHECK(fetch() == 0);
 }
 
+TEST_CASE("a partition owned elsewhere answers NOT_COORDINATOR, never waits",
+          "[groups]") {
+  struct ForeignLog : FakeLog {
+    int16_t read_error = 6;  // NOT_LEADER_OR_FOLLOWER: another broker owns it
+    void Read(std::string_view topic, int32_t partition, int64_t offset,
+              int32_t max_bytes, int32_t max_wait_ms,
+              std::function<void(const ReadResult&)> done) override {
+      if (read_error != 0) {
+        done(ReadResult{read_error, -1, -1, {}});
+        return;
+      }
+      FakeLog::Read(topic, partition, offset, max_bytes, max_wait_ms, done);
+    }
+  };
+  VirtualClock clock;
+  ForeignLog log;
+  GroupConfig c;
+  c.num_partitions = 2;
+  GroupCoordinator coord(c, &clock);
+  Caller caller;
+  caller.log = &log;
+  caller.post = [](std::function<void()> t) { t(); };
+  FetchResult f;
+  auto fetch = [&] {
+    coord.FetchOffsets(caller, "g", std::nullopt,
+                       [&f](FetchResult r) { f = r; });
+    return f.error_code;
+  };
+  CHECK(fetch() == Code(ErrorCode::COORDINATOR_LOAD_IN_PROGRESS));
+  CHECK(fetch() == Code(ErrorCode::NOT_COORDINATOR));
+  CHECK(fetch() == Code(ErrorCode::NOT_COORDINATOR));
+  log.read_error = Code(ErrorCode::KAFKA_STORAGE_ERROR);
+  CHECK(fetch() == Code(ErrorCode::NOT_COORDINATOR));  // the previous cause
+  CHECK(fetch() == Code(ErrorCode::COORDINATOR_NOT_AVAILABLE));
+  log.read_error = 0;  // ownership came here: the reload it starts succeeds
+  CHECK(fetch() == Code(ErrorCode::COORDINATOR_NOT_AVAILABLE));
+  CHECK(fetch() == 0);
+}
+
 TEST_CASE("delete groups and offsets", "[groups]") {
   Harness h;
   h.log.subscriptions_supported = true;

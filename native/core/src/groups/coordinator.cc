@@ -230,6 +230,14 @@ int16_t GroupCoordinator::CheckCoordinator(const Caller& caller,
       if (caller.log == nullptr) {
         return Code(ErrorCode::COORDINATOR_NOT_AVAILABLE);
       }
+      if (p.load_error != 0) {
+        const int16_t failed = p.load_error;
+        StartLoad(caller, partition, d);  // try again for the next request
+        if (p.load == Partition::Load::kLoaded) return 0;
+        return failed == Code(ErrorCode::NOT_LEADER_OR_FOLLOWER)
+                   ? Code(ErrorCode::NOT_COORDINATOR)
+                   : Code(ErrorCode::COORDINATOR_NOT_AVAILABLE);
+      }
       StartLoad(caller, partition, d);
       return p.load == Partition::Load::kLoaded
                  ? 0
@@ -290,6 +298,7 @@ void GroupCoordinator::LoadFrom(const Caller& caller, int32_t partition,
                     std::to_string(partition) + " failed with error " +
                     std::to_string(r.error_code) + "; retried on next use");
             p.load = Partition::Load::kUnloaded;
+            p.load_error = r.error_code;
             staged_.erase(partition);
             return;
           }
@@ -317,6 +326,7 @@ void GroupCoordinator::LoadFrom(const Caller& caller, int32_t partition,
           ApplyLoaded(partition, staged);
           staged_.erase(partition);
           p.load = Partition::Load::kLoaded;
+          p.load_error = 0;
           Log(LogLevel::kInfo, "loaded consumer groups of " +
                                    config_.offsets_topic + " partition " +
                                    std::to_string(partition));

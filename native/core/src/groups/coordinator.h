@@ -216,6 +216,11 @@ class GroupCoordinator {
   struct Partition {
     enum class Load { kUnloaded, kLoading, kLoaded } load = Load::kUnloaded;
     uint64_t load_epoch = 0;  // bumps on every (re)load attempt
+    // Why the last load failed: a partition this broker does not own
+    // (NOT_LEADER_OR_FOLLOWER) answers NOT_COORDINATOR, other failures
+    // COORDINATOR_NOT_AVAILABLE, so clients look again instead of waiting
+    // on a load that cannot succeed.
+    int16_t load_error = 0;
   };
 
   // 0, or COORDINATOR_LOAD_IN_PROGRESS (starting a load if needed).
