@@ -56,7 +56,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     key = peek.ReadInt16();
     version = peek.ReadInt16();
     if (!peek.ok()) return 0;
-    static auto broker = kop::core::Broker::Create({});
+    // Fresh per input: group and producer state must not carry from one
+    // input to the next (reproducible crashes, no state growing across a
+    // run).
+    auto broker = kop::core::Broker::Create({});
     NullSink sink;
     kop::core::testing::FakeTopics topics;
     topics.topics["orders"] = 3;
