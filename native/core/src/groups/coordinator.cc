@@ -246,6 +246,12 @@ int16_t GroupCoordinator::CheckCoordinator(const Caller& caller,
   return Code(ErrorCode::COORDINATOR_NOT_AVAILABLE);
 }
 
+int16_t GroupCoordinator::CheckGroup(const Caller& caller,
+                                     const std::string& group_id, Deferred& d) {
+  if (group_id.empty()) return Code(ErrorCode::INVALID_GROUP_ID);
+  return CheckCoordinator(caller, PartitionFor(group_id), d);
+}
+
 void GroupCoordinator::StartLoad(const Caller& caller, int32_t partition,
                                  Deferred& d) {
   Partition& p = partitions_[partition];
@@ -666,9 +672,7 @@ void GroupCoordinator::Join(const Caller& caller, JoinParams p,
     r.member_id = p.member_id;
     d.Run([reply, r]() { reply(r); });
   };
-  if (p.group_id.empty()) return fail(ErrorCode::INVALID_GROUP_ID);
-  const int32_t partition = PartitionFor(p.group_id);
-  if (int16_t err = CheckCoordinator(caller, partition, d); err != 0) {
+  if (int16_t err = CheckGroup(caller, p.group_id, d); err != 0) {
     JoinResult r;
     r.error_code = err;
     r.member_id = p.member_id;
@@ -919,10 +923,7 @@ void GroupCoordinator::Sync(const Caller& caller, SyncParams p,
     r.error_code = e;
     d.Run([reply, r]() { reply(r); });
   };
-  if (p.group_id.empty()) return fail(Code(ErrorCode::INVALID_GROUP_ID));
-  if (int16_t err = CheckCoordinator(caller, PartitionFor(p.group_id), d)) {
-    return fail(err);
-  }
+  if (int16_t err = CheckGroup(caller, p.group_id, d)) return fail(err);
   Group* gp = Find(p.group_id);
   if (gp == nullptr) return fail(Code(ErrorCode::UNKNOWN_MEMBER_ID));
   Group& g = *gp;
@@ -1018,10 +1019,7 @@ void GroupCoordinator::Heartbeat(
   Deferred d;
   std::lock_guard<std::mutex> lock(mu_);
   auto answer = [&](int16_t e) { d.Reply(caller.post, done, e); };
-  if (group_id.empty()) return answer(Code(ErrorCode::INVALID_GROUP_ID));
-  if (int16_t err = CheckCoordinator(caller, PartitionFor(group_id), d)) {
-    return answer(err);
-  }
+  if (int16_t err = CheckGroup(caller, group_id, d)) return answer(err);
   Group* g = Find(group_id);
   if (g == nullptr) return answer(Code(ErrorCode::UNKNOWN_MEMBER_ID));
   FlushDirty(caller, *g, d);
@@ -1052,11 +1050,7 @@ void GroupCoordinator::Leave(const Caller& caller, const std::string& group_id,
   std::lock_guard<std::mutex> lock(mu_);
   LeaveResult result;
   auto answer = [&]() { d.Reply(caller.post, done, result); };
-  if (group_id.empty()) {
-    result.error_code = Code(ErrorCode::INVALID_GROUP_ID);
-    return answer();
-  }
-  if (int16_t err = CheckCoordinator(caller, PartitionFor(group_id), d)) {
+  if (int16_t err = CheckGroup(caller, group_id, d)) {
     result.error_code = err;
     return answer();
   }
@@ -1099,10 +1093,7 @@ void GroupCoordinator::CommitOffsets(
   auto all = [&](int16_t e) {
     d.Reply(caller.post, done, std::vector<int16_t>(p.partitions.size(), e));
   };
-  if (p.group_id.empty()) return all(Code(ErrorCode::INVALID_GROUP_ID));
-  if (int16_t err = CheckCoordinator(caller, PartitionFor(p.group_id), d)) {
-    return all(err);
-  }
+  if (int16_t err = CheckGroup(caller, p.group_id, d)) return all(err);
   Group* gp = Find(p.group_id);
   if (gp == nullptr) {
     if (p.generation >= 0) return all(Code(ErrorCode::ILLEGAL_GENERATION));
@@ -1185,10 +1176,7 @@ void GroupCoordinator::FetchOffsets(
   Deferred d;
   std::lock_guard<std::mutex> lock(mu_);
   FetchResult result;
-  if (group_id.empty()) {
-    result.error_code = Code(ErrorCode::INVALID_GROUP_ID);
-  } else if (int16_t err =
-                 CheckCoordinator(caller, PartitionFor(group_id), d)) {
+  if (int16_t err = CheckGroup(caller, group_id, d)) {
     result.error_code = err;
   } else {
     Group* g = Find(group_id);
@@ -1219,11 +1207,7 @@ void GroupCoordinator::DeleteOffsets(
   OffsetDeleteResult result;
   result.partition_errors.assign(partitions.size(), 0);
   auto answer = [&]() { d.Reply(caller.post, done, result); };
-  if (group_id.empty()) {
-    result.error_code = Code(ErrorCode::INVALID_GROUP_ID);
-    return answer();
-  }
-  if (int16_t err = CheckCoordinator(caller, PartitionFor(group_id), d)) {
+  if (int16_t err = CheckGroup(caller, group_id, d)) {
     result.error_code = err;
     return answer();
   }

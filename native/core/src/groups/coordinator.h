@@ -226,6 +226,9 @@ class GroupCoordinator {
   // 0, or COORDINATOR_LOAD_IN_PROGRESS (starting a load if needed).
   int16_t CheckCoordinator(const Caller& caller, int32_t partition,
                            Deferred& d);
+  // INVALID_GROUP_ID for an empty id, else CheckCoordinator of its partition.
+  int16_t CheckGroup(const Caller& caller, const std::string& group_id,
+                     Deferred& d);
   void StartLoad(const Caller& caller, int32_t partition, Deferred& d);
   void LoadFrom(const Caller& caller, int32_t partition, uint64_t epoch,
                 int64_t offset, Deferred& d);
