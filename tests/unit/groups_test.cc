@@ -575,6 +575,76 @@ TEST_CASE("a partition owned elsewhere answers NOT_COORDINATOR, never waits",
   CHECK(fetch() == 0);
 }
 
+TEST_CASE("losing the partition's bundle unloads its groups; regaining reloads",
+          "[groups]") {
+  Harness h;
+  auto [leader, follower] = StableGroupOfTwo(h, "g");
+  REQUIRE(h.Commit("g", leader, 1, {{"t", 0, 42, -1, "m"}}) ==
+          std::vector<int16_t>{0});
+  const int32_t partition = h.coord->PartitionFor("g");
+  // A third member starts a rebalance: its join is parked until the others
+  // rejoin.
+  auto slot = h.JoinNew("g");
+  REQUIRE(!slot->has_value());
+
+  h.coord->Unload(partition);
+  // The parked member hears NOT_COORDINATOR and looks for the new owner.
+  REQUIRE(slot->has_value());
+  CHECK((*slot)->error_code == Code(ErrorCode::NOT_COORDINATOR));
+  // Nothing of the group is left in memory: the next request reloads the
+  // partition from the log (the fake log is still readable here, as when
+  // the bundle comes back) and finds the committed offset.
+  CHECK(h.Fetch("g").error_code ==
+        Code(ErrorCode::COORDINATOR_LOAD_IN_PROGRESS));
+  FetchResult f = h.Fetch("g");
+  REQUIRE(f.error_code == 0);
+  REQUIRE(f.offsets.size() == 1);
+  CHECK(f.offsets[0].offset.offset == 42);
+  CHECK(h.Describe("g").state == "Stable");  // as last written, then expired
+  (void)follower;
+  // Unloading a partition that is not loaded, or out of range, is harmless.
+  h.coord->Unload(partition == 0 ? 1 : 0);
+  h.coord->Unload(-1);
+  h.coord->Unload(1 << 20);
+  h.coord->Owned(-1);
+}
+
+TEST_CASE("Preload skips partitions owned elsewhere until they are ours",
+          "[groups]") {
+  struct CountingLog : FakeLog {
+    int reads = 0;
+    bool foreign = true;
+    void Read(std::string_view topic, int32_t partition, int64_t offset,
+              int32_t max_bytes, int32_t max_wait_ms,
+              std::function<void(const ReadResult&)> done) override {
+      ++reads;
+      if (foreign) {
+        done(ReadResult{6, -1, -1, {}});  // NOT_LEADER_OR_FOLLOWER
+        return;
+      }
+      FakeLog::Read(topic, partition, offset, max_bytes, max_wait_ms, done);
+    }
+  };
+  VirtualClock clock;
+  CountingLog log;
+  GroupConfig c;
+  c.num_partitions = 3;
+  GroupCoordinator coord(c, &clock);
+  Caller caller;
+  caller.log = &log;
+  caller.post = [](std::function<void()> t) { t(); };
+  coord.Preload(caller);
+  CHECK(log.reads == 3);
+  coord.Preload(caller);  // every partition is another broker's: no reads
+  CHECK(log.reads == 3);
+  log.foreign = false;
+  coord.Owned(1);  // Pulsar gave us partition 1's bundle
+  coord.Preload(caller);
+  CHECK(log.reads == 4);
+  coord.Preload(caller);
+  CHECK(log.reads == 4);
+}
+
 TEST_CASE("delete groups and offsets", "[groups]") {
   Harness h;
   h.log.subscriptions_supported = true;

@@ -22,6 +22,13 @@ class KafkaBroker : public Broker {
   }
 
   void Tick() override { groups_.Tick(); }
+  void OffsetsPartitionOwnership(int32_t partition, bool owned) override {
+    if (owned) {
+      groups_.Owned(partition);
+    } else {
+      groups_.Unload(partition);
+    }
+  }
 
  private:
   const BrokerState state_;

@@ -416,12 +416,71 @@ void GroupCoordinator::Preload(const Caller& caller) {
   std::lock_guard<std::mutex> lock(mu_);
   bool all = true;
   for (int32_t i = 0; i < static_cast<int32_t>(partitions_.size()); ++i) {
-    if (partitions_[i].load == Partition::Load::kUnloaded) {
+    Partition& p = partitions_[i];
+    if (p.load != Partition::Load::kLoaded) all = false;
+    // Owned by another broker: loaded again only when a request for one of
+    // its groups comes here, or when Pulsar gives us the bundle (Owned).
+    if (p.load == Partition::Load::kUnloaded &&
+        p.load_error != Code(ErrorCode::NOT_LEADER_OR_FOLLOWER)) {
       StartLoad(caller, i, d);
     }
-    if (partitions_[i].load != Partition::Load::kLoaded) all = false;
   }
   if (all) all_loaded_.store(true, std::memory_order_release);
+}
+
+void GroupCoordinator::Unload(int32_t partition) {
+  if (partition < 0 || partition >= static_cast<int32_t>(partitions_.size())) {
+    return;
+  }
+  Deferred d;
+  std::lock_guard<std::mutex> lock(mu_);
+  Partition& p = partitions_[partition];
+  const bool was_loaded = p.load != Partition::Load::kUnloaded;
+  ++p.load_epoch;  // a load still reading is ignored when it answers
+  p.load = Partition::Load::kUnloaded;
+  p.load_error = 0;
+  staged_.erase(partition);
+  all_loaded_.store(false, std::memory_order_release);
+  size_t dropped = 0;
+  for (auto it = groups_.begin(); it != groups_.end();) {
+    Group& g = *it->second;
+    if (g.partition != partition) {
+      ++it;
+      continue;
+    }
+    for (auto& [id, m] : g.members) {
+      if (m.awaiting_join) {
+        JoinResult r;
+        r.error_code = Code(ErrorCode::NOT_COORDINATOR);
+        r.member_id = id;
+        d.Run([cb = std::move(m.awaiting_join), r]() { cb(r); });
+        m.awaiting_join = nullptr;
+      }
+      if (m.awaiting_sync) {
+        SyncResult r;
+        r.error_code = Code(ErrorCode::NOT_COORDINATOR);
+        d.Run([cb = std::move(m.awaiting_sync), r]() { cb(r); });
+        m.awaiting_sync = nullptr;
+      }
+    }
+    it = groups_.erase(it);
+    ++dropped;
+  }
+  if (was_loaded || dropped > 0) {
+    Log(LogLevel::kInfo, "unloaded " + std::to_string(dropped) +
+                             " consumer groups of " + config_.offsets_topic +
+                             " partition " + std::to_string(partition) +
+                             ": its bundle left this broker");
+  }
+}
+
+void GroupCoordinator::Owned(int32_t partition) {
+  if (partition < 0 || partition >= static_cast<int32_t>(partitions_.size())) {
+    return;
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  Partition& p = partitions_[partition];
+  if (p.load == Partition::Load::kUnloaded) p.load_error = 0;
 }
 
 // ---- Persistence ----

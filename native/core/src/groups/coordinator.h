@@ -207,6 +207,14 @@ class GroupCoordinator {
                      std::vector<TopicPartition> partitions,
                      std::function<void(OffsetDeleteResult)> done);
 
+  // This broker lost the partition's bundle: its groups leave memory (parked
+  // JoinGroup/SyncGroup calls answer NOT_COORDINATOR) and the next request
+  // loads it again, from the log, or finds it owned elsewhere.
+  void Unload(int32_t partition);
+  // This broker gained the partition's bundle: forget an earlier "owned
+  // elsewhere" load failure so Preload loads it.
+  void Owned(int32_t partition);
+
   // Session/rebalance/join timeouts, the initial rebalance delay, offset
   // expiry.
   void Tick();

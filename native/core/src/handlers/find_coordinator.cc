@@ -1,6 +1,10 @@
-// FindCoordinator (key 10): this broker coordinates every group (it serves
-// every partition of __consumer_offsets); asking starts loading the group's
-// partition so the JoinGroup that follows rarely waits.
+// FindCoordinator (key 10): a group's coordinator is the broker owning its
+// __consumer_offsets partition (Pulsar's bundle owner, from the TopicPort).
+// When that is this broker, asking starts loading the partition so the
+// JoinGroup that follows rarely waits; otherwise the owner is named and this
+// broker's coordinator stays out of it. If ownership cannot be resolved, this
+// broker answers for itself and its coordinator checks decide (a partition it
+// cannot read answers NOT_COORDINATOR, so the client looks again).
 //
 // Transactions are not served: a transactional id gets
 // TRANSACTIONAL_ID_AUTHORIZATION_FAILED (non-retriable, so a transactional
@@ -28,21 +32,69 @@ constexpr int16_t kFirstBatchedVersion = 4;
 struct Found {
   int16_t error = 0;
   std::string message;
+  BrokerNode node;
 };
 
-Found Lookup(const RequestContext& ctx, int8_t key_type,
-             const std::string& key) {
+// `owners`: the offsets topic's partition leaders (empty: unknown, local).
+Found Lookup(const RequestContext& ctx, int8_t key_type, const std::string& key,
+             const std::vector<BrokerNode>& owners) {
   if (key_type == kTransactionKey) {
     return {Code(ErrorCode::TRANSACTIONAL_ID_AUTHORIZATION_FAILED),
-            "transactions are not supported by kop-native"};
+            "transactions are not supported by kop-native",
+            {}};
   }
   if (key_type != kGroupKey) {
-    return {Code(ErrorCode::INVALID_REQUEST), "unsupported coordinator type"};
+    return {
+        Code(ErrorCode::INVALID_REQUEST), "unsupported coordinator type", {}};
   }
   if (key.empty()) {
-    return {Code(ErrorCode::INVALID_REQUEST), "empty group id"};
+    return {Code(ErrorCode::INVALID_REQUEST), "empty group id", {}};
   }
-  return {ctx.groups->FindCoordinator(MakeCaller(ctx), key), ""};
+  const BrokerState& b = *ctx.broker;
+  const BrokerNode self{b.node_id, b.advertised_host, b.advertised_port};
+  const size_t partition = static_cast<size_t>(ctx.groups->PartitionFor(key));
+  if (partition < owners.size() && owners[partition].node_id != b.node_id) {
+    const BrokerNode& owner = owners[partition];
+    if (owner.node_id < 0) {
+      return {Code(ErrorCode::COORDINATOR_NOT_AVAILABLE),
+              "no broker owns the group's partition yet",
+              {}};
+    }
+    return {0, "", owner};
+  }
+  const int16_t err = ctx.groups->FindCoordinator(MakeCaller(ctx), key);
+  return {err, err == 0 ? "" : "this broker cannot coordinate the group", self};
+}
+
+template <typename Out>
+void Fill(Out& out, const Found& f) {
+  out.error_code = f.error;
+  if (f.error == 0) {
+    out.node_id = f.node.node_id;
+    out.host = f.node.host;
+    out.port = f.node.port;
+    out.error_message = std::nullopt;
+  } else {
+    out.node_id = -1;
+    out.port = -1;
+    out.error_message = f.message;
+  }
+}
+
+void Respond(const RequestContext& ctx, const FindCoordinatorRequest& request,
+             const std::vector<BrokerNode>& owners, Reply& reply) {
+  auto response = std::make_unique<FindCoordinatorResponse>();
+  if (ctx.api_version >= kFirstBatchedVersion) {
+    for (const std::string& key : request.coordinator_keys) {
+      FindCoordinatorResponse::Coordinator& c =
+          response->coordinators.emplace_back();
+      c.key = key;
+      Fill(c, Lookup(ctx, request.key_type, key, owners));
+    }
+  } else {
+    Fill(*response, Lookup(ctx, request.key_type, request.key, owners));
+  }
+  reply(std::move(response));
 }
 
 }  // namespace
@@ -50,41 +102,21 @@ Found Lookup(const RequestContext& ctx, int8_t key_type,
 void HandleFindCoordinator(const RequestContext& ctx,
                            const protocol::Message& message, Reply reply) {
   const auto& request = static_cast<const FindCoordinatorRequest&>(message);
-  auto response = std::make_unique<FindCoordinatorResponse>();
-  const BrokerState& b = *ctx.broker;
-  if (ctx.api_version >= kFirstBatchedVersion) {
-    for (const std::string& key : request.coordinator_keys) {
-      FindCoordinatorResponse::Coordinator& c =
-          response->coordinators.emplace_back();
-      c.key = key;
-      Found f = Lookup(ctx, request.key_type, key);
-      c.error_code = f.error;
-      if (f.error == 0) {
-        c.node_id = b.node_id;
-        c.host = b.advertised_host;
-        c.port = b.advertised_port;
-        c.error_message = std::nullopt;
-      } else {
-        c.node_id = -1;
-        c.port = -1;
-        c.error_message = f.message;
-      }
-    }
-  } else {
-    Found f = Lookup(ctx, request.key_type, request.key);
-    response->error_code = f.error;
-    if (f.error == 0) {
-      response->node_id = b.node_id;
-      response->host = b.advertised_host;
-      response->port = b.advertised_port;
-      response->error_message = std::nullopt;
-    } else {
-      response->node_id = -1;
-      response->port = -1;
-      response->error_message = f.message;
-    }
+  if (request.key_type != kGroupKey) {
+    Respond(ctx, request, {}, reply);
+    return;
   }
-  reply(std::move(response));
+  // The request outlives this call: the lookup answers later.
+  auto owned = std::make_shared<FindCoordinatorRequest>(request);
+  ctx.topics->Lookup({ctx.broker->groups.offsets_topic}, /*auto_create=*/false,
+                     [ctx, owned, reply = std::move(reply)](
+                         std::vector<TopicInfo> found) mutable {
+                       std::vector<BrokerNode> owners;
+                       if (found.size() == 1 && found[0].error_code == 0) {
+                         owners = std::move(found[0].leaders);
+                       }
+                       Respond(ctx, *owned, owners, reply);
+                     });
 }
 
 }  // namespace kop::core

@@ -1,10 +1,12 @@
 // Metadata (key 3): this broker, the cluster, and topics from the TopicPort.
 //
-// Every partition is led by this broker: ownership-aware leaders (a
-// partition's owning broker) come with multi-broker support. Leader epochs
-// are -1, so clients skip KIP-320 epoch validation (OffsetForLeaderEpoch is
-// not served yet).
+// A partition's leader is the broker whose Pulsar bundle owns it, as the
+// TopicPort reports it (its Kafka listener); the broker list names this
+// broker and every leader. A partition no broker owns at the moment answers
+// LEADER_NOT_AVAILABLE, so clients retry. Leader epochs are -1, so clients
+// skip KIP-320 epoch validation.
 #include <algorithm>
+#include <set>
 
 #include "handlers/handler.h"
 #include "kop/protocol/errors.h"
@@ -47,6 +49,7 @@ std::unique_ptr<MetadataResponse> Respond(
   self.port = b.advertised_port;
   response->cluster_id = b.cluster_id;
   response->controller_id = b.node_id;
+  std::set<int32_t> listed = {b.node_id};
   for (const TopicInfo& t : topics) {
     MetadataResponse::MetadataResponseTopic& out =
         response->topics.emplace_back();
@@ -60,10 +63,26 @@ std::unique_ptr<MetadataResponse> Respond(
       MetadataResponse::MetadataResponsePartition& part =
           out.partitions.emplace_back();
       part.partition_index = p;
-      part.leader_id = b.node_id;
       part.leader_epoch = -1;
-      part.replica_nodes = {b.node_id};
-      part.isr_nodes = {b.node_id};
+      const BrokerNode* leader =
+          static_cast<size_t>(p) < t.leaders.size() ? &t.leaders[p] : nullptr;
+      const int32_t id = leader == nullptr ? b.node_id : leader->node_id;
+      if (id < 0) {
+        part.error_code =
+            protocol::Code(protocol::ErrorCode::LEADER_NOT_AVAILABLE);
+        part.leader_id = -1;
+        continue;
+      }
+      part.leader_id = id;
+      part.replica_nodes = {id};
+      part.isr_nodes = {id};
+      if (listed.insert(id).second) {
+        MetadataResponse::MetadataResponseBroker& other =
+            response->brokers.emplace_back();
+        other.node_id = id;
+        other.host = leader->host;
+        other.port = leader->port;
+      }
     }
   }
   return response;
@@ -92,15 +111,17 @@ void HandleMetadata(const RequestContext& ctx, const protocol::Message& message,
   for (const MetadataRequest::MetadataRequestTopic& t : *request.topics) {
     if (t.name.has_value() && !t.name->empty() && !IsLegalTopicName(*t.name)) {
       unnamed.push_back(
-          {*t.name, 0,
-           protocol::Code(protocol::ErrorCode::INVALID_TOPIC_EXCEPTION)});
+          {*t.name,
+           0,
+           protocol::Code(protocol::ErrorCode::INVALID_TOPIC_EXCEPTION),
+           {}});
     } else if (t.name.has_value() && !t.name->empty()) {
       names.push_back(*t.name);
     } else {
       // A lookup by topic ID only (v10+): we derive IDs from names and keep
       // no reverse index yet.
       unnamed.push_back(
-          {"", 0, protocol::Code(protocol::ErrorCode::UNKNOWN_TOPIC_ID)});
+          {"", 0, protocol::Code(protocol::ErrorCode::UNKNOWN_TOPIC_ID), {}});
     }
   }
   if (names.empty()) {

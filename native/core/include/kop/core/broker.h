@@ -36,11 +36,22 @@ class ResponseSink {
   virtual void Post(std::function<void()> task) { task(); }
 };
 
+// A broker as Kafka clients address it: the owner of a partition.
+struct BrokerNode {
+  int32_t node_id = -1;  // -1: no broker owns the partition right now
+  std::string host;
+  int32_t port = -1;
+};
+
 struct TopicInfo {
   std::string name;  // Kafka topic name, e.g. "orders"
   int32_t partitions =
       0;  // >= 1 partitioned; 0 = non-partitioned (served as 1)
   int16_t error_code = 0;  // Kafka error code (0, 3, 17, -1, ...)
+  // The broker owning each partition (Pulsar's bundle owner), one per served
+  // partition. Empty: this broker leads every partition (one broker, or
+  // ownership unknown). A leader whose node_id is this broker's is local.
+  std::vector<BrokerNode> leaders;
 };
 
 // Topic metadata, implemented by the JNI bridge on the Pulsar broker (and by
@@ -178,6 +189,14 @@ class Broker {
   // initial rebalance delay, offset expiry). The shim calls it about every
   // 100 ms from any thread; it never blocks on a port.
   virtual void Tick() {}
+  // Pulsar moved the bundle holding __consumer_offsets partition `partition`
+  // to (`owned`) or away from this broker. Losing it drops its groups from
+  // memory (waiting members get NOT_COORDINATOR) so another broker can take
+  // over; gaining it lets the next Metadata request load it eagerly. Any
+  // thread.
+  virtual void OffsetsPartitionOwnership(int32_t partition, bool owned) {
+    (void)partition, (void)owned;
+  }
 };
 
 }  // namespace kop::core

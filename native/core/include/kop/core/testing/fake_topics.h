@@ -15,6 +15,8 @@ namespace kop::core::testing {
 class FakeTopics : public TopicPort {
  public:
   std::map<std::string, int32_t> topics;  // name -> partitions
+  // name -> owner of each partition (absent: this broker owns them all).
+  std::map<std::string, std::vector<BrokerNode>> leaders;
   int32_t auto_create_partitions = 1;
   bool defer = false;
   bool admin = true;
@@ -51,9 +53,9 @@ class FakeTopics : public TopicPort {
           it = topics.emplace(n, auto_create_partitions).first;
         }
         if (it == topics.end()) {
-          out.push_back({n, 0, 3});  // UNKNOWN_TOPIC_OR_PARTITION
+          out.push_back({n, 0, 3, {}});  // UNKNOWN_TOPIC_OR_PARTITION
         } else {
-          out.push_back({n, it->second, 0});
+          out.push_back({n, it->second, 0, LeadersOf(n)});
         }
       }
       done(std::move(out));
@@ -64,7 +66,7 @@ class FakeTopics : public TopicPort {
     Run([this, done = std::move(done)] {
       std::vector<TopicInfo> out;
       for (const auto& [name, partitions] : topics)
-        out.push_back({name, partitions, 0});
+        out.push_back({name, partitions, 0, LeadersOf(name)});
       done(std::move(out));
     });
   }
@@ -78,6 +80,10 @@ class FakeTopics : public TopicPort {
   size_t deferred() const { return deferred_.size(); }
 
  private:
+  std::vector<BrokerNode> LeadersOf(const std::string& name) const {
+    auto it = leaders.find(name);
+    return it == leaders.end() ? std::vector<BrokerNode>{} : it->second;
+  }
   void Run(std::function<void()> f) {
     if (defer) {
       deferred_.push_back(std::move(f));

@@ -1,0 +1,195 @@
+// Several brokers: Metadata names each partition's owner (the TopicPort's
+// leaders), FindCoordinator names the owner of the group's
+// __consumer_offsets partition, and losing that partition unloads it.
+#include <catch2/catch.hpp>
+#include <string>
+#include <vector>
+
+#include "core_test_util.h"
+#include "kop/core/broker.h"
+#include "kop/core/testing/fake_log.h"
+#include "kop/core/testing/fake_topics.h"
+#include "kop/protocol/errors.h"
+#include "kop/protocol/messages/find_coordinator_request.h"
+#include "kop/protocol/messages/find_coordinator_response.h"
+#include "kop/protocol/messages/metadata_request.h"
+#include "kop/protocol/messages/metadata_response.h"
+
+namespace kop::core {
+namespace {
+
+using namespace kop::protocol;  // NOLINT: test brevity
+
+using testing::DecodeResponse;
+using testing::RecordingSink;
+using testing::RequestFrame;
+
+constexpr char kOffsets[] = "persistent://public/__kafka/__consumer_offsets";
+
+struct Fixture {
+  std::unique_ptr<Broker> broker = Broker::Create({
+      {"kop.node.id", "7"},
+      {"kop.advertised.host", "a.example"},
+      {"kop.advertised.port", "9092"},
+      {"offsetsTopicNumPartitions", "4"},
+  });
+  RecordingSink sink;
+  testing::FakeTopics topics;
+  testing::FakeLog log;
+  std::unique_ptr<Connection> conn = broker->Accept(&sink, &topics, &log);
+
+  const BrokerNode self{7, "a.example", 9092};
+  const BrokerNode other{11, "b.example", 9093};
+};
+
+MetadataRequest Named(std::vector<std::string> names) {
+  MetadataRequest req;
+  req.topics.emplace();
+  for (auto& n : names) req.topics->emplace_back().name = n;
+  req.allow_auto_topic_creation = false;
+  return req;
+}
+
+TEST_CASE("Metadata names each partition's owning broker", "[ownership]") {
+  for (int16_t v : {4, 9, 12}) {
+    Fixture f;
+    f.topics.topics["orders"] = 4;
+    f.topics.leaders["orders"] = {f.self, f.other, BrokerNode{}, f.other};
+    f.conn->OnFrame(RequestFrame(3, v, 5, Named({"orders"})));
+    REQUIRE(f.sink.frames.size() == 1);
+    auto resp = DecodeResponse<MetadataResponse>(f.sink.frames[0], 3, v, 5);
+    // This broker first, then every other leader once.
+    REQUIRE(resp.brokers.size() == 2);
+    CHECK(resp.brokers[0].node_id == 7);
+    CHECK(resp.brokers[1].node_id == 11);
+    CHECK(resp.brokers[1].host == "b.example");
+    CHECK(resp.brokers[1].port == 9093);
+    REQUIRE(resp.topics.size() == 1);
+    const auto& parts = resp.topics[0].partitions;
+    REQUIRE(parts.size() == 4);
+    CHECK(parts[0].leader_id == 7);
+    CHECK(parts[1].leader_id == 11);
+    CHECK(parts[1].replica_nodes == std::vector<int32_t>{11});
+    CHECK(parts[1].isr_nodes == std::vector<int32_t>{11});
+    // Owned by no broker right now: clients retry.
+    CHECK(parts[2].error_code == Code(ErrorCode::LEADER_NOT_AVAILABLE));
+    CHECK(parts[2].leader_id == -1);
+    CHECK(parts[3].leader_id == 11);
+    CHECK(parts[3].error_code == 0);
+  }
+}
+
+TEST_CASE("Metadata without ownership data: this broker leads everything",
+          "[ownership]") {
+  Fixture f;
+  f.topics.topics["orders"] = 2;
+  f.conn->OnFrame(RequestFrame(3, 12, 5, Named({"orders"})));
+  auto resp = DecodeResponse<MetadataResponse>(f.sink.frames.at(0), 3, 12, 5);
+  REQUIRE(resp.brokers.size() == 1);
+  REQUIRE(resp.topics.at(0).partitions.size() == 2);
+  CHECK(resp.topics[0].partitions[0].leader_id == 7);
+  CHECK(resp.topics[0].partitions[1].leader_id == 7);
+}
+
+FindCoordinatorResponse Find(Fixture& f, int16_t v, std::string group,
+                             int32_t correlation) {
+  FindCoordinatorRequest req;
+  req.key_type = 0;
+  if (v >= 4) {
+    req.coordinator_keys = {group};
+  } else {
+    req.key = group;
+  }
+  const size_t before = f.sink.frames.size();
+  f.conn->OnFrame(RequestFrame(10, v, correlation, req));
+  REQUIRE(f.sink.frames.size() == before + 1);
+  return DecodeResponse<FindCoordinatorResponse>(f.sink.frames.back(), 10, v,
+                                                 correlation);
+}
+
+TEST_CASE("FindCoordinator names the owner of the group's offsets partition",
+          "[ownership]") {
+  // Groups and their partitions (Java hashCode mod 4): "g0" 1, "g1" 2.
+  Fixture f;
+  f.topics.topics[kOffsets] = 4;
+  f.topics.leaders[kOffsets] = {f.self, f.other, BrokerNode{}, f.self};
+  for (int16_t v : {0, 3}) {
+    auto remote = Find(f, v, "g0", 1);
+    CHECK(remote.error_code == 0);
+    CHECK(remote.node_id == 11);
+    CHECK(remote.host == "b.example");
+    CHECK(remote.port == 9093);
+    auto none = Find(f, v, "g1", 2);
+    CHECK(none.error_code == Code(ErrorCode::COORDINATOR_NOT_AVAILABLE));
+    CHECK(none.node_id == -1);
+  }
+  auto batched = Find(f, 4, "g0", 3);
+  REQUIRE(batched.coordinators.size() == 1);
+  CHECK(batched.coordinators[0].key == "g0");
+  CHECK(batched.coordinators[0].node_id == 11);
+  CHECK(batched.coordinators[0].host == "b.example");
+
+  // Owned here: this broker answers and starts loading.
+  f.topics.leaders[kOffsets] = {f.self, f.self, f.self, f.self};
+  auto local = Find(f, 3, "g0", 4);
+  CHECK(local.error_code == 0);
+  CHECK(local.node_id == 7);
+  CHECK(local.host == "a.example");
+
+  // An unknown offsets topic (ownership unknown): this broker answers.
+  f.topics.topics.erase(kOffsets);
+  auto unknown = Find(f, 3, "g0", 5);
+  CHECK(unknown.error_code == 0);
+  CHECK(unknown.node_id == 7);
+}
+
+TEST_CASE("FindCoordinator answers in order while the lookup is pending",
+          "[ownership]") {
+  Fixture f;
+  f.topics.topics[kOffsets] = 4;
+  f.topics.leaders[kOffsets] = {f.other, f.other, f.other, f.other};
+  f.topics.defer = true;
+  FindCoordinatorRequest req;
+  req.key_type = 0;
+  req.key = "g0";
+  f.conn->OnFrame(RequestFrame(10, 3, 1, req));
+  CHECK(f.sink.frames.empty());
+  f.topics.RunDeferredNewestFirst();
+  REQUIRE(f.sink.frames.size() == 1);
+  auto resp =
+      DecodeResponse<FindCoordinatorResponse>(f.sink.frames[0], 10, 3, 1);
+  CHECK(resp.node_id == 11);
+}
+
+TEST_CASE("transaction coordinators are refused without a lookup",
+          "[ownership]") {
+  Fixture f;
+  f.topics.defer = true;  // a lookup would leave the request unanswered
+  FindCoordinatorRequest req;
+  req.key_type = 1;
+  req.key = "txn";
+  f.conn->OnFrame(RequestFrame(10, 3, 1, req));
+  REQUIRE(f.sink.frames.size() == 1);
+  auto resp =
+      DecodeResponse<FindCoordinatorResponse>(f.sink.frames[0], 10, 3, 1);
+  CHECK(resp.error_code ==
+        Code(ErrorCode::TRANSACTIONAL_ID_AUTHORIZATION_FAILED));
+}
+
+TEST_CASE("ownership notifications reach the coordinator from the broker",
+          "[ownership]") {
+  Fixture f;
+  // Out-of-range partitions and repeated notifications are harmless.
+  f.broker->OffsetsPartitionOwnership(-1, false);
+  f.broker->OffsetsPartitionOwnership(99, true);
+  f.broker->OffsetsPartitionOwnership(2, false);
+  f.broker->OffsetsPartitionOwnership(2, false);
+  f.broker->OffsetsPartitionOwnership(2, true);
+  f.topics.topics[kOffsets] = 4;
+  auto local = Find(f, 3, "g0", 1);
+  CHECK(local.error_code == 0);
+  CHECK(local.node_id == 7);
+}
+
+}  // namespace
+}  // namespace kop::core
