@@ -299,6 +299,14 @@ std::atomic<uint64_t> g_next_request_id{1};
 
 using TopicsDone = std::function<void(std::vector<kop::core::TopicInfo>)>;
 
+// The partition owners Java sends with topic metadata (see DecodeOwners).
+struct Owners {
+  jintArray leaders;
+  jintArray node_ids;
+  jobjectArray node_hosts;
+  jintArray node_ports;
+};
+
 std::vector<kop::core::TopicInfo> AllFailed(
     const std::vector<std::string>& names) {
   std::vector<kop::core::TopicInfo> out(names.size());
@@ -730,7 +738,7 @@ class ConnectionHandle final : public kop::core::ResponseSink,
   // Java's answer for `id`: runs and forgets its callback. An unknown id (a
   // completion after the upcall failed, or a duplicate) is ignored.
   void Resolve(JNIEnv* env, uint64_t id, jobjectArray names,
-               jintArray partitions, jshortArray errors) {
+               jintArray partitions, jshortArray errors, const Owners& owners) {
     auto it = pending_.find(id);
     if (it == pending_.end()) {
       kop::core::Log(LogLevel::kDebug,
@@ -741,7 +749,8 @@ class ConnectionHandle final : public kop::core::ResponseSink,
     Pending p = std::move(it->second);
     pending_.erase(it);
     std::vector<kop::core::TopicInfo> out;
-    if (!Decode(env, p, names, partitions, errors, out)) {
+    if (!Decode(env, p, names, partitions, errors, out) ||
+        !DecodeOwners(env, owners, out)) {
       // A listing has no names to fail: it is answered empty (logged above).
       out = p.is_lookup ? AllFailed(p.names)
                         : std::vector<kop::core::TopicInfo>{};
@@ -881,6 +890,92 @@ class ConnectionHandle final : public kop::core::ResponseSink,
       }
     }
     return array;
+  }
+
+  // Partition owners: for each topic without error, max(partitions, 1)
+  // entries of `leaders`, each an index into the node table (ids, hosts,
+  // ports), -1 for "no owner now" or -2 for this broker. Null `leaders`:
+  // this broker owns everything. False (logged) if malformed.
+  static bool DecodeOwners(JNIEnv* env, const Owners& o,
+                           std::vector<kop::core::TopicInfo>& out) {
+    if (o.leaders == nullptr) return true;
+    if (o.node_ids == nullptr || o.node_hosts == nullptr ||
+        o.node_ports == nullptr) {
+      kop::core::Log(LogLevel::kError,
+                     "nativeOnTopicsResolved: leaders without a node table");
+      return false;
+    }
+    const jsize nodes = env->GetArrayLength(o.node_ids);
+    if (env->GetArrayLength(o.node_hosts) != nodes ||
+        env->GetArrayLength(o.node_ports) != nodes) {
+      kop::core::Log(LogLevel::kError,
+                     "nativeOnTopicsResolved: node table lengths differ");
+      return false;
+    }
+    int64_t expected = 0;
+    for (const auto& t : out) {
+      if (t.error_code == 0) expected += std::max<int64_t>(t.partitions, 1);
+    }
+    const jsize n = env->GetArrayLength(o.leaders);
+    if (expected != n) {
+      kop::core::Log(LogLevel::kError,
+                     "nativeOnTopicsResolved: " + std::to_string(n) +
+                         " leaders for " + std::to_string(expected) +
+                         " partitions");
+      return false;
+    }
+    std::vector<jint> ids(static_cast<size_t>(nodes));
+    std::vector<jint> ports(static_cast<size_t>(nodes));
+    std::vector<jint> leaders(static_cast<size_t>(n));
+    if (nodes > 0) {
+      env->GetIntArrayRegion(o.node_ids, 0, nodes, ids.data());
+      env->GetIntArrayRegion(o.node_ports, 0, nodes, ports.data());
+    }
+    if (n > 0) env->GetIntArrayRegion(o.leaders, 0, n, leaders.data());
+    if (ClearPendingException(env, "nativeOnTopicsResolved (owners)")) {
+      return false;
+    }
+    std::vector<kop::core::BrokerNode> table(static_cast<size_t>(nodes));
+    for (jsize i = 0; i < nodes; ++i) {
+      auto& node = table[static_cast<size_t>(i)];
+      auto s =
+          static_cast<jstring>(env->GetObjectArrayElement(o.node_hosts, i));
+      if (env->ExceptionCheck() || s == nullptr) {
+        ClearPendingException(env, "nativeOnTopicsResolved (node host)");
+        kop::core::Log(LogLevel::kError, "nativeOnTopicsResolved: null host");
+        return false;
+      }
+      node.host = Utf8FromJava(env, s);
+      env->DeleteLocalRef(s);
+      node.node_id = ids[static_cast<size_t>(i)];
+      node.port = ports[static_cast<size_t>(i)];
+      if (node.node_id < 0 || node.port < 0 || node.port > 65535 ||
+          node.host.empty()) {
+        kop::core::Log(LogLevel::kError,
+                       "nativeOnTopicsResolved: invalid node " + node.host +
+                           ":" + std::to_string(node.port));
+        return false;
+      }
+    }
+    size_t next = 0;
+    for (auto& t : out) {
+      if (t.error_code != 0) continue;
+      const size_t count = static_cast<size_t>(std::max(t.partitions, 1));
+      t.leaders.resize(count);
+      for (size_t p = 0; p < count; ++p) {
+        const jint index = leaders[next++];
+        if (index == -2) {
+          t.leaders[p].local = true;
+        } else if (index >= 0 && index < nodes) {
+          t.leaders[p] = table[static_cast<size_t>(index)];
+        } else if (index != -1) {
+          kop::core::Log(LogLevel::kError,
+                         "nativeOnTopicsResolved: leader index out of range");
+          return false;
+        }
+      }
+    }
+    return true;
   }
 
   // Checks and converts Java's arrays; false (logged) if malformed. A lookup
@@ -1229,20 +1324,23 @@ JNIEXPORT jint JNICALL Java_io_kopnative_NativeBridge_nativeOnFrame(
 }
 
 // static native int nativeOnTopicsResolved(long conn, long requestId,
-//     String[] names, int[] partitions, short[] errors)
+//     String[] names, int[] partitions, short[] errors, int[] leaders,
+//     int[] nodeIds, String[] nodeHosts, int[] nodePorts)
 //   -> 0 (also for an unknown request id), kErrBadHandle for a closed handle.
 // On the connection's event loop. A malformed answer (null arrays, lengths
 // that differ, a lookup answered with the wrong number of entries, a negative
-// partition count) is logged and completes the request with error -1.
+// partition count, bad owners: see DecodeOwners) is logged and completes the
+// request with error -1.
 JNIEXPORT jint JNICALL Java_io_kopnative_NativeBridge_nativeOnTopicsResolved(
     JNIEnv* env, jclass, jlong conn, jlong request_id, jobjectArray names,
-    jintArray partitions, jshortArray errors) {
+    jintArray partitions, jshortArray errors, jintArray leaders,
+    jintArray node_ids, jobjectArray node_hosts, jintArray node_ports) {
   try {
     auto* c = FromHandle<ConnectionHandle>(conn);
     if (c == nullptr || !IsLive(c) || c->connection() == nullptr)
       return kErrBadHandle;
     c->Resolve(env, static_cast<uint64_t>(request_id), names, partitions,
-               errors);
+               errors, Owners{leaders, node_ids, node_hosts, node_ports});
     return kOk;
   } catch (...) {
     LogCurrentException("nativeOnTopicsResolved");
@@ -1350,6 +1448,27 @@ JNIEXPORT jint JNICALL Java_io_kopnative_NativeBridge_nativeTick(JNIEnv*,
     return kOk;
   } catch (...) {
     LogCurrentException("nativeTick");
+    return kErrCoreFailure;
+  }
+}
+
+// static native int nativeOffsetsPartitionOwnership(long broker, int
+//     partition, boolean owned)
+//   -> 0, kErrBadHandle for a null handle, kErrCoreFailure if the core threw.
+// From any thread (Pulsar's bundle ownership listener), never after
+// nativeDestroyBroker (NativeBroker serialises it with close).
+JNIEXPORT jint JNICALL
+Java_io_kopnative_NativeBridge_nativeOffsetsPartitionOwnership(JNIEnv*, jclass,
+                                                               jlong broker,
+                                                               jint partition,
+                                                               jboolean owned) {
+  try {
+    auto* b = FromHandle<BrokerHandle>(broker);
+    if (b == nullptr || b->core == nullptr) return kErrBadHandle;
+    b->core->OffsetsPartitionOwnership(partition, owned == JNI_TRUE);
+    return kOk;
+  } catch (...) {
+    LogCurrentException("nativeOffsetsPartitionOwnership");
     return kErrCoreFailure;
   }
 }

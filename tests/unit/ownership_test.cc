@@ -38,8 +38,9 @@ struct Fixture {
   testing::FakeLog log;
   std::unique_ptr<Connection> conn = broker->Accept(&sink, &topics, &log);
 
-  const BrokerNode self{7, "a.example", 9092};
-  const BrokerNode other{11, "b.example", 9093};
+  const BrokerNode self{7, "a.example", 9092, false};
+  const BrokerNode local{-1, "", -1, true};  // as the JNI bridge says "here"
+  const BrokerNode other{11, "b.example", 9093, false};
 };
 
 MetadataRequest Named(std::vector<std::string> names) {
@@ -54,7 +55,7 @@ TEST_CASE("Metadata names each partition's owning broker", "[ownership]") {
   for (int16_t v : {4, 9, 12}) {
     Fixture f;
     f.topics.topics["orders"] = 4;
-    f.topics.leaders["orders"] = {f.self, f.other, BrokerNode{}, f.other};
+    f.topics.leaders["orders"] = {f.local, f.other, BrokerNode{}, f.self};
     f.conn->OnFrame(RequestFrame(3, v, 5, Named({"orders"})));
     REQUIRE(f.sink.frames.size() == 1);
     auto resp = DecodeResponse<MetadataResponse>(f.sink.frames[0], 3, v, 5);
@@ -74,7 +75,7 @@ TEST_CASE("Metadata names each partition's owning broker", "[ownership]") {
     // Owned by no broker right now: clients retry.
     CHECK(parts[2].error_code == Code(ErrorCode::LEADER_NOT_AVAILABLE));
     CHECK(parts[2].leader_id == -1);
-    CHECK(parts[3].leader_id == 11);
+    CHECK(parts[3].leader_id == 7);
     CHECK(parts[3].error_code == 0);
   }
 }
@@ -130,7 +131,7 @@ TEST_CASE("FindCoordinator names the owner of the group's offsets partition",
   CHECK(batched.coordinators[0].host == "b.example");
 
   // Owned here: this broker answers and starts loading.
-  f.topics.leaders[kOffsets] = {f.self, f.self, f.self, f.self};
+  f.topics.leaders[kOffsets] = {f.local, f.local, f.local, f.local};
   auto local = Find(f, 3, "g0", 4);
   CHECK(local.error_code == 0);
   CHECK(local.node_id == 7);

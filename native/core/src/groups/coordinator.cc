@@ -467,10 +467,10 @@ void GroupCoordinator::Unload(int32_t partition) {
     ++dropped;
   }
   if (was_loaded || dropped > 0) {
-    Log(LogLevel::kInfo, "unloaded " + std::to_string(dropped) +
-                             " consumer groups of " + config_.offsets_topic +
-                             " partition " + std::to_string(partition) +
-                             ": its bundle left this broker");
+    Log(dropped > 0 ? LogLevel::kInfo : LogLevel::kDebug,
+        "unloaded " + std::to_string(dropped) + " consumer groups of " +
+            config_.offsets_topic + " partition " + std::to_string(partition) +
+            ": its bundle left this broker");
   }
 }
 

@@ -53,7 +53,8 @@ Found Lookup(const RequestContext& ctx, int8_t key_type, const std::string& key,
   const BrokerState& b = *ctx.broker;
   const BrokerNode self{b.node_id, b.advertised_host, b.advertised_port};
   const size_t partition = static_cast<size_t>(ctx.groups->PartitionFor(key));
-  if (partition < owners.size() && owners[partition].node_id != b.node_id) {
+  if (partition < owners.size() && !owners[partition].local &&
+      owners[partition].node_id != b.node_id) {
     const BrokerNode& owner = owners[partition];
     if (owner.node_id < 0) {
       return {Code(ErrorCode::COORDINATOR_NOT_AVAILABLE),

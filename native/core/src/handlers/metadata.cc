@@ -66,7 +66,8 @@ std::unique_ptr<MetadataResponse> Respond(
       part.leader_epoch = -1;
       const BrokerNode* leader =
           static_cast<size_t>(p) < t.leaders.size() ? &t.leaders[p] : nullptr;
-      const int32_t id = leader == nullptr ? b.node_id : leader->node_id;
+      const bool local = leader == nullptr || leader->local;
+      const int32_t id = local ? b.node_id : leader->node_id;
       if (id < 0) {
         part.error_code =
             protocol::Code(protocol::ErrorCode::LEADER_NOT_AVAILABLE);
@@ -76,7 +77,7 @@ std::unique_ptr<MetadataResponse> Respond(
       part.leader_id = id;
       part.replica_nodes = {id};
       part.isr_nodes = {id};
-      if (listed.insert(id).second) {
+      if (!local && listed.insert(id).second) {
         MetadataResponse::MetadataResponseBroker& other =
             response->brokers.emplace_back();
         other.node_id = id;

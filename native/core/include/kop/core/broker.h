@@ -41,6 +41,7 @@ struct BrokerNode {
   int32_t node_id = -1;  // -1: no broker owns the partition right now
   std::string host;
   int32_t port = -1;
+  bool local = false;  // this broker (node_id, host and port unused)
 };
 
 struct TopicInfo {
@@ -50,7 +51,8 @@ struct TopicInfo {
   int16_t error_code = 0;  // Kafka error code (0, 3, 17, -1, ...)
   // The broker owning each partition (Pulsar's bundle owner), one per served
   // partition. Empty: this broker leads every partition (one broker, or
-  // ownership unknown). A leader whose node_id is this broker's is local.
+  // ownership unknown). A leader that is `local` or carries this broker's
+  // node id is this broker.
   std::vector<BrokerNode> leaders;
 };
 

@@ -15,7 +15,9 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import org.apache.pulsar.common.allocator.PulsarByteBufAllocator;
@@ -250,20 +252,78 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
         return ctx == null ? "?" : ctx.channel().remoteAddress();
     }
 
-    // Any thread: completes the core's topic request on the channel's event loop.
+    // Any thread: resolves the owners of every partition of the topics found, then completes the
+    // core's topic request on the channel's event loop.
     private void postTopics(long requestId, List<TopicMetadataService.TopicResult> results) {
+        int n = results.size();
+        List<CompletableFuture<List<PartitionOwners.Node>>> owners = new ArrayList<>(n);
+        for (TopicMetadataService.TopicResult r : results) {
+            CompletableFuture<List<PartitionOwners.Node>> f;
+            try {
+                f = r.error() != TopicMetadataService.NONE || topics == null
+                        ? CompletableFuture.completedFuture(null)
+                        : topics.owners(r.name(), r.partitions(), listener.name());
+            } catch (Throwable t) {
+                f = CompletableFuture.failedFuture(t);
+            }
+            owners.add(f.exceptionally(t -> null));
+        }
+        CompletableFuture.allOf(owners.toArray(new CompletableFuture<?>[0])).whenComplete((v, t) -> {
+            List<List<PartitionOwners.Node>> resolved = new ArrayList<>(n);
+            for (CompletableFuture<List<PartitionOwners.Node>> f : owners) {
+                resolved.add(f.getNow(null));
+            }
+            completeTopics(requestId, results, resolved);
+        });
+    }
+
+    /**
+     * Encodes topics and their owners for nativeOnTopicsResolved. A topic whose owners are unknown
+     * (null) is reported as this broker's; with no remote or missing owner at all, no leaders are
+     * sent (every partition is this broker's).
+     */
+    private void completeTopics(long requestId, List<TopicMetadataService.TopicResult> results,
+                                List<List<PartitionOwners.Node>> owners) {
         int n = results.size();
         String[] names = new String[n];
         int[] partitions = new int[n];
         short[] errors = new short[n];
+        List<PartitionOwners.Node> table = new ArrayList<>();
+        Map<PartitionOwners.Node, Integer> index = new HashMap<>();
+        List<Integer> leaders = new ArrayList<>();
+        boolean anyRemote = false;
         for (int i = 0; i < n; i++) {
             TopicMetadataService.TopicResult r = results.get(i);
             names[i] = r.name() == null ? "" : r.name();
             partitions[i] = r.partitions();
             errors[i] = r.error();
+            if (r.error() != TopicMetadataService.NONE) {
+                continue;
+            }
+            int count = Math.max(r.partitions(), 1);
+            List<PartitionOwners.Node> o = owners.get(i);
+            for (int p = 0; p < count; p++) {
+                PartitionOwners.Node node = o == null || o.size() != count ? PartitionOwners.Node.LOCAL : o.get(p);
+                if (node == PartitionOwners.Node.LOCAL) {
+                    leaders.add(NativeBridge.LEADER_LOCAL);
+                } else if (node == null) {
+                    leaders.add(NativeBridge.LEADER_NONE);
+                    anyRemote = true;
+                } else {
+                    leaders.add(index.computeIfAbsent(node, k -> {
+                        table.add(k);
+                        return table.size() - 1;
+                    }));
+                    anyRemote = true;
+                }
+            }
         }
-        completeOnLoop("topic metadata",
-                c -> NativeBridge.nativeOnTopicsResolved(c, requestId, names, partitions, errors), null);
+        final int[] leaderArray = anyRemote ? leaders.stream().mapToInt(Integer::intValue).toArray() : null;
+        final int[] nodeIds = table.stream().mapToInt(PartitionOwners.Node::id).toArray();
+        final String[] nodeHosts = table.stream().map(PartitionOwners.Node::host).toArray(String[]::new);
+        final int[] nodePorts = table.stream().mapToInt(PartitionOwners.Node::port).toArray();
+        completeOnLoop("topic metadata", c -> NativeBridge.nativeOnTopicsResolved(c, requestId, names, partitions,
+                errors, leaderArray, nodeIds, nodeHosts, nodePorts), null);
     }
 
     /**

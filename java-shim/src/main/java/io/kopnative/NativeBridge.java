@@ -98,15 +98,33 @@ public final class NativeBridge {
     /** The client's address ("/127.0.0.1") for group members' client_host; 0 or a negative code. */
     static native int nativeSetClientHost(long connection, byte[] host);
 
+    /** A partition no broker owns right now (clients retry): an entry of nativeOnTopicsResolved's leaders. */
+    static final int LEADER_NONE = -1;
+    /** A partition this broker owns. */
+    static final int LEADER_LOCAL = -2;
+
     /**
      * Completes the core's topic request {@code requestId} (from {@link KafkaFrameHandler#onNativeLookupTopics}
      * or {@link KafkaFrameHandler#onNativeListTopics}) on the channel's event loop. The three arrays
      * have one entry per topic (a lookup: one per requested name, in order). An unknown request id
      * (already completed, or from before a reconnect) is ignored and returns OK; a malformed
      * answer completes the request with error -1 everywhere. 0, or a negative error code.
+     *
+     * <p>Partition owners: {@code leaders} null means this broker owns every partition; otherwise,
+     * for each topic without error, {@code max(partitions, 1)} entries in order, each an index into
+     * the node table ({@code nodeIds}, {@code nodeHosts}, {@code nodePorts}: the owners' Kafka
+     * listeners), {@link #LEADER_NONE} or {@link #LEADER_LOCAL}.
      */
     static native int nativeOnTopicsResolved(long connection, long requestId, String[] names, int[] partitions,
-                                             short[] errors);
+                                             short[] errors, int[] leaders, int[] nodeIds, String[] nodeHosts,
+                                             int[] nodePorts);
+
+    /**
+     * Pulsar moved the bundle of {@code __consumer_offsets} partition {@code partition} to
+     * ({@code owned}) or away from this broker: the core unloads or may load its groups. Any thread,
+     * never after {@link #nativeDestroyBroker}. 0, or a negative error code.
+     */
+    static native int nativeOffsetsPartitionOwnership(long broker, int partition, boolean owned);
 
     /**
      * Completes the core's append {@code requestId} (from {@link KafkaFrameHandler#onNativeAppend}) on

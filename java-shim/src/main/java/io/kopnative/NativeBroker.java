@@ -73,6 +73,21 @@ final class NativeBroker implements AutoCloseable {
         }
     }
 
+    /**
+     * Tells the core that Pulsar moved the bundle of {@code __consumer_offsets} partition
+     * {@code partition} to ({@code owned}) or away from this broker. Any thread; serialized with
+     * {@link #close}, so the handle is never used after it is destroyed.
+     */
+    synchronized void offsetsPartitionOwnership(int partition, boolean owned) {
+        if (handle == 0) {
+            return;
+        }
+        int rc = NativeBridge.nativeOffsetsPartitionOwnership(handle, partition, owned);
+        if (rc != NativeBridge.OK) {
+            log.warn("kop-native: telling the core about partition {} of the offsets topic returned {}", partition, rc);
+        }
+    }
+
     /** How many ticks the core completed (tests). */
     long ticks() {
         return ticks.get();

@@ -71,6 +71,7 @@ final class TopicMetadataService implements TopicSource {
     private final TopicNames names;
     private final NamespaceName namespace;
     private final long timeoutMs;
+    private final PartitionOwners partitionOwners;
     /** Told the Kafka name of every topic created, deleted or grown here (drops partition-count caches). */
     private volatile Consumer<String> changeListener = name -> { };
 
@@ -80,6 +81,16 @@ final class TopicMetadataService implements TopicSource {
         this.names = names;
         this.namespace = names.namespace();
         this.timeoutMs = timeoutMs;
+        this.partitionOwners = new PartitionOwners(pulsar, timeoutMs);
+    }
+
+    @Override
+    public CompletableFuture<List<PartitionOwners.Node>> owners(String name, int partitions, String listenerName) {
+        TopicName tn = name == null ? null : toPulsar(name);
+        if (tn == null) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return partitionOwners.owners(tn, partitions, listenerName);
     }
 
     void setChangeListener(Consumer<String> listener) {

@@ -12,6 +12,17 @@ interface TopicSource {
     /** One result per name, in order; a null name was not valid UTF-8. */
     CompletableFuture<List<TopicMetadataService.TopicResult>> lookup(List<String> names, boolean autoCreate);
 
+    /**
+     * The broker owning each partition of {@code name} ({@code partitions} of them; 0: the
+     * non-partitioned topic itself) for a connection on listener {@code listenerName}: one entry
+     * per partition, {@link PartitionOwners.Node#LOCAL} for this broker, null for none right now.
+     * Completes with null when every partition is this broker's (no ownership to report: one
+     * broker, tests). Never completes exceptionally on a broker.
+     */
+    default CompletableFuture<List<PartitionOwners.Node>> owners(String name, int partitions, String listenerName) {
+        return CompletableFuture.completedFuture(null);
+    }
+
     /** Every topic of the Kafka namespace. */
     CompletableFuture<List<TopicMetadataService.TopicResult>> listAll();
 

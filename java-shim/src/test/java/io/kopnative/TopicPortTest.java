@@ -25,6 +25,12 @@ class TopicPortTest extends NativeTestBase {
 
     static final class FakeTopics implements TopicSource {
         final List<Call> calls = new ArrayList<>();
+        final java.util.Map<String, List<PartitionOwners.Node>> owners = new java.util.HashMap<>();
+
+        @Override
+        public CompletableFuture<List<PartitionOwners.Node>> owners(String name, int partitions, String listener) {
+            return CompletableFuture.completedFuture(owners.get(name));
+        }
 
         @Override
         public CompletableFuture<List<TopicMetadataService.TopicResult>> lookup(List<String> names,
@@ -206,13 +212,41 @@ class TopicPortTest extends NativeTestBase {
     }
 
     @Test
+    void partitionOwnersReachTheMetadataAnswer() {
+        EmbeddedChannel ch = connect();
+        List<PartitionOwners.Node> spread = new ArrayList<>();
+        spread.add(PartitionOwners.Node.LOCAL);
+        spread.add(new PartitionOwners.Node(11, "b.example", 9093));
+        spread.add(null);
+        topics.owners.put("spread", spread);
+        ch.writeInbound(metadataV1(9, List.of("spread", "here")));
+        topics.calls.get(0).f().complete(List.of(result("spread", 3, 0), result("here", 2, 0)));
+        ch.runPendingTasks();
+        List<Topic> answer = parseMetadataV1(nextResponse(ch), 9);
+        assertEquals(2, answer.size());
+        List<Partition> parts = answer.get(0).partitions();
+        assertEquals(3, parts.size());
+        int self = parts.get(0).leader();
+        assertTrue(self >= 0 && self != 11);
+        assertEquals(0, parts.get(0).error());
+        assertEquals(11, parts.get(1).leader());
+        assertEquals(5, parts.get(2).error()); // LEADER_NOT_AVAILABLE
+        assertEquals(-1, parts.get(2).leader());
+        // No owners reported: this broker leads.
+        assertEquals(self, answer.get(1).partitions().get(0).leader());
+        assertEquals(self, answer.get(1).partitions().get(1).leader());
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
     void downcallsForUnknownHandlesAreHarmless() {
         String[] names = {"a"};
         int[] partitions = {1};
         short[] errors = {0};
-        assertEquals(NativeBridge.ERR_BAD_HANDLE, NativeBridge.nativeOnTopicsResolved(0, 1, names, partitions, errors));
         assertEquals(NativeBridge.ERR_BAD_HANDLE,
-                NativeBridge.nativeOnTopicsResolved(0x1000, 1, names, partitions, errors));
+                NativeBridge.nativeOnTopicsResolved(0, 1, names, partitions, errors, null, null, null, null));
+        assertEquals(NativeBridge.ERR_BAD_HANDLE,
+                NativeBridge.nativeOnTopicsResolved(0x1000, 1, names, partitions, errors, null, null, null, null));
         assertEquals(NativeBridge.ERR_BAD_HANDLE, NativeBridge.nativeOnAppended(0, 1, (short) 0, 0, -1));
         assertEquals(NativeBridge.ERR_BAD_HANDLE, NativeBridge.nativeOnAppended(0x1000, 1, (short) 0, 0, -1));
     }
