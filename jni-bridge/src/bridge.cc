@@ -1473,6 +1473,33 @@ Java_io_kopnative_NativeBridge_nativeOffsetsPartitionOwnership(JNIEnv*, jclass,
   }
 }
 
+// static native int nativePartitionLeft(long broker, byte[] topic, int
+//     partition)
+//   -> 0, kErrBadHandle for a null handle or topic, kErrCoreFailure if the
+//   core threw. From any thread (Pulsar's bundle ownership listener), never
+//   after nativeDestroyBroker (NativeBroker serialises it with close).
+JNIEXPORT jint JNICALL Java_io_kopnative_NativeBridge_nativePartitionLeft(
+    JNIEnv* env, jclass, jlong broker, jbyteArray topic, jint partition) {
+  try {
+    auto* b = FromHandle<BrokerHandle>(broker);
+    if (b == nullptr || b->core == nullptr || topic == nullptr) {
+      return kErrBadHandle;
+    }
+    const jsize n = env->GetArrayLength(topic);
+    std::string name(static_cast<size_t>(n), '\0');
+    if (n > 0) {
+      env->GetByteArrayRegion(topic, 0, n,
+                              reinterpret_cast<jbyte*>(name.data()));
+    }
+    if (ClearPendingException(env, "nativePartitionLeft")) return kErrBadHandle;
+    b->core->PartitionLeft(name, partition);
+    return kOk;
+  } catch (...) {
+    LogCurrentException("nativePartitionLeft");
+    return kErrCoreFailure;
+  }
+}
+
 // static native int nativeRunPosted(long conn)
 //   -> 0, kErrBadHandle for a closed or unknown handle (nothing runs).
 // On the connection's event loop, after KafkaFrameHandler.onNativePost: runs

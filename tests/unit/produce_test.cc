@@ -299,5 +299,31 @@ TEST_CASE("a failed idempotent append can be retried", "[produce]") {
   CHECK(r.base_offset == 0);
 }
 
+TEST_CASE("a partition that left this broker keeps no stale producer state",
+          "[produce]") {
+  Fixture f;
+  int32_t corr = 0;
+  auto produce = [&](const std::vector<uint8_t>& b) {
+    f.conn->OnFrame(Frame(0, 9, ++corr, Request(-1, {{0, &b}})));
+    return Response<ProduceResponse>(f.sink.frames.back(), 0, 9, corr)
+        .responses[0]
+        .partition_responses[0];
+  };
+  CHECK(produce(IdempotentBatch(77, 0, 0, 2)).error_code == 0);
+  // The partition went to another broker, which took sequences 2..9, and
+  // came back: sequence 10 is refused while the old state is kept ...
+  CHECK(produce(IdempotentBatch(77, 0, 10, 1)).error_code ==
+        Code(ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER));
+  // ... and accepted once the move away was reported.
+  f.broker->PartitionLeft("orders", 0);
+  f.broker->PartitionLeft("orders", 5);  // never produced to: harmless
+  auto back = produce(IdempotentBatch(77, 0, 10, 1));
+  CHECK(back.error_code == 0);
+  CHECK(back.base_offset == 2);
+  // From there on sequences are checked again.
+  CHECK(produce(IdempotentBatch(77, 0, 13, 1)).error_code ==
+        Code(ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER));
+}
+
 }  // namespace
 }  // namespace kop::core

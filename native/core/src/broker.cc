@@ -22,6 +22,9 @@ class KafkaBroker : public Broker {
   }
 
   void Tick() override { groups_.Tick(); }
+  void PartitionLeft(std::string_view topic, int32_t partition) override {
+    producers_.Forget(topic, partition);
+  }
   void OffsetsPartitionOwnership(int32_t partition, bool owned) override {
     if (owned) {
       groups_.Owned(partition);

@@ -91,8 +91,24 @@ void ProducerStateTable::Complete(int64_t producer_id, int16_t epoch,
         // Not stored: forget it and expect it again.
         e.recent.erase(b);
         e.next_seq = first_seq;
+        // Nothing of this producer stored here (e.g. the partition moved
+        // away before its first batch landed): we know nothing, as for a
+        // producer we never saw.
+        if (e.recent.empty()) entries_.erase(it);
       }
       return;
+    }
+  }
+}
+
+void ProducerStateTable::Forget(std::string_view topic, int32_t partition) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    if (std::get<1>(it->first) == topic &&
+        std::get<2>(it->first) == partition) {
+      it = entries_.erase(it);
+    } else {
+      ++it;
     }
   }
 }

@@ -14,6 +14,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <tuple>
 
 namespace kop::core {
@@ -39,6 +40,9 @@ class ProducerStateTable {
   void Complete(int64_t producer_id, int16_t epoch, const std::string& topic,
                 int32_t partition, int32_t first_seq, int32_t last_seq, bool ok,
                 int64_t base_offset);
+  // Drops every producer's state on (topic, partition): the partition left
+  // this broker, and what we knew is stale if it ever comes back.
+  void Forget(std::string_view topic, int32_t partition);
 
  private:
   struct BatchMeta {

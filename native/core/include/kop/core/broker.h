@@ -199,6 +199,14 @@ class Broker {
   virtual void OffsetsPartitionOwnership(int32_t partition, bool owned) {
     (void)partition, (void)owned;
   }
+  // Pulsar moved the bundle holding Kafka (topic, partition) away from this
+  // broker: idempotent producers' sequence state for it is dropped, so if
+  // the partition comes back the producer is taken as it comes (as for one
+  // never seen) instead of being refused with stale sequence numbers. Any
+  // thread.
+  virtual void PartitionLeft(std::string_view topic, int32_t partition) {
+    (void)topic, (void)partition;
+  }
 };
 
 }  // namespace kop::core

@@ -66,8 +66,8 @@ public class KafkaProtocolHandler implements ProtocolHandler {
         metadata = new KafkaMetadataSetup(service.getPulsar(), config);
         broker = withRealOffsetsPartitions(broker, metadata);
         broker.startTicker(NativeBroker.TICK_INTERVAL_MS);
-        service.getPulsar().getNamespaceService().addNamespaceBundleOwnershipListener(
-                new OffsetsOwnershipListener(broker, metadata.offsetsTopic(), offsetsPartitions));
+        service.getPulsar().getNamespaceService().addNamespaceBundleOwnershipListener(new OwnershipListener(
+                broker, metadata.offsetsTopic(), offsetsPartitions, names.namespace(), produce));
         metadata.start(offsetsPartitions);
         log.info("kop-native: Kafka protocol handler started on broker {}", service.getPulsar().getBrokerId());
     }

@@ -127,6 +127,13 @@ public final class NativeBridge {
     static native int nativeOffsetsPartitionOwnership(long broker, int partition, boolean owned);
 
     /**
+     * Pulsar moved the bundle holding Kafka {@code topic} (UTF-8) partition {@code partition} away
+     * from this broker: the core drops idempotent producers' state for it. Any thread, never after
+     * {@link #nativeDestroyBroker}. 0, or a negative error code.
+     */
+    static native int nativePartitionLeft(long broker, byte[] topic, int partition);
+
+    /**
      * Completes the core's append {@code requestId} (from {@link KafkaFrameHandler#onNativeAppend}) on
      * the channel's event loop: a Kafka error code, the base offset of the entry's first record and
      * the log start offset (-1 if unknown). An unknown request id is ignored and returns OK;

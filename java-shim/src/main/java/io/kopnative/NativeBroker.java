@@ -88,6 +88,18 @@ final class NativeBroker implements AutoCloseable {
         }
     }
 
+    /** Tells the core that Kafka (topic, partition) left this broker; see {@link NativeBridge#nativePartitionLeft}. */
+    synchronized void partitionLeft(String topic, int partition) {
+        if (handle == 0) {
+            return;
+        }
+        int rc = NativeBridge.nativePartitionLeft(handle, topic.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                partition);
+        if (rc != NativeBridge.OK) {
+            log.warn("kop-native: telling the core that {} partition {} left returned {}", topic, partition, rc);
+        }
+    }
+
     /** How many ticks the core completed (tests). */
     long ticks() {
         return ticks.get();

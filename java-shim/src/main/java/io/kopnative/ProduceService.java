@@ -1,6 +1,8 @@
 package io.kopnative;
 
 import io.netty.buffer.ByteBuf;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -16,6 +18,7 @@ import org.apache.pulsar.broker.service.BrokerServiceException;
 import org.apache.pulsar.broker.service.Topic;
 import org.apache.pulsar.broker.service.persistent.PersistentTopic;
 import org.apache.pulsar.common.api.proto.BrokerEntryMetadata;
+import org.apache.pulsar.common.naming.NamespaceBundle;
 import org.apache.pulsar.common.naming.TopicName;
 import org.apache.pulsar.common.protocol.Commands;
 import org.slf4j.Logger;
@@ -71,6 +74,29 @@ final class ProduceService implements PartitionLog {
     }
     private final PartitionReader reader;
     private final SubscriptionMirror mirror;
+
+    /** A Kafka partition as the core names it. */
+    record KafkaPartition(String topic, int partition) {
+    }
+
+    /** Pulsar partitions appended to through this broker -> their Kafka names (see {@link #leftBundle}). */
+    private final ConcurrentHashMap<String, KafkaPartition> produced = new ConcurrentHashMap<>();
+
+    /**
+     * The Kafka partitions appended to here whose Pulsar topics fall in {@code bundle}, forgotten:
+     * the bundle left this broker, and the core must drop their producer state.
+     */
+    List<KafkaPartition> leftBundle(NamespaceBundle bundle) {
+        List<KafkaPartition> out = new ArrayList<>();
+        produced.entrySet().removeIf(e -> {
+            if (bundle.includes(TopicName.get(e.getKey()))) {
+                out.add(e.getValue());
+                return true;
+            }
+            return false;
+        });
+        return out;
+    }
 
     ProduceService(BrokerService brokerService, TopicNames names, long timeoutMs) {
         this.brokerService = brokerService;
@@ -171,6 +197,9 @@ final class ProduceService implements PartitionLog {
             try {
                 Object outcome = unexpected != null ? unexpected : r;
                 if (outcome instanceof PersistentTopic pt) {
+                    if (!produced.containsKey(pt.getName())) {
+                        produced.put(pt.getName(), new KafkaPartition(topic, partition));
+                    }
                     publish(pt, entry, numRecords, result);
                 } else {
                     result.complete(AppendResult.error(resolveError(outcome, base, partition)));

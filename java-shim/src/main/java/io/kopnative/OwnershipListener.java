@@ -1,0 +1,88 @@
+package io.kopnative;
+
+import java.util.List;
+import org.apache.pulsar.broker.namespace.NamespaceBundleOwnershipListener;
+import org.apache.pulsar.common.naming.NamespaceBundle;
+import org.apache.pulsar.common.naming.NamespaceName;
+import org.apache.pulsar.common.naming.TopicName;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Tells the native core when Pulsar moves bundles to or away from this broker:
+ * <ul>
+ *   <li>a bundle holding {@code __consumer_offsets} partitions: losing it unloads their groups at
+ *       once, so two brokers never coordinate one group; gaining it lets the next Metadata
+ *       request load them (KoP lesson 14: load on ownership);</li>
+ *   <li>a bundle of the Kafka namespace: the Kafka partitions appended to here that it holds
+ *       drop their idempotent-producer state, which would be stale if they came back.</li>
+ * </ul>
+ * Pulsar calls it on its own threads; nothing here blocks.
+ */
+final class OwnershipListener implements NamespaceBundleOwnershipListener {
+    private static final Logger log = LoggerFactory.getLogger(OwnershipListener.class);
+
+    private final NativeBroker broker;
+    private final TopicName offsetsTopic;
+    private final int offsetsPartitions;
+    private final NamespaceName kafkaNamespace;
+    private final ProduceService produce;
+
+    OwnershipListener(NativeBroker broker, TopicName offsetsTopic, int offsetsPartitions, NamespaceName kafkaNamespace,
+                      ProduceService produce) {
+        this.broker = broker;
+        this.offsetsTopic = offsetsTopic;
+        this.offsetsPartitions = offsetsPartitions;
+        this.kafkaNamespace = kafkaNamespace;
+        this.produce = produce;
+    }
+
+    @Override
+    public boolean test(NamespaceBundle bundle) {
+        NamespaceName ns = bundle.getNamespaceObject();
+        return ns.equals(offsetsTopic.getNamespaceObject()) || ns.equals(kafkaNamespace);
+    }
+
+    @Override
+    public void onLoad(NamespaceBundle bundle) {
+        offsets(bundle, true);
+    }
+
+    @Override
+    public void unLoad(NamespaceBundle bundle) {
+        offsets(bundle, false);
+        try {
+            List<ProduceService.KafkaPartition> left = produce.leftBundle(bundle);
+            for (ProduceService.KafkaPartition p : left) {
+                broker.partitionLeft(p.topic(), p.partition());
+            }
+            if (!left.isEmpty()) {
+                log.info("kop-native: bundle {} left this broker: producer state of {} Kafka partitions dropped",
+                        bundle, left.size());
+            }
+        } catch (RuntimeException e) {
+            log.warn("kop-native: dropping producer state for bundle {} failed: {}", bundle, e.toString());
+        }
+    }
+
+    private void offsets(NamespaceBundle bundle, boolean owned) {
+        if (!bundle.getNamespaceObject().equals(offsetsTopic.getNamespaceObject())) {
+            return;
+        }
+        try {
+            int count = 0;
+            for (int p = 0; p < offsetsPartitions; p++) {
+                if (bundle.includes(offsetsTopic.getPartition(p))) {
+                    broker.offsetsPartitionOwnership(p, owned);
+                    count++;
+                }
+            }
+            if (count > 0) {
+                log.info("kop-native: bundle {} {} this broker: {} partitions of {}", bundle,
+                        owned ? "is now owned by" : "left", count, offsetsTopic);
+            }
+        } catch (RuntimeException e) {
+            log.warn("kop-native: handling the ownership change of bundle {} failed: {}", bundle, e.toString());
+        }
+    }
+}
