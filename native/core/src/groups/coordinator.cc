@@ -299,7 +299,10 @@ void GroupCoordinator::LoadFrom(const Caller& caller, int32_t partition,
             return;
           }
           if (r.error_code != 0) {
-            Log(LogLevel::kWarn,
+            // Owned by another broker is normal with several brokers.
+            Log(r.error_code == Code(ErrorCode::NOT_LEADER_OR_FOLLOWER)
+                    ? LogLevel::kDebug
+                    : LogLevel::kWarn,
                 "loading " + config_.offsets_topic + " partition " +
                     std::to_string(partition) + " failed with error " +
                     std::to_string(r.error_code) + "; retried on next use");
