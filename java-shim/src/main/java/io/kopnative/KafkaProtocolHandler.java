@@ -25,6 +25,7 @@ public class KafkaProtocolHandler implements ProtocolHandler {
     private TopicMetadataService topics;
     private ProduceService produce;
     private KafkaMetadataSetup metadata;
+    private OwnershipListener ownership;
     private int offsetsPartitions; // what the core was told offsetsTopicNumPartitions is
 
     @Override
@@ -66,8 +67,9 @@ public class KafkaProtocolHandler implements ProtocolHandler {
         metadata = new KafkaMetadataSetup(service.getPulsar(), config);
         broker = withRealOffsetsPartitions(broker, metadata);
         broker.startTicker(NativeBroker.TICK_INTERVAL_MS);
-        service.getPulsar().getNamespaceService().addNamespaceBundleOwnershipListener(new OwnershipListener(
-                broker, metadata.offsetsTopic(), offsetsPartitions, names.namespace(), produce));
+        ownership = new OwnershipListener(broker, metadata.offsetsTopic(), offsetsPartitions, names.namespace(),
+                produce);
+        service.getPulsar().getNamespaceService().addNamespaceBundleOwnershipListener(ownership);
         metadata.start(offsetsPartitions);
         log.info("kop-native: Kafka protocol handler started on broker {}", service.getPulsar().getBrokerId());
     }
@@ -115,6 +117,9 @@ public class KafkaProtocolHandler implements ProtocolHandler {
 
     @Override
     public void close() {
+        if (ownership != null) {
+            ownership.close();
+        }
         if (metadata != null) {
             metadata.close();
         }

@@ -27,6 +27,8 @@ final class OwnershipListener implements NamespaceBundleOwnershipListener {
     private final int offsetsPartitions;
     private final NamespaceName kafkaNamespace;
     private final ProduceService produce;
+    /** Set when the handler closes: Pulsar keeps listeners registered, and our classes go away. */
+    private volatile boolean closed;
 
     OwnershipListener(NativeBroker broker, TopicName offsetsTopic, int offsetsPartitions, NamespaceName kafkaNamespace,
                       ProduceService produce) {
@@ -37,8 +39,16 @@ final class OwnershipListener implements NamespaceBundleOwnershipListener {
         this.produce = produce;
     }
 
+    /** Stops reacting: the broker is shutting down (its bundles are unloaded after handlers close). */
+    void close() {
+        closed = true;
+    }
+
     @Override
     public boolean test(NamespaceBundle bundle) {
+        if (closed) {
+            return false;
+        }
         NamespaceName ns = bundle.getNamespaceObject();
         return ns.equals(offsetsTopic.getNamespaceObject()) || ns.equals(kafkaNamespace);
     }
@@ -60,7 +70,7 @@ final class OwnershipListener implements NamespaceBundleOwnershipListener {
                 log.info("kop-native: bundle {} left this broker: producer state of {} Kafka partitions dropped",
                         bundle, left.size());
             }
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | LinkageError e) {
             log.warn("kop-native: dropping producer state for bundle {} failed: {}", bundle, e.toString());
         }
     }
@@ -81,7 +91,7 @@ final class OwnershipListener implements NamespaceBundleOwnershipListener {
                 log.info("kop-native: bundle {} {} this broker: {} partitions of {}", bundle,
                         owned ? "is now owned by" : "left", count, offsetsTopic);
             }
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | LinkageError e) {
             log.warn("kop-native: handling the ownership change of bundle {} failed: {}", bundle, e.toString());
         }
     }

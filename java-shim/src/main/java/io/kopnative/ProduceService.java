@@ -228,7 +228,10 @@ final class ProduceService implements PartitionLog {
         if (cause instanceof BrokerServiceException.ServiceUnitNotReadyException
                 || cause instanceof BrokerServiceException.TopicFencedException
                 || cause instanceof BrokerServiceException.TopicClosedException
-                || cause instanceof BrokerServiceException.TopicMigratedException) {
+                || cause instanceof BrokerServiceException.TopicMigratedException
+                // "Namespace bundle ... is being unloaded": the partition is on its way to another
+                // broker. Retriable: the client refreshes metadata and follows it.
+                || cause instanceof IllegalStateException) {
             log.debug("kop-native: {} partition {} not served here: {}", base, partition, cause.toString());
             return NOT_LEADER_OR_FOLLOWER;
         }
