@@ -645,6 +645,50 @@ TEST_CASE("Preload skips partitions owned elsewhere until they are ours",
   CHECK(log.reads == 4);
 }
 
+TEST_CASE("a load whose read never answers is abandoned, then retried",
+          "[groups]") {
+  struct SilentLog : FakeLog {
+    bool silent = true;
+    std::vector<std::function<void(const ReadResult&)>> parked;
+    void Read(std::string_view topic, int32_t partition, int64_t offset,
+              int32_t max_bytes, int32_t max_wait_ms,
+              std::function<void(const ReadResult&)> done) override {
+      if (silent) {
+        parked.push_back(std::move(done));  // never answered (yet)
+        return;
+      }
+      FakeLog::Read(topic, partition, offset, max_bytes, max_wait_ms, done);
+    }
+  };
+  VirtualClock clock;
+  SilentLog log;
+  GroupConfig c;
+  c.num_partitions = 1;
+  GroupCoordinator coord(c, &clock);
+  Caller caller;
+  caller.log = &log;
+  caller.post = [](std::function<void()> t) { t(); };
+  FetchResult f;
+  auto fetch = [&] {
+    coord.FetchOffsets(caller, "g", std::nullopt,
+                       [&f](FetchResult r) { f = r; });
+    return f.error_code;
+  };
+  CHECK(fetch() == Code(ErrorCode::COORDINATOR_LOAD_IN_PROGRESS));
+  clock.now += 14000;
+  coord.Tick();
+  CHECK(fetch() == Code(ErrorCode::COORDINATOR_LOAD_IN_PROGRESS));
+  clock.now += 2000;
+  coord.Tick();  // 16 s without an answer: abandoned
+  log.silent = false;
+  // The next request starts a new load, which the log answers at once.
+  CHECK(fetch() == Code(ErrorCode::COORDINATOR_NOT_AVAILABLE));
+  CHECK(fetch() == 0);
+  // The first read's late answer changes nothing.
+  log.parked[0](ReadResult{6, -1, -1, {}});
+  CHECK(fetch() == 0);
+}
+
 TEST_CASE("delete groups and offsets", "[groups]") {
   Harness h;
   h.log.subscriptions_supported = true;

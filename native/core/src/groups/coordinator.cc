@@ -96,6 +96,8 @@ bool SameProtocols(const std::vector<Protocol>& a,
 }
 
 constexpr int32_t kLoadReadBytes = 4 << 20;
+// How long a partition load may wait for its log read before it is abandoned.
+constexpr int64_t kLoadTimeoutMs = 15000;
 
 // KIP-345: a static instance now known under another member id (a newer
 // incarnation joined) is fenced.
@@ -257,6 +259,7 @@ void GroupCoordinator::StartLoad(const Caller& caller, int32_t partition,
   Partition& p = partitions_[partition];
   p.load = Partition::Load::kLoading;
   ++p.load_epoch;
+  p.load_started_ms = clock_->NowMs();
   staged_[partition].clear();
   Log(LogLevel::kInfo, "loading consumer groups from " + config_.offsets_topic +
                            " partition " + std::to_string(partition));
@@ -1456,6 +1459,25 @@ void GroupCoordinator::Tick() {
   Deferred d;
   std::lock_guard<std::mutex> lock(mu_);
   const int64_t now = clock_->NowMs();
+  // A load whose read never answers (a partition in the middle of moving
+  // between brokers) must not leave its groups at COORDINATOR_LOAD_IN_PROGRESS
+  // for good: it is abandoned (a late answer is ignored by its epoch) and the
+  // next request starts another.
+  for (size_t i = 0; i < partitions_.size(); ++i) {
+    Partition& p = partitions_[i];
+    if (p.load != Partition::Load::kLoading ||
+        now - p.load_started_ms < kLoadTimeoutMs) {
+      continue;
+    }
+    Log(LogLevel::kWarn, "loading " + config_.offsets_topic + " partition " +
+                             std::to_string(i) + " got no answer in " +
+                             std::to_string(kLoadTimeoutMs) +
+                             " ms; retried on next use");
+    ++p.load_epoch;
+    p.load = Partition::Load::kUnloaded;
+    p.load_error = Code(ErrorCode::REQUEST_TIMED_OUT);
+    staged_.erase(static_cast<int32_t>(i));
+  }
   for (auto& [id, gp] : groups_) {
     Group& g = *gp;
     // Pending members (KIP-394) that never came back.

@@ -223,7 +223,8 @@ class GroupCoordinator {
   class Deferred;
   struct Partition {
     enum class Load { kUnloaded, kLoading, kLoaded } load = Load::kUnloaded;
-    uint64_t load_epoch = 0;  // bumps on every (re)load attempt
+    uint64_t load_epoch = 0;      // bumps on every (re)load attempt
+    int64_t load_started_ms = 0;  // when the current load began
     // Why the last load failed: a partition this broker does not own
     // (NOT_LEADER_OR_FOLLOWER) answers NOT_COORDINATOR, other failures
     // COORDINATOR_NOT_AVAILABLE, so clients look again instead of waiting

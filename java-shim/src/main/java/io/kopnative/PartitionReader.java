@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -64,13 +65,18 @@ final class PartitionReader {
     private record Request(ReadCursors cursors, String topic, int partition, long offset, int maxBytes,
                            int maxWaitMs, CompletableFuture<PartitionLog.ReadResult> result) {
         void complete(PartitionLog.ReadResult r) {
-            result.complete(r);
+            if (!result.complete(r) && r.data() != null) {
+                r.data().release(); // answered already (the watchdog): nobody takes these entries
+            }
         }
 
         void fail(short error) {
             result.complete(PartitionLog.ReadResult.error(error));
         }
     }
+
+    /** How long past its max wait a read may take before the watchdog answers it. */
+    static final long WATCHDOG_MS = 20_000;
 
     private final Resolver resolver;
     /** Pulsar topic name -> {first ledger id, first entry id, log start offset}. */
@@ -100,6 +106,11 @@ final class PartitionReader {
     CompletableFuture<PartitionLog.ReadResult> read(ReadCursors cursors, String topic, int partition, long offset,
                                                     int maxBytes, int maxWaitMs) {
         Request r = new Request(cursors, topic, partition, offset, maxBytes, maxWaitMs, new CompletableFuture<>());
+        // A watchdog: a ManagedLedger operation that never answers (a topic caught in the middle of
+        // moving between brokers) must not hold the Fetch, or a group coordinator's load, forever.
+        // Retriable for clients (they refresh metadata); a late answer's entries are released.
+        r.result().completeOnTimeout(PartitionLog.ReadResult.error(ProduceService.KAFKA_STORAGE_ERROR),
+                Math.max(0, maxWaitMs) + WATCHDOG_MS, TimeUnit.MILLISECONDS);
         start(r, true);
         return r.result();
     }
