@@ -183,6 +183,50 @@ std::pair<std::string, std::string> StableGroupOfTwo(Harness& h,
   return {ja.member_id, jb.member_id};
 }
 
+// A log whose reads a test scripts: answered with `read_error` (0: served
+// from memory), or parked unanswered while `silent`.
+struct ScriptedLog : FakeLog {
+  int16_t read_error = 0;
+  bool silent = false;
+  int reads = 0;
+  std::vector<std::function<void(const ReadResult&)>> parked;
+  void Read(std::string_view topic, int32_t partition, int64_t offset,
+            int32_t max_bytes, int32_t max_wait_ms,
+            std::function<void(const ReadResult&)> done) override {
+    ++reads;
+    if (silent) {
+      parked.push_back(std::move(done));
+    } else if (read_error != 0) {
+      done(ReadResult{read_error, -1, -1, {}});
+    } else {
+      FakeLog::Read(topic, partition, offset, max_bytes, max_wait_ms, done);
+    }
+  }
+};
+
+// A coordinator of `partitions` partitions over a ScriptedLog, for the
+// loading tests.
+struct OnScriptedLog {
+  VirtualClock clock;
+  ScriptedLog log;
+  GroupConfig config;
+  std::unique_ptr<GroupCoordinator> coord;
+  Caller caller;
+  explicit OnScriptedLog(int32_t partitions) {
+    config.num_partitions = partitions;
+    coord = std::make_unique<GroupCoordinator>(config, &clock);
+    caller.log = &log;
+    caller.post = [](std::function<void()> t) { t(); };
+  }
+  // OffsetFetch of group "g": its error code.
+  int16_t Fetch() {
+    FetchResult f;
+    coord->FetchOffsets(caller, "g", std::nullopt,
+                        [&f](FetchResult r) { f = r; });
+    return f.error_code;
+  }
+};
+
 TEST_CASE("group partition is KoP's signSafeMod of Java's String.hashCode",
           "[groups]") {
   VirtualClock clock;
@@ -538,32 +582,10 @@ TEST_CASE("a load whose read is dropped is retried, never stuck", "[groups]") {
 
 TEST_CASE("a partition owned elsewhere answers NOT_COORDINATOR, never waits",
           "[groups]") {
-  struct ForeignLog : FakeLog {
-    int16_t read_error = 6;  // NOT_LEADER_OR_FOLLOWER: another broker owns it
-    void Read(std::string_view topic, int32_t partition, int64_t offset,
-              int32_t max_bytes, int32_t max_wait_ms,
-              std::function<void(const ReadResult&)> done) override {
-      if (read_error != 0) {
-        done(ReadResult{read_error, -1, -1, {}});
-        return;
-      }
-      FakeLog::Read(topic, partition, offset, max_bytes, max_wait_ms, done);
-    }
-  };
-  VirtualClock clock;
-  ForeignLog log;
-  GroupConfig c;
-  c.num_partitions = 2;
-  GroupCoordinator coord(c, &clock);
-  Caller caller;
-  caller.log = &log;
-  caller.post = [](std::function<void()> t) { t(); };
-  FetchResult f;
-  auto fetch = [&] {
-    coord.FetchOffsets(caller, "g", std::nullopt,
-                       [&f](FetchResult r) { f = r; });
-    return f.error_code;
-  };
+  OnScriptedLog h(2);
+  h.log.read_error = 6;  // NOT_LEADER_OR_FOLLOWER: another broker owns it
+  auto fetch = [&h] { return h.Fetch(); };
+  auto& log = h.log;
   CHECK(fetch() == Code(ErrorCode::COORDINATOR_LOAD_IN_PROGRESS));
   CHECK(fetch() == Code(ErrorCode::NOT_COORDINATOR));
   CHECK(fetch() == Code(ErrorCode::NOT_COORDINATOR));
@@ -611,33 +633,16 @@ TEST_CASE("losing the partition's bundle unloads its groups; regaining reloads",
 
 TEST_CASE("Preload skips partitions owned elsewhere until they are ours",
           "[groups]") {
-  struct CountingLog : FakeLog {
-    int reads = 0;
-    bool foreign = true;
-    void Read(std::string_view topic, int32_t partition, int64_t offset,
-              int32_t max_bytes, int32_t max_wait_ms,
-              std::function<void(const ReadResult&)> done) override {
-      ++reads;
-      if (foreign) {
-        done(ReadResult{6, -1, -1, {}});  // NOT_LEADER_OR_FOLLOWER
-        return;
-      }
-      FakeLog::Read(topic, partition, offset, max_bytes, max_wait_ms, done);
-    }
-  };
-  VirtualClock clock;
-  CountingLog log;
-  GroupConfig c;
-  c.num_partitions = 3;
-  GroupCoordinator coord(c, &clock);
-  Caller caller;
-  caller.log = &log;
-  caller.post = [](std::function<void()> t) { t(); };
+  OnScriptedLog h(3);
+  h.log.read_error = 6;  // every partition is another broker's
+  auto& log = h.log;
+  auto& coord = *h.coord;
+  auto& caller = h.caller;
   coord.Preload(caller);
   CHECK(log.reads == 3);
   coord.Preload(caller);  // every partition is another broker's: no reads
   CHECK(log.reads == 3);
-  log.foreign = false;
+  log.read_error = 0;
   coord.Owned(1);  // Pulsar gave us partition 1's bundle
   coord.Preload(caller);
   CHECK(log.reads == 4);
@@ -647,33 +652,12 @@ TEST_CASE("Preload skips partitions owned elsewhere until they are ours",
 
 TEST_CASE("a load whose read never answers is abandoned, then retried",
           "[groups]") {
-  struct SilentLog : FakeLog {
-    bool silent = true;
-    std::vector<std::function<void(const ReadResult&)>> parked;
-    void Read(std::string_view topic, int32_t partition, int64_t offset,
-              int32_t max_bytes, int32_t max_wait_ms,
-              std::function<void(const ReadResult&)> done) override {
-      if (silent) {
-        parked.push_back(std::move(done));  // never answered (yet)
-        return;
-      }
-      FakeLog::Read(topic, partition, offset, max_bytes, max_wait_ms, done);
-    }
-  };
-  VirtualClock clock;
-  SilentLog log;
-  GroupConfig c;
-  c.num_partitions = 1;
-  GroupCoordinator coord(c, &clock);
-  Caller caller;
-  caller.log = &log;
-  caller.post = [](std::function<void()> t) { t(); };
-  FetchResult f;
-  auto fetch = [&] {
-    coord.FetchOffsets(caller, "g", std::nullopt,
-                       [&f](FetchResult r) { f = r; });
-    return f.error_code;
-  };
+  OnScriptedLog h(1);
+  h.log.silent = true;  // the first read is never answered (until the end)
+  auto fetch = [&h] { return h.Fetch(); };
+  auto& log = h.log;
+  auto& clock = h.clock;
+  auto& coord = *h.coord;
   CHECK(fetch() == Code(ErrorCode::COORDINATOR_LOAD_IN_PROGRESS));
   clock.now += 14000;
   coord.Tick();

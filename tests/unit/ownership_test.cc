@@ -26,6 +26,22 @@ using testing::RequestFrame;
 
 constexpr char kOffsets[] = "persistent://public/__kafka/__consumer_offsets";
 
+// FindCoordinator looks up the one partition of __consumer_offsets a group
+// lives in, as a topic of its own.
+std::string OffsetsPartition(int p) {
+  return std::string(kOffsets) + "-partition-" + std::to_string(p);
+}
+
+// Makes `owners[p]` the owner of offsets partition p.
+void SetOffsetsOwners(testing::FakeTopics& topics,
+                      const std::vector<BrokerNode>& owners) {
+  for (size_t p = 0; p < owners.size(); ++p) {
+    const std::string name = OffsetsPartition(static_cast<int>(p));
+    topics.topics[name] = 0;
+    topics.leaders[name] = {owners[p]};
+  }
+}
+
 struct Fixture {
   std::unique_ptr<Broker> broker = Broker::Create({
       {"kop.node.id", "7"},
@@ -112,8 +128,7 @@ TEST_CASE("FindCoordinator names the owner of the group's offsets partition",
           "[ownership]") {
   // Groups and their partitions (Java hashCode mod 4): "g0" 1, "g1" 2.
   Fixture f;
-  f.topics.topics[kOffsets] = 4;
-  f.topics.leaders[kOffsets] = {f.self, f.other, BrokerNode{}, f.self};
+  SetOffsetsOwners(f.topics, {f.self, f.other, BrokerNode{}, f.self});
   for (int16_t v : {0, 3}) {
     auto remote = Find(f, v, "g0", 1);
     CHECK(remote.error_code == 0);
@@ -131,14 +146,14 @@ TEST_CASE("FindCoordinator names the owner of the group's offsets partition",
   CHECK(batched.coordinators[0].host == "b.example");
 
   // Owned here: this broker answers and starts loading.
-  f.topics.leaders[kOffsets] = {f.local, f.local, f.local, f.local};
+  SetOffsetsOwners(f.topics, {f.local, f.local, f.local, f.local});
   auto local = Find(f, 3, "g0", 4);
   CHECK(local.error_code == 0);
   CHECK(local.node_id == 7);
   CHECK(local.host == "a.example");
 
-  // An unknown offsets topic (ownership unknown): this broker answers.
-  f.topics.topics.erase(kOffsets);
+  // An unknown offsets partition (ownership unknown): this broker answers.
+  f.topics.topics.erase(OffsetsPartition(1));
   auto unknown = Find(f, 3, "g0", 5);
   CHECK(unknown.error_code == 0);
   CHECK(unknown.node_id == 7);
@@ -147,8 +162,7 @@ TEST_CASE("FindCoordinator names the owner of the group's offsets partition",
 TEST_CASE("FindCoordinator answers in order while the lookup is pending",
           "[ownership]") {
   Fixture f;
-  f.topics.topics[kOffsets] = 4;
-  f.topics.leaders[kOffsets] = {f.other, f.other, f.other, f.other};
+  SetOffsetsOwners(f.topics, {f.other, f.other, f.other, f.other});
   f.topics.defer = true;
   FindCoordinatorRequest req;
   req.key_type = 0;
@@ -186,7 +200,6 @@ TEST_CASE("ownership notifications reach the coordinator from the broker",
   f.broker->OffsetsPartitionOwnership(2, false);
   f.broker->OffsetsPartitionOwnership(2, false);
   f.broker->OffsetsPartitionOwnership(2, true);
-  f.topics.topics[kOffsets] = 4;
   auto local = Find(f, 3, "g0", 1);
   CHECK(local.error_code == 0);
   CHECK(local.node_id == 7);

@@ -35,13 +35,31 @@ import time
 import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+VENV_PY = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(HERE))), "build", "e2e-venv", "bin",
+                       "python")
+
+
+def with_confluent_kafka(script):
+    """Returns when confluent_kafka imports; otherwise makes sure tests/e2e's venv (confluent-kafka
+    from PyPI) exists and restarts `script` under its Python (this call then never returns)."""
+    try:
+        import confluent_kafka  # noqa: F401
+        return
+    except ImportError:
+        pass
+    import sys
+    sys.path.insert(0, os.path.dirname(HERE))
+    from test_confluent import ensure_venv
+
+    ensure_venv()
+    os.execv(VENV_PY, [VENV_PY, os.path.abspath(script)] + sys.argv[1:])
 
 __all__ = [
     "HttpError", "load_env", "request", "brokers", "leader", "load_report", "lookup", "owner",
     "bundles", "bundle_of", "owned_bundles", "unload_bundle", "wait_owner", "move_bundle",
     "move_topic",
     "create_namespace", "create_partitioned_topic", "partitions", "place_topic_partitions",
-    "wait_for", "broker",
+    "wait_for", "broker", "with_confluent_kafka",
 ]
 
 

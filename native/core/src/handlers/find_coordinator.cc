@@ -10,6 +10,8 @@
 // TRANSACTIONAL_ID_AUTHORIZATION_FAILED (non-retriable, so a transactional
 // producer fails at once rather than spin); share-group keys (v6) get
 // INVALID_REQUEST.
+#include <algorithm>
+#include <map>
 #include <memory>
 
 #include "handlers/handler.h"
@@ -35,9 +37,12 @@ struct Found {
   BrokerNode node;
 };
 
-// `owners`: the offsets topic's partition leaders (empty: unknown, local).
+// The owners of the __consumer_offsets partitions the request's groups live
+// in; a partition missing here is taken as this broker's.
+using Owners = std::map<int32_t, BrokerNode>;
+
 Found Lookup(const RequestContext& ctx, int8_t key_type, const std::string& key,
-             const std::vector<BrokerNode>& owners) {
+             const Owners& owners) {
   if (key_type == kTransactionKey) {
     return {Code(ErrorCode::TRANSACTIONAL_ID_AUTHORIZATION_FAILED),
             "transactions are not supported by kop-native",
@@ -52,10 +57,10 @@ Found Lookup(const RequestContext& ctx, int8_t key_type, const std::string& key,
   }
   const BrokerState& b = *ctx.broker;
   const BrokerNode self{b.node_id, b.advertised_host, b.advertised_port};
-  const size_t partition = static_cast<size_t>(ctx.groups->PartitionFor(key));
-  if (partition < owners.size() && !owners[partition].local &&
-      owners[partition].node_id != b.node_id) {
-    const BrokerNode& owner = owners[partition];
+  const auto it = owners.find(ctx.groups->PartitionFor(key));
+  if (it != owners.end() && !it->second.local &&
+      it->second.node_id != b.node_id) {
+    const BrokerNode& owner = it->second;
     if (owner.node_id < 0) {
       return {Code(ErrorCode::COORDINATOR_NOT_AVAILABLE),
               "no broker owns the group's partition yet",
@@ -83,7 +88,7 @@ void Fill(Out& out, const Found& f) {
 }
 
 void Respond(const RequestContext& ctx, const FindCoordinatorRequest& request,
-             const std::vector<BrokerNode>& owners, Reply& reply) {
+             const Owners& owners, Reply& reply) {
   auto response = std::make_unique<FindCoordinatorResponse>();
   if (ctx.api_version >= kFirstBatchedVersion) {
     for (const std::string& key : request.coordinator_keys) {
@@ -107,17 +112,38 @@ void HandleFindCoordinator(const RequestContext& ctx,
     Respond(ctx, request, {}, reply);
     return;
   }
+  // One lookup per partition the groups live in (not the whole offsets
+  // topic: a slow answer for an unrelated partition must not hold this one).
+  std::vector<int32_t> partitions;
+  for (const std::string& key : ctx.api_version >= kFirstBatchedVersion
+                                    ? request.coordinator_keys
+                                    : std::vector<std::string>{request.key}) {
+    if (key.empty()) continue;
+    const int32_t p = ctx.groups->PartitionFor(key);
+    if (std::find(partitions.begin(), partitions.end(), p) ==
+        partitions.end()) {
+      partitions.push_back(p);
+    }
+  }
+  std::vector<std::string> names;
+  for (int32_t p : partitions) {
+    names.push_back(ctx.broker->groups.offsets_topic + "-partition-" +
+                    std::to_string(p));
+  }
   // The request outlives this call: the lookup answers later.
   auto owned = std::make_shared<FindCoordinatorRequest>(request);
-  ctx.topics->Lookup({ctx.broker->groups.offsets_topic}, /*auto_create=*/false,
-                     [ctx, owned, reply = std::move(reply)](
-                         std::vector<TopicInfo> found) mutable {
-                       std::vector<BrokerNode> owners;
-                       if (found.size() == 1 && found[0].error_code == 0) {
-                         owners = std::move(found[0].leaders);
-                       }
-                       Respond(ctx, *owned, owners, reply);
-                     });
+  ctx.topics->Lookup(
+      std::move(names), /*auto_create=*/false,
+      [ctx, owned, partitions,
+       reply = std::move(reply)](std::vector<TopicInfo> found) mutable {
+        Owners owners;
+        for (size_t i = 0; i < found.size() && i < partitions.size(); ++i) {
+          if (found[i].error_code == 0 && !found[i].leaders.empty()) {
+            owners[partitions[i]] = found[i].leaders[0];
+          }
+        }
+        Respond(ctx, *owned, owners, reply);
+      });
 }
 
 }  // namespace kop::core

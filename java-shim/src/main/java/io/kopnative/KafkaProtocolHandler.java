@@ -47,6 +47,7 @@ public class KafkaProtocolHandler implements ProtocolHandler {
             throw e;
         }
         NativeBridge.load();
+        ClassPreloader.preload();
         broker = NativeBroker.create(config.toNativeKeysAndValues());
         log.info("kop-native: Kafka protocol handler initialized: kafkaListeners={}, kafkaAdvertisedListeners={}, "
                 + "settings={}", config.listeners(), config.advertisedListenersText(), config.effective());

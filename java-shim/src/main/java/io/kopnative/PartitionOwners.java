@@ -14,6 +14,7 @@ import org.apache.pulsar.broker.PulsarService;
 import org.apache.pulsar.broker.lookup.LookupResult;
 import org.apache.pulsar.broker.loadbalance.LoadManager;
 import org.apache.pulsar.broker.namespace.LookupOptions;
+import org.apache.pulsar.broker.namespace.NamespaceService;
 import org.apache.pulsar.client.impl.PulsarClientImpl;
 import org.apache.pulsar.common.naming.TopicName;
 import org.apache.pulsar.metadata.api.MetadataCache;
@@ -74,13 +75,18 @@ final class PartitionOwners {
     CompletableFuture<Node> owner(TopicName partition, String listenerName) {
         CompletableFuture<Node> f;
         try {
-            // Loaded here means owned here: a map look-up, the common case on one broker.
-            if (pulsar.getBrokerService().getTopicReference(partition.toString()).isPresent()) {
-                return CompletableFuture.completedFuture(Node.LOCAL);
-            }
-            LookupOptions options = LookupOptions.builder().authoritative(false).loadTopicsInBundle(false).build();
-            f = pulsar.getNamespaceService().getBrokerServiceUrlAsync(partition, options)
-                    .thenCompose(r -> fromLookup(partition, r, listenerName));
+            // Owned and active here (the check appends and reads make too, so the two never
+            // disagree): ours, from the ownership cache, the common case on one broker.
+            NamespaceService ns = pulsar.getNamespaceService();
+            f = ns.isServiceUnitActiveAsync(partition).thenCompose(active -> {
+                if (active) {
+                    return CompletableFuture.completedFuture(Node.LOCAL);
+                }
+                LookupOptions options = LookupOptions.builder().authoritative(false).loadTopicsInBundle(false)
+                        .build();
+                return ns.getBrokerServiceUrlAsync(partition, options)
+                        .thenCompose(r -> fromLookup(partition, r, listenerName));
+            });
         } catch (RuntimeException e) {
             f = CompletableFuture.failedFuture(e);
         }
@@ -100,20 +106,24 @@ final class PartitionOwners {
         if (r.isRedirect()) {
             // Another broker decides (Pulsar's leader, for an unowned bundle): follow it the way a
             // Pulsar client does, through the broker's own client, to the owner's service address.
-            return internalLookup(partition).thenCompose(address -> byPulsarAddress(address, listenerName));
+            return internalLookup(partition).thenCompose(address -> byPulsarAddress(partition, address, listenerName));
         }
         String url = r.getLookupData().getBrokerUrl();
         String urlTls = r.getLookupData().getBrokerUrlTls();
         if (isSelf(url) || isSelf(urlTls)) {
-            return CompletableFuture.completedFuture(Node.LOCAL);
+            // Pulsar names this broker, which does not serve the bundle (yet, or any more: its
+            // ownership cache lags a move). No owner for now: clients retry instead of being sent
+            // here to be refused.
+            return pulsar.getNamespaceService().isServiceUnitActiveAsync(partition)
+                    .thenApply(active -> active ? Node.LOCAL : null);
         }
         String brokerId = brokerIdOf(r.getLookupData().getHttpUrl(), r.getLookupData().getHttpUrlTls());
         if (brokerId == null) {
-            return byPulsarAddress(url != null ? url : urlTls, listenerName);
+            return byPulsarAddress(partition, url != null ? url : urlTls, listenerName);
         }
         return brokers.get(LoadManager.LOADBALANCE_BROKERS_ROOT + "/" + brokerId).thenCompose(data -> data.isPresent()
                 ? CompletableFuture.completedFuture(kafkaNode(brokerId, data.get(), listenerName))
-                : byPulsarAddress(url != null ? url : urlTls, listenerName));
+                : byPulsarAddress(partition, url != null ? url : urlTls, listenerName));
     }
 
     private CompletableFuture<String> internalLookup(TopicName partition) {
@@ -129,12 +139,13 @@ final class PartitionOwners {
     }
 
     /** Scans the brokers' load reports for the one serving Pulsar at {@code url} (either scheme). */
-    private CompletableFuture<Node> byPulsarAddress(String url, String listenerName) {
+    private CompletableFuture<Node> byPulsarAddress(TopicName partition, String url, String listenerName) {
         if (url == null) {
             return CompletableFuture.completedFuture(null);
         }
         if (isSelf(url)) {
-            return CompletableFuture.completedFuture(Node.LOCAL);
+            return pulsar.getNamespaceService().isServiceUnitActiveAsync(partition)
+                    .thenApply(active -> active ? Node.LOCAL : null);
         }
         String wanted = hostPort(url);
         return pulsar.getLoadManager().get().getAvailableBrokersAsync().thenCompose(ids -> {

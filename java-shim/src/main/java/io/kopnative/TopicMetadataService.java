@@ -48,6 +48,7 @@ final class TopicMetadataService implements TopicSource {
     static final short UNKNOWN_SERVER_ERROR = -1;
 
     static final long DEFAULT_TIMEOUT_MS = 30_000;
+    static final long OWNER_TIMEOUT_MS = 10_000;
 
     /** One answer: partitions >= 1 partitioned, 0 non-partitioned (served as one partition). */
     record TopicResult(String name, int partitions, short error) {
@@ -81,7 +82,9 @@ final class TopicMetadataService implements TopicSource {
         this.names = names;
         this.namespace = names.namespace();
         this.timeoutMs = timeoutMs;
-        this.partitionOwners = new PartitionOwners(pulsar, timeoutMs);
+        // Shorter than the topic lookups: an owner not found in time answers LEADER_NOT_AVAILABLE
+        // (or COORDINATOR_NOT_AVAILABLE), which clients retry well within their request timeout.
+        this.partitionOwners = new PartitionOwners(pulsar, Math.min(timeoutMs, OWNER_TIMEOUT_MS));
     }
 
     @Override
