@@ -67,6 +67,7 @@ public class KafkaProtocolHandler implements ProtocolHandler {
         topics.setChangeListener(produce::invalidate);
         metadata = new KafkaMetadataSetup(service.getPulsar(), config);
         broker = withRealOffsetsPartitions(broker, metadata);
+        topics.setOffsetsTopic(metadata.offsetsTopic(), offsetsPartitions);
         broker.startTicker(NativeBroker.TICK_INTERVAL_MS);
         ownership = new OwnershipListener(broker, metadata.offsetsTopic(), offsetsPartitions, names.namespace(),
                 produce);

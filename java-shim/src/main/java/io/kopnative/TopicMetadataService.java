@@ -75,6 +75,8 @@ final class TopicMetadataService implements TopicSource {
     private final PartitionOwners partitionOwners;
     /** Told the Kafka name of every topic created, deleted or grown here (drops partition-count caches). */
     private volatile Consumer<String> changeListener = name -> { };
+    private volatile TopicName offsetsTopic;
+    private volatile int offsetsPartitions;
 
     TopicMetadataService(BrokerService brokerService, TopicNames names, long timeoutMs) {
         this.brokerService = brokerService;
@@ -87,8 +89,40 @@ final class TopicMetadataService implements TopicSource {
         this.partitionOwners = new PartitionOwners(pulsar, Math.min(timeoutMs, OWNER_TIMEOUT_MS));
     }
 
+    /**
+     * The group coordinator's topic with its partition count. The core asks for the owner of one of
+     * its partitions by naming that partition ({@code <offsets topic>-partition-<p>}), which it
+     * looks up as a topic of its own: a Pulsar partition is never a Kafka topic otherwise.
+     */
+    void setOffsetsTopic(TopicName topic, int partitions) {
+        this.offsetsTopic = topic;
+        this.offsetsPartitions = partitions;
+    }
+
+    /** The Pulsar partition {@code name} is, if it names a partition of the offsets topic; else null. */
+    TopicName offsetsPartition(String name) {
+        return offsetsPartition(offsetsTopic, offsetsPartitions, name);
+    }
+
+    static TopicName offsetsPartition(TopicName topic, int partitions, String name) {
+        if (topic == null || name == null || !name.startsWith(topic + TopicName.PARTITIONED_TOPIC_SUFFIX)) {
+            return null;
+        }
+        try {
+            TopicName tn = TopicName.get(name);
+            return tn.isPartitioned() && tn.getPartitionIndex() < partitions
+                    && topic.toString().equals(tn.getPartitionedTopicName()) ? tn : null;
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
     @Override
     public CompletableFuture<List<PartitionOwners.Node>> owners(String name, int partitions, String listenerName) {
+        TopicName partition = offsetsPartition(name);
+        if (partition != null) {
+            return partitionOwners.owners(partition, 0, listenerName);
+        }
         TopicName tn = name == null ? null : toPulsar(name);
         if (tn == null) {
             return CompletableFuture.completedFuture(null);
@@ -134,6 +168,10 @@ final class TopicMetadataService implements TopicSource {
     }
 
     private CompletableFuture<TopicResult> lookupOne(String name, boolean autoCreate) {
+        if (offsetsPartition(name) != null) {
+            // One partition of the offsets topic (created at start-up), served as a topic of its own.
+            return CompletableFuture.completedFuture(new TopicResult(name, 0, NONE));
+        }
         TopicName tn = toPulsar(name);
         if (tn == null) {
             return CompletableFuture.completedFuture(TopicResult.error(name, INVALID_TOPIC_EXCEPTION));

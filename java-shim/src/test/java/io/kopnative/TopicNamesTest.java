@@ -55,4 +55,21 @@ class TopicNamesTest {
         assertFalse(TopicNames.isTopicOrPartitionOf("persistent://public/default/orders2", base));
         assertFalse(TopicNames.isTopicOrPartitionOf("persistent://public/default/order", base));
     }
+
+    @Test
+    void onlyPartitionsOfTheOffsetsTopicAreLookedUpOneByOne() {
+        TopicName offsets = TopicName.get("persistent://public/__kafka/__consumer_offsets");
+        // FindCoordinator asks for the owner of exactly the partition a group lives in.
+        assertEquals(offsets + "-partition-31",
+                TopicMetadataService.offsetsPartition(offsets, 50, offsets + "-partition-31").toString());
+        assertEquals(offsets + "-partition-0",
+                TopicMetadataService.offsetsPartition(offsets, 50, offsets + "-partition-0").toString());
+        for (String other : new String[] {null, "", offsets.toString(), offsets + "-partition-50",
+                offsets + "-partition--1", offsets + "-partition-x", offsets + "-partition-3-partition-0",
+                "persistent://public/default/orders-partition-1", "__consumer_offsets-partition-1",
+                "persistent://public/__kafka/__consumer_offsets2-partition-1"}) {
+            assertNull(TopicMetadataService.offsetsPartition(offsets, 50, other), String.valueOf(other));
+        }
+        assertNull(TopicMetadataService.offsetsPartition(null, 50, offsets + "-partition-1"), "before start");
+    }
 }
