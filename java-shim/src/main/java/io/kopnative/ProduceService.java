@@ -121,6 +121,9 @@ final class ProduceService implements PartitionLog {
         if (base != null) {
             partitionCounts.keySet().removeIf(k -> base.equals(names.toPulsar(k)));
             reader.invalidate(base);
+            // A deleted topic's partitions must not stay here for good (the next append to a
+            // partition that still exists records it again).
+            produced.keySet().removeIf(k -> TopicNames.isTopicOrPartitionOf(k, base));
         }
     }
 
@@ -229,9 +232,7 @@ final class ProduceService implements PartitionLog {
                 || cause instanceof BrokerServiceException.TopicFencedException
                 || cause instanceof BrokerServiceException.TopicClosedException
                 || cause instanceof BrokerServiceException.TopicMigratedException
-                // "Namespace bundle ... is being unloaded": the partition is on its way to another
-                // broker. Retriable: the client refreshes metadata and follows it.
-                || cause instanceof IllegalStateException) {
+                || isBeingUnloaded(cause)) {
             log.debug("kop-native: {} partition {} not served here: {}", base, partition, cause.toString());
             return NOT_LEADER_OR_FOLLOWER;
         }
@@ -240,6 +241,16 @@ final class ProduceService implements PartitionLog {
         }
         log.warn("kop-native: resolving {} partition {} failed: {}", base, partition, cause.toString());
         return UNKNOWN_SERVER_ERROR;
+    }
+
+    /**
+     * Pulsar's "Namespace bundle ... is being unloaded" (an IllegalStateException): the partition is
+     * on its way to another broker. Retriable: the client refreshes metadata and follows it. Other
+     * IllegalStateExceptions are not taken for it.
+     */
+    static boolean isBeingUnloaded(Throwable cause) {
+        return cause instanceof IllegalStateException && cause.getMessage() != null
+                && cause.getMessage().contains("being unloaded");
     }
 
     /**
@@ -290,9 +301,13 @@ final class ProduceService implements PartitionLog {
                 log.debug("kop-native: lookup of {}: {}", tn, r);
                 return ns.isServiceUnitActiveAsync(tn);
             });
-        }).thenCompose(owned -> owned
-                ? brokerService.getTopic(tn.toString(), create).thenApply(ProduceService::persistentOrError)
-                : CompletableFuture.completedFuture(NOT_LEADER_OR_FOLLOWER));
+        }).thenCompose(owned -> {
+            if (owned) {
+                return brokerService.getTopic(tn.toString(), create).thenApply(ProduceService::persistentOrError);
+            }
+            log.debug("kop-native: {} is not served here: its bundle is not active on this broker", tn);
+            return CompletableFuture.completedFuture(NOT_LEADER_OR_FOLLOWER);
+        });
     }
 
     private static Object persistentOrError(Optional<Topic> topic) {
