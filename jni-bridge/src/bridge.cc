@@ -333,6 +333,9 @@ using AdminDone = std::function<void(int16_t, std::string)>;
 using SubscriptionDone = std::function<void(int16_t)>;
 
 // Operations of KafkaFrameHandler.onNativeSubscription.
+// More brokers than any cluster has: a larger node table is refused.
+constexpr jsize kMaxNodes = 10000;
+
 constexpr jint kSubscriptionCommit = 0;
 constexpr jint kSubscriptionDelete = 1;
 
@@ -749,13 +752,21 @@ class ConnectionHandle final : public kop::core::ResponseSink,
     Pending p = std::move(it->second);
     pending_.erase(it);
     std::vector<kop::core::TopicInfo> out;
+    std::vector<kop::core::BrokerNode> table;
     if (!Decode(env, p, names, partitions, errors, out) ||
-        !DecodeOwners(env, owners, out)) {
+        !DecodeNodes(env, owners, table) ||
+        !DecodeOwners(env, owners, table, out)) {
       // A listing has no names to fail: it is answered empty (logged above).
       out = p.is_lookup ? AllFailed(p.names)
                         : std::vector<kop::core::TopicInfo>{};
+    } else if (owners.node_ids != nullptr) {
+      cluster_ = std::move(table);  // every other Kafka broker, for Metadata
     }
     p.done(std::move(out));
+  }
+
+  std::vector<kop::core::BrokerNode> ClusterBrokers() const override {
+    return cluster_;
   }
 
  private:
@@ -896,13 +907,20 @@ class ConnectionHandle final : public kop::core::ResponseSink,
   // entries of `leaders`, each an index into the node table (ids, hosts,
   // ports), -1 for "no owner now" or -2 for this broker. Null `leaders`:
   // this broker owns everything. False (logged) if malformed.
-  static bool DecodeOwners(JNIEnv* env, const Owners& o,
-                           std::vector<kop::core::TopicInfo>& out) {
-    if (o.leaders == nullptr) return true;
+  // The node table Java sends with topic metadata: every other broker of the
+  // cluster with a Kafka listener, plus any other leader. Absent (null ids):
+  // an empty table. False (logged) if malformed.
+  static bool DecodeNodes(JNIEnv* env, const Owners& o,
+                          std::vector<kop::core::BrokerNode>& table) {
+    table.clear();
+    if (o.node_ids == nullptr && o.node_hosts == nullptr &&
+        o.node_ports == nullptr) {
+      return true;
+    }
     if (o.node_ids == nullptr || o.node_hosts == nullptr ||
         o.node_ports == nullptr) {
       kop::core::Log(LogLevel::kError,
-                     "nativeOnTopicsResolved: leaders without a node table");
+                     "nativeOnTopicsResolved: incomplete node table");
       return false;
     }
     const jsize nodes = env->GetArrayLength(o.node_ids);
@@ -912,30 +930,22 @@ class ConnectionHandle final : public kop::core::ResponseSink,
                      "nativeOnTopicsResolved: node table lengths differ");
       return false;
     }
-    int64_t expected = 0;
-    for (const auto& t : out) {
-      if (t.error_code == 0) expected += std::max<int64_t>(t.partitions, 1);
-    }
-    const jsize n = env->GetArrayLength(o.leaders);
-    if (expected != n) {
+    if (nodes > kMaxNodes) {
       kop::core::Log(LogLevel::kError,
-                     "nativeOnTopicsResolved: " + std::to_string(n) +
-                         " leaders for " + std::to_string(expected) +
-                         " partitions");
+                     "nativeOnTopicsResolved: " + std::to_string(nodes) +
+                         " nodes, more than " + std::to_string(kMaxNodes));
       return false;
     }
     std::vector<jint> ids(static_cast<size_t>(nodes));
     std::vector<jint> ports(static_cast<size_t>(nodes));
-    std::vector<jint> leaders(static_cast<size_t>(n));
     if (nodes > 0) {
       env->GetIntArrayRegion(o.node_ids, 0, nodes, ids.data());
       env->GetIntArrayRegion(o.node_ports, 0, nodes, ports.data());
     }
-    if (n > 0) env->GetIntArrayRegion(o.leaders, 0, n, leaders.data());
-    if (ClearPendingException(env, "nativeOnTopicsResolved (owners)")) {
+    if (ClearPendingException(env, "nativeOnTopicsResolved (nodes)")) {
       return false;
     }
-    std::vector<kop::core::BrokerNode> table(static_cast<size_t>(nodes));
+    table.resize(static_cast<size_t>(nodes));
     for (jsize i = 0; i < nodes; ++i) {
       auto& node = table[static_cast<size_t>(i)];
       auto s =
@@ -956,6 +966,34 @@ class ConnectionHandle final : public kop::core::ResponseSink,
                            ":" + std::to_string(node.port));
         return false;
       }
+    }
+    return true;
+  }
+
+  // Each ok topic's partition owners: indexes into `table` (-2 this broker,
+  // -1 none), one per served partition in topic order. Null: this broker
+  // owns everything.
+  static bool DecodeOwners(JNIEnv* env, const Owners& o,
+                           const std::vector<kop::core::BrokerNode>& table,
+                           std::vector<kop::core::TopicInfo>& out) {
+    if (o.leaders == nullptr) return true;
+    const jsize nodes = static_cast<jsize>(table.size());
+    int64_t expected = 0;
+    for (const auto& t : out) {
+      if (t.error_code == 0) expected += std::max<int64_t>(t.partitions, 1);
+    }
+    const jsize n = env->GetArrayLength(o.leaders);
+    if (expected != n) {
+      kop::core::Log(LogLevel::kError,
+                     "nativeOnTopicsResolved: " + std::to_string(n) +
+                         " leaders for " + std::to_string(expected) +
+                         " partitions");
+      return false;
+    }
+    std::vector<jint> leaders(static_cast<size_t>(n));
+    if (n > 0) env->GetIntArrayRegion(o.leaders, 0, n, leaders.data());
+    if (ClearPendingException(env, "nativeOnTopicsResolved (owners)")) {
+      return false;
     }
     size_t next = 0;
     for (auto& t : out) {
@@ -1039,6 +1077,8 @@ class ConnectionHandle final : public kop::core::ResponseSink,
   jobject handler_;                            // global ref
   std::unique_ptr<kop::core::Connection> conn_;
   std::unordered_map<uint64_t, Pending> pending_;
+  // The other Kafka brokers, as the latest topic answer listed them.
+  std::vector<kop::core::BrokerNode> cluster_;
   std::unordered_map<uint64_t, AppendDone> appends_;
   std::unordered_map<uint64_t, ReadDone> reads_;
   std::unordered_map<uint64_t, AdminDone> admins_;

@@ -108,6 +108,40 @@ TEST_CASE("Metadata without ownership data: this broker leads everything",
   CHECK(resp.topics[0].partitions[1].leader_id == 7);
 }
 
+TEST_CASE("Metadata lists every broker of the cluster, leaders or not",
+          "[ownership]") {
+  // librdkafka disconnects from brokers a Metadata response leaves out, so
+  // even a request for no topics names them all.
+  for (int16_t v : {4, 9, 12}) {
+    Fixture f;
+    const BrokerNode third{13, "c.example", 9094, false};
+    f.topics.cluster = {f.other, third, f.self, BrokerNode{}};
+    f.topics.topics["orders"] = 2;
+    f.topics.leaders["orders"] = {third, f.local};
+    MetadataRequest none;
+    none.topics.emplace();  // an empty list: brokers only
+    f.conn->OnFrame(RequestFrame(3, v, 1, none));
+    f.conn->OnFrame(RequestFrame(3, v, 2, Named({"orders"})));
+    REQUIRE(f.sink.frames.size() == 2);
+    for (int i = 0; i < 2; ++i) {
+      auto resp =
+          DecodeResponse<MetadataResponse>(f.sink.frames[i], 3, v, i + 1);
+      // This broker first, then the others once each; a node without an
+      // owner (-1) or this broker again is not a broker to list.
+      REQUIRE(resp.brokers.size() == 3);
+      CHECK(resp.brokers[0].node_id == 7);
+      CHECK(resp.brokers[1].node_id == 11);
+      CHECK(resp.brokers[1].host == "b.example");
+      CHECK(resp.brokers[2].node_id == 13);
+      CHECK(resp.brokers[2].port == 9094);
+      CHECK(resp.topics.size() == static_cast<size_t>(i));
+    }
+    auto resp = DecodeResponse<MetadataResponse>(f.sink.frames[1], 3, v, 2);
+    CHECK(resp.topics.at(0).partitions.at(0).leader_id == 13);
+    CHECK(resp.topics.at(0).partitions.at(1).leader_id == 7);
+  }
+}
+
 FindCoordinatorResponse Find(Fixture& f, int16_t v, std::string group,
                              int32_t correlation) {
   FindCoordinatorRequest req;

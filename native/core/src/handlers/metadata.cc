@@ -2,9 +2,10 @@
 //
 // A partition's leader is the broker whose Pulsar bundle owns it, as the
 // TopicPort reports it (its Kafka listener); the broker list names this
-// broker and every leader. A partition no broker owns at the moment answers
-// LEADER_NOT_AVAILABLE, so clients retry. Leader epochs are -1, so clients
-// skip KIP-320 epoch validation.
+// broker, every other broker of the cluster and every leader (Kafka lists all
+// live brokers, and librdkafka disconnects from brokers left out). A partition
+// no broker owns at the moment answers LEADER_NOT_AVAILABLE, so clients retry.
+// Leader epochs are -1, so clients skip KIP-320 epoch validation.
 #include <algorithm>
 #include <set>
 
@@ -50,6 +51,17 @@ std::unique_ptr<MetadataResponse> Respond(
   response->cluster_id = b.cluster_id;
   response->controller_id = b.node_id;
   std::set<int32_t> listed = {b.node_id};
+  for (const BrokerNode& node : ctx.topics->ClusterBrokers()) {
+    if (node.local || node.node_id < 0 || node.port < 0 ||
+        !listed.insert(node.node_id).second) {
+      continue;
+    }
+    MetadataResponse::MetadataResponseBroker& other =
+        response->brokers.emplace_back();
+    other.node_id = node.node_id;
+    other.host = node.host;
+    other.port = node.port;
+  }
   for (const TopicInfo& t : topics) {
     MetadataResponse::MetadataResponseTopic& out =
         response->topics.emplace_back();
@@ -125,10 +137,8 @@ void HandleMetadata(const RequestContext& ctx, const protocol::Message& message,
           {"", 0, protocol::Code(protocol::ErrorCode::UNKNOWN_TOPIC_ID), {}});
     }
   }
-  if (names.empty()) {
-    done(std::move(unnamed));
-    return;
-  }
+  // No names: still asked, so the answer brings the cluster's brokers up to
+  // date for the broker list.
   // allow_auto_topic_creation exists from v4; older versions always create.
   const bool create = ctx.api_version < 4 || request.allow_auto_topic_creation;
   ctx.topics->Lookup(

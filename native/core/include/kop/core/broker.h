@@ -68,6 +68,11 @@ class TopicPort {
                       std::function<void(std::vector<TopicInfo>)> done) = 0;
   // Every topic of the Kafka namespace (kafkaTenant/kafkaNamespace).
   virtual void ListAll(std::function<void(std::vector<TopicInfo>)> done) = 0;
+  // The other brokers of the cluster that serve Kafka, as the latest Lookup
+  // or ListAll answer on this connection reported them. Metadata lists them
+  // all, as Kafka lists every live broker: librdkafka drops (and disconnects
+  // from) brokers a Metadata response leaves out.
+  virtual std::vector<BrokerNode> ClusterBrokers() const { return {}; }
 
   // Topic administration (CreateTopics, DeleteTopics, CreatePartitions),
   // served and advertised only when SupportsAdmin() is true.

@@ -99,6 +99,11 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
                 return;
             }
             int length = frame.readableBytes();
+            if (log.isTraceEnabled() && length >= 8) {
+                int at = frame.readerIndex();
+                log.trace("[{}] request key {} v{} correlation {}", ctx.channel().remoteAddress(),
+                        frame.getShort(at), frame.getShort(at + 2), frame.getInt(at + 4));
+            }
             ByteBuf direct = frame.hasMemoryAddress() ? frame : copyToDirect(ctx, frame, length);
             try {
                 if (!direct.hasMemoryAddress()) {
@@ -176,6 +181,9 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
                 out.release();
             }
         }
+        if (log.isTraceEnabled() && length >= 8) {
+            log.trace("[{}] response correlation {}, {} bytes", remote(), out.getInt(out.readerIndex() + 4), length);
+        }
         if (inNativeCall && ctx.executor().inEventLoop()) {
             ctx.write(out, ctx.voidPromise());
             flushPending = true;
@@ -194,6 +202,9 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
         List<String> decoded = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
             decoded.add(decodeUtf8(names[i]));
+        }
+        if (log.isDebugEnabled()) {
+            log.debug("[{}] topic lookup {}: {} (create: {})", remote(), requestId, decoded, autoCreate);
         }
         CompletableFuture<List<TopicMetadataService.TopicResult>> f;
         try {
@@ -268,28 +279,48 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
             }
             owners.add(f.exceptionally(t -> null));
         }
+        CompletableFuture<List<PartitionOwners.Node>> cluster;
+        try {
+            cluster = topics == null ? CompletableFuture.completedFuture(List.of())
+                    : topics.clusterNodes(listener.name());
+        } catch (Throwable t) {
+            cluster = CompletableFuture.failedFuture(t);
+        }
+        CompletableFuture<List<PartitionOwners.Node>> others = cluster.exceptionally(t -> null);
+        owners.add(others);
         CompletableFuture.allOf(owners.toArray(new CompletableFuture<?>[0])).whenComplete((v, t) -> {
             List<List<PartitionOwners.Node>> resolved = new ArrayList<>(n);
-            for (CompletableFuture<List<PartitionOwners.Node>> f : owners) {
-                resolved.add(f.getNow(null));
+            for (int i = 0; i < n; i++) {
+                resolved.add(owners.get(i).getNow(null));
             }
-            completeTopics(requestId, results, resolved);
+            completeTopics(requestId, results, resolved, others.getNow(null));
         });
     }
 
     /**
      * Encodes topics and their owners for nativeOnTopicsResolved. A topic whose owners are unknown
      * (null) is reported as this broker's; with no remote or missing owner at all, no leaders are
-     * sent (every partition is this broker's).
+     * sent (every partition is this broker's). The node table starts with the cluster's other Kafka
+     * brokers ({@code cluster}; null: unknown, no table is sent and the core keeps its last one).
      */
     private void completeTopics(long requestId, List<TopicMetadataService.TopicResult> results,
-                                List<List<PartitionOwners.Node>> owners) {
+                                List<List<PartitionOwners.Node>> owners, List<PartitionOwners.Node> cluster) {
         int n = results.size();
         String[] names = new String[n];
         int[] partitions = new int[n];
         short[] errors = new short[n];
         List<PartitionOwners.Node> table = new ArrayList<>();
         Map<PartitionOwners.Node, Integer> index = new HashMap<>();
+        if (cluster != null) {
+            for (PartitionOwners.Node node : cluster) {
+                if (node != null && node != PartitionOwners.Node.LOCAL) {
+                    index.computeIfAbsent(node, k -> {
+                        table.add(k);
+                        return table.size() - 1;
+                    });
+                }
+            }
+        }
         List<Integer> leaders = new ArrayList<>();
         boolean anyRemote = false;
         for (int i = 0; i < n; i++) {
@@ -318,10 +349,16 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
                 }
             }
         }
+        if (log.isDebugEnabled()) {
+            log.debug("[{}] topic lookup {} resolved: {} topics, leaders {}, nodes {}", remote(), requestId, n,
+                    anyRemote ? leaders : "all here", table);
+        }
         final int[] leaderArray = anyRemote ? leaders.stream().mapToInt(Integer::intValue).toArray() : null;
-        final int[] nodeIds = table.stream().mapToInt(PartitionOwners.Node::id).toArray();
-        final String[] nodeHosts = table.stream().map(PartitionOwners.Node::host).toArray(String[]::new);
-        final int[] nodePorts = table.stream().mapToInt(PartitionOwners.Node::port).toArray();
+        final boolean withTable = cluster != null || anyRemote;
+        final int[] nodeIds = withTable ? table.stream().mapToInt(PartitionOwners.Node::id).toArray() : null;
+        final String[] nodeHosts = withTable ? table.stream().map(PartitionOwners.Node::host).toArray(String[]::new)
+                : null;
+        final int[] nodePorts = withTable ? table.stream().mapToInt(PartitionOwners.Node::port).toArray() : null;
         completeOnLoop("topic metadata", c -> NativeBridge.nativeOnTopicsResolved(c, requestId, names, partitions,
                 errors, leaderArray, nodeIds, nodeHosts, nodePorts), null);
     }
@@ -514,6 +551,7 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
     // Event loop only.
     private void deliver(String what, NativeCompletion completion) {
         if (connection == 0 || closing) {
+            log.debug("[{}] {} completion dropped: the connection is closing", remote(), what);
             return; // the connection is gone: the core dropped its callbacks with it
         }
         int rc;

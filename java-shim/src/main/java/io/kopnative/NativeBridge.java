@@ -112,8 +112,10 @@ public final class NativeBridge {
      *
      * <p>Partition owners: {@code leaders} null means this broker owns every partition; otherwise,
      * for each topic without error, {@code max(partitions, 1)} entries in order, each an index into
-     * the node table ({@code nodeIds}, {@code nodeHosts}, {@code nodePorts}: the owners' Kafka
-     * listeners), {@link #LEADER_NONE} or {@link #LEADER_LOCAL}.
+     * the node table, {@link #LEADER_NONE} or {@link #LEADER_LOCAL}. The node table ({@code nodeIds},
+     * {@code nodeHosts}, {@code nodePorts}: Kafka listeners) lists every other broker of the cluster
+     * that serves Kafka, and any other leader; the core lists them all in Metadata (librdkafka drops
+     * brokers a Metadata response leaves out). Null arrays: no table, the core keeps its last one.
      */
     static native int nativeOnTopicsResolved(long connection, long requestId, String[] names, int[] partitions,
                                              short[] errors, int[] leaders, int[] nodeIds, String[] nodeHosts,

@@ -46,6 +46,8 @@ final class PartitionOwners {
     private final MetadataCache<LocalBrokerData> brokers;
     /** Brokers whose data had no Kafka listener, warned about once each. */
     private final Set<String> warned = ConcurrentHashMap.newKeySet();
+    /** The last {@link #clusterNodes} answer per listener name. */
+    private final Map<String, List<Node>> clusterByListener = new ConcurrentHashMap<>();
 
     PartitionOwners(PulsarService pulsar, long timeoutMs) {
         this.pulsar = pulsar;
@@ -165,6 +167,54 @@ final class PartitionOwners {
                 log.warn("kop-native: no broker serves Pulsar at {}; its partitions have no Kafka leader", url);
                 return null;
             });
+        });
+    }
+
+    /**
+     * Every other broker with a Kafka listener, as a connection on {@code listenerName} addresses
+     * them, from the load manager's live brokers and their load reports (both served from the
+     * metadata store's caches). On failure or timeout: the last list found for that listener, so a
+     * slow metadata store never makes brokers vanish from Metadata.
+     */
+    CompletableFuture<List<Node>> clusterNodes(String listenerName) {
+        String key = listenerName == null ? "" : listenerName;
+        CompletableFuture<List<Node>> f;
+        try {
+            String self = pulsar.getBrokerId();
+            f = pulsar.getLoadManager().get().getAvailableBrokersAsync().thenCompose(ids -> {
+                List<String> others = new ArrayList<>();
+                for (String id : ids) {
+                    if (!id.equals(self)) {
+                        others.add(id);
+                    }
+                }
+                List<CompletableFuture<Optional<LocalBrokerData>>> each = new ArrayList<>(others.size());
+                for (String id : others) {
+                    each.add(brokers.get(LoadManager.LOADBALANCE_BROKERS_ROOT + "/" + id));
+                }
+                return CompletableFuture.allOf(each.toArray(new CompletableFuture<?>[0])).thenApply(v -> {
+                    List<Node> out = new ArrayList<>(others.size());
+                    for (int i = 0; i < others.size(); i++) {
+                        Optional<LocalBrokerData> d = each.get(i).join();
+                        Node node = d.isPresent() ? kafkaNode(others.get(i), d.get(), listenerName) : null;
+                        if (node != null && !out.contains(node)) {
+                            out.add(node);
+                        }
+                    }
+                    return out;
+                });
+            });
+        } catch (RuntimeException e) {
+            f = CompletableFuture.failedFuture(e);
+        }
+        return f.orTimeout(timeoutMs, TimeUnit.MILLISECONDS).handle((nodes, t) -> {
+            if (t != null) {
+                log.warn("kop-native: listing the cluster's Kafka brokers failed: {}",
+                        TopicMetadataService.unwrap(t).toString());
+                return clusterByListener.getOrDefault(key, List.of());
+            }
+            clusterByListener.put(key, List.copyOf(nodes));
+            return nodes;
         });
     }
 

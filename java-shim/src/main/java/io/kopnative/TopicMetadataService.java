@@ -130,6 +130,11 @@ final class TopicMetadataService implements TopicSource {
         return partitionOwners.owners(tn, partitions, listenerName);
     }
 
+    @Override
+    public CompletableFuture<List<PartitionOwners.Node>> clusterNodes(String listenerName) {
+        return partitionOwners.clusterNodes(listenerName);
+    }
+
     void setChangeListener(Consumer<String> listener) {
         this.changeListener = listener == null ? name -> { } : listener;
     }

@@ -23,6 +23,15 @@ interface TopicSource {
         return CompletableFuture.completedFuture(null);
     }
 
+    /**
+     * The other brokers of the cluster that serve Kafka, as a connection on listener
+     * {@code listenerName} addresses them (this broker not included). Never completes
+     * exceptionally on a broker.
+     */
+    default CompletableFuture<List<PartitionOwners.Node>> clusterNodes(String listenerName) {
+        return CompletableFuture.completedFuture(List.of());
+    }
+
     /** Every topic of the Kafka namespace. */
     CompletableFuture<List<TopicMetadataService.TopicResult>> listAll();
 

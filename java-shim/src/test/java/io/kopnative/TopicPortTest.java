@@ -26,6 +26,12 @@ class TopicPortTest extends NativeTestBase {
     static final class FakeTopics implements TopicSource {
         final List<Call> calls = new ArrayList<>();
         final java.util.Map<String, List<PartitionOwners.Node>> owners = new java.util.HashMap<>();
+        List<PartitionOwners.Node> cluster = List.of();
+
+        @Override
+        public CompletableFuture<List<PartitionOwners.Node>> clusterNodes(String listener) {
+            return CompletableFuture.completedFuture(cluster);
+        }
 
         @Override
         public CompletableFuture<List<PartitionOwners.Node>> owners(String name, int partitions, String listener) {
@@ -235,6 +241,50 @@ class TopicPortTest extends NativeTestBase {
         // No owners reported: this broker leads.
         assertEquals(self, answer.get(1).partitions().get(0).leader());
         assertEquals(self, answer.get(1).partitions().get(1).leader());
+        ch.finishAndReleaseAll();
+    }
+
+    /** The (node id, host:port) pairs of a Metadata v1 response's broker list; the frame is not released. */
+    static List<String> brokersV1(ByteBuf frame) {
+        ByteBuf b = frame.duplicate();
+        b.skipBytes(8); // length, correlation id
+        List<String> out = new ArrayList<>();
+        for (int i = 0, n = b.readInt(); i < n; i++) {
+            int id = b.readInt();
+            String host = string(b);
+            int port = b.readInt();
+            string(b); // rack
+            out.add(id + "@" + host + ":" + port);
+        }
+        return out;
+    }
+
+    @Test
+    void metadataListsEveryBrokerOfTheCluster() {
+        // librdkafka disconnects from brokers a Metadata response leaves out: all are listed, even
+        // for a request that names no topic and with every partition here.
+        EmbeddedChannel ch = connect();
+        topics.cluster = List.of(new PartitionOwners.Node(11, "b.example", 9093),
+                new PartitionOwners.Node(13, "c.example", 9094));
+        ch.writeInbound(metadataV1(3, List.of()));
+        assertEquals(List.of(), topics.calls.get(0).names(), "asked, so the broker list is current");
+        topics.calls.get(0).f().complete(List.of());
+        ch.runPendingTasks();
+        ByteBuf frame = nextResponse(ch);
+        List<String> brokers = brokersV1(frame);
+        assertEquals(3, brokers.size(), brokers.toString());
+        assertEquals(List.of("11@b.example:9093", "13@c.example:9094"), brokers.subList(1, 3));
+        assertEquals(List.of(), parseMetadataV1(frame, 3));
+        // The cluster shrinks: the next answer lists only what is left.
+        topics.cluster = List.of(new PartitionOwners.Node(13, "c.example", 9094));
+        ch.writeInbound(metadataV1(4, List.of("here")));
+        topics.calls.get(1).f().complete(List.of(result("here", 1, 0)));
+        ch.runPendingTasks();
+        frame = nextResponse(ch);
+        brokers = brokersV1(frame);
+        assertEquals(2, brokers.size(), brokers.toString());
+        assertEquals("13@c.example:9094", brokers.get(1));
+        assertEquals(1, parseMetadataV1(frame, 4).size());
         ch.finishAndReleaseAll();
     }
 

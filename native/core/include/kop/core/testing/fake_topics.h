@@ -17,6 +17,8 @@ class FakeTopics : public TopicPort {
   std::map<std::string, int32_t> topics;  // name -> partitions
   // name -> owner of each partition (absent: this broker owns them all).
   std::map<std::string, std::vector<BrokerNode>> leaders;
+  // The other brokers of the cluster (ClusterBrokers).
+  std::vector<BrokerNode> cluster;
   int32_t auto_create_partitions = 1;
   bool defer = false;
   bool admin = true;
@@ -61,6 +63,8 @@ class FakeTopics : public TopicPort {
       done(std::move(out));
     });
   }
+
+  std::vector<BrokerNode> ClusterBrokers() const override { return cluster; }
 
   void ListAll(std::function<void(std::vector<TopicInfo>)> done) override {
     Run([this, done = std::move(done)] {
