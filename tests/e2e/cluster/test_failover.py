@@ -99,12 +99,5 @@ class Failover(unittest.TestCase):
             self.assertEqual(cluster.owner(HTTP_A, f"persistent://public/default/{topic}-partition-{p}"), BROKER_A)
 
 
-def load_tests(loader, standard_tests, pattern):
-    # Known to fail intermittently (its group consumer can get NOT_COORDINATOR for minutes; see
-    # test_ownership.py's INTERMITTENT and docs/consumer-groups.md): run only with
-    # KOP_CLUSTER_FULL=1. Not collected otherwise, so it counts neither as passed nor as skipped.
-    return standard_tests if os.environ.get("KOP_CLUSTER_FULL") == "1" else unittest.TestSuite()
-
-
 if __name__ == "__main__":
     unittest.main(verbosity=2)
