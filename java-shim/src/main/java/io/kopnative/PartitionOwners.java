@@ -223,7 +223,7 @@ final class PartitionOwners {
         Optional<String> advertised = data.getProtocol(KafkaProtocolHandler.PROTOCOL_NAME);
         if (advertised.isEmpty() || advertised.get().isBlank()) {
             if (warned.add(brokerId)) {
-                log.warn("kop-native: broker {} owns Kafka partitions but advertises no Kafka listener (is the "
+                log.warn("kop-native: broker {} advertises no Kafka listener: Kafka clients are not sent there (is the "
                         + "kafka protocol handler loaded there?)", brokerId);
             }
             return null;
