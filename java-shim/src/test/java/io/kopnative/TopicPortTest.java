@@ -289,6 +289,40 @@ class TopicPortTest extends NativeTestBase {
     }
 
     @Test
+    void invalidOrOversizedNodeTablesAreRefused() {
+        // The bridge bounds what it takes from Java: a node with an impossible port, an empty host,
+        // or more than 10,000 nodes fails the answer (UNKNOWN_SERVER_ERROR), and the connection
+        // keeps working.
+        List<List<PartitionOwners.Node>> bad = new ArrayList<>();
+        bad.add(List.of(new PartitionOwners.Node(11, "b.example", 70000)));
+        bad.add(List.of(new PartitionOwners.Node(11, "", 9093)));
+        List<PartitionOwners.Node> many = new ArrayList<>();
+        for (int i = 0; i < 10_001; i++) {
+            many.add(new PartitionOwners.Node(i, "n" + i, 9092));
+        }
+        bad.add(many);
+        EmbeddedChannel ch = connect();
+        int call = 0;
+        for (List<PartitionOwners.Node> nodes : bad) {
+            topics.cluster = nodes;
+            ch.writeInbound(metadataV1(10 + call, List.of("x")));
+            topics.calls.get(call).f().complete(List.of(result("x", 1, 0)));
+            ch.runPendingTasks();
+            List<Topic> t = parseMetadataV1(nextResponse(ch), 10 + call);
+            assertEquals((short) -1, t.get(0).error(), "cluster of " + nodes.size() + " nodes");
+            call++;
+        }
+        topics.cluster = List.of(new PartitionOwners.Node(11, "b.example", 9093));
+        ch.writeInbound(metadataV1(20, List.of("x")));
+        topics.calls.get(call).f().complete(List.of(result("x", 1, 0)));
+        ch.runPendingTasks();
+        ByteBuf frame = nextResponse(ch);
+        assertEquals(2, brokersV1(frame).size());
+        assertEquals((short) 0, parseMetadataV1(frame, 20).get(0).error());
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
     void downcallsForUnknownHandlesAreHarmless() {
         String[] names = {"a"};
         int[] partitions = {1};
