@@ -256,6 +256,11 @@ def move_bundle(http, namespace, bundle, destination_broker, probe_topic, attemp
     any bundle with that range; so a bundle of another namespace with the same range assigned in
     between takes the destination instead (that is what the retry is for)."""
     errors = []
+    try:
+        if owner(http, probe_topic) == destination_broker:
+            return destination_broker  # already there (the extensible load manager refuses the unload)
+    except HttpError:
+        pass
     for _ in range(attempts):
         unload_bundle(http, namespace, bundle, destination_broker)
         try:
