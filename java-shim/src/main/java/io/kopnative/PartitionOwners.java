@@ -113,11 +113,7 @@ final class PartitionOwners {
         String url = r.getLookupData().getBrokerUrl();
         String urlTls = r.getLookupData().getBrokerUrlTls();
         if (isSelf(url) || isSelf(urlTls)) {
-            // Pulsar names this broker, which does not serve the bundle (yet, or any more: its
-            // ownership cache lags a move). No owner for now: clients retry instead of being sent
-            // here to be refused.
-            return pulsar.getNamespaceService().isServiceUnitActiveAsync(partition)
-                    .thenApply(active -> active ? Node.LOCAL : null);
+            return selfIfActive(partition);
         }
         String brokerId = brokerIdOf(r.getLookupData().getHttpUrl(), r.getLookupData().getHttpUrlTls());
         if (brokerId == null) {
@@ -140,33 +136,62 @@ final class PartitionOwners {
         }
     }
 
+    /**
+     * Pulsar names this broker as the owner: ours if the bundle is active here (a lookup may just
+     * have given it to us), else no owner for now (its ownership cache lags a move): clients retry
+     * instead of being sent here to be refused.
+     */
+    private CompletableFuture<Node> selfIfActive(TopicName partition) {
+        return pulsar.getNamespaceService().isServiceUnitActiveAsync(partition)
+                .thenApply(active -> active ? Node.LOCAL : null);
+    }
+
+    /** A live broker's id and its load report. */
+    private record BrokerData(String id, LocalBrokerData data) {
+    }
+
+    /** Every live broker's load report (the load manager's list, the metadata store's cache). */
+    private CompletableFuture<List<BrokerData>> liveBrokers() {
+        return pulsar.getLoadManager().get().getAvailableBrokersAsync().thenCompose(ids -> {
+            List<String> idList = new ArrayList<>(ids);
+            List<CompletableFuture<Optional<LocalBrokerData>>> each = new ArrayList<>(idList.size());
+            for (String id : idList) {
+                each.add(brokers.get(LoadManager.LOADBALANCE_BROKERS_ROOT + "/" + id));
+            }
+            return CompletableFuture.allOf(each.toArray(new CompletableFuture<?>[0])).thenApply(v -> {
+                List<BrokerData> out = new ArrayList<>(idList.size());
+                for (int i = 0; i < idList.size(); i++) {
+                    Optional<LocalBrokerData> d = each.get(i).join();
+                    if (d.isPresent()) {
+                        out.add(new BrokerData(idList.get(i), d.get()));
+                    }
+                }
+                return out;
+            });
+        });
+    }
+
     /** Scans the brokers' load reports for the one serving Pulsar at {@code url} (either scheme). */
     private CompletableFuture<Node> byPulsarAddress(TopicName partition, String url, String listenerName) {
         if (url == null) {
             return CompletableFuture.completedFuture(null);
         }
         if (isSelf(url)) {
-            return pulsar.getNamespaceService().isServiceUnitActiveAsync(partition)
-                    .thenApply(active -> active ? Node.LOCAL : null);
+            return selfIfActive(partition);
         }
         String wanted = hostPort(url);
-        return pulsar.getLoadManager().get().getAvailableBrokersAsync().thenCompose(ids -> {
-            List<CompletableFuture<Optional<LocalBrokerData>>> each = new ArrayList<>();
-            List<String> idList = new ArrayList<>(ids);
-            for (String id : idList) {
-                each.add(brokers.get(LoadManager.LOADBALANCE_BROKERS_ROOT + "/" + id));
-            }
-            return CompletableFuture.allOf(each.toArray(new CompletableFuture<?>[0])).thenApply(v -> {
-                for (int i = 0; i < each.size(); i++) {
-                    Optional<LocalBrokerData> d = each.get(i).join();
-                    if (d.isPresent() && (wanted.equals(hostPort(d.get().getPulsarServiceUrl()))
-                            || wanted.equals(hostPort(d.get().getPulsarServiceUrlTls())))) {
-                        return kafkaNode(idList.get(i), d.get(), listenerName);
-                    }
+        if (wanted == null) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return liveBrokers().thenApply(live -> {
+            for (BrokerData b : live) {
+                if (wanted.equals(hostPort(b.data().getPulsarServiceUrl()))
+                        || wanted.equals(hostPort(b.data().getPulsarServiceUrlTls()))) {
+                    return kafkaNode(b.id(), b.data(), listenerName);
                 }
-                log.warn("kop-native: no broker serves Pulsar at {}; its partitions have no Kafka leader", url);
-                return null;
-            });
+            }
+            log.warn("kop-native: no broker serves Pulsar at {}; its partitions have no Kafka leader", url);
+            return null;
         });
     }
 
@@ -181,28 +206,15 @@ final class PartitionOwners {
         CompletableFuture<List<Node>> f;
         try {
             String self = pulsar.getBrokerId();
-            f = pulsar.getLoadManager().get().getAvailableBrokersAsync().thenCompose(ids -> {
-                List<String> others = new ArrayList<>();
-                for (String id : ids) {
-                    if (!id.equals(self)) {
-                        others.add(id);
+            f = liveBrokers().thenApply(live -> {
+                List<Node> out = new ArrayList<>(live.size());
+                for (BrokerData b : live) {
+                    Node node = b.id().equals(self) ? null : kafkaNode(b.id(), b.data(), listenerName);
+                    if (node != null && !out.contains(node)) {
+                        out.add(node);
                     }
                 }
-                List<CompletableFuture<Optional<LocalBrokerData>>> each = new ArrayList<>(others.size());
-                for (String id : others) {
-                    each.add(brokers.get(LoadManager.LOADBALANCE_BROKERS_ROOT + "/" + id));
-                }
-                return CompletableFuture.allOf(each.toArray(new CompletableFuture<?>[0])).thenApply(v -> {
-                    List<Node> out = new ArrayList<>(others.size());
-                    for (int i = 0; i < others.size(); i++) {
-                        Optional<LocalBrokerData> d = each.get(i).join();
-                        Node node = d.isPresent() ? kafkaNode(others.get(i), d.get(), listenerName) : null;
-                        if (node != null && !out.contains(node)) {
-                            out.add(node);
-                        }
-                    }
-                    return out;
-                });
+                return out;
             });
         } catch (RuntimeException e) {
             f = CompletableFuture.failedFuture(e);
