@@ -191,6 +191,19 @@ TEST_CASE("FindCoordinator names the owner of the group's offsets partition",
   auto unknown = Find(f, 3, "g0", 5);
   CHECK(unknown.error_code == 0);
   CHECK(unknown.node_id == 7);
+
+  // The lookup failed (timed out, or refused as the shim once did): no broker
+  // is named, least of all this one, and the client asks again.
+  for (int16_t failure : {int16_t{7}, int16_t{17}, int16_t{-1}}) {
+    f.topics.errors[OffsetsPartition(1)] = failure;
+    auto failed = Find(f, 3, "g0", 6);
+    CHECK(failed.error_code == Code(ErrorCode::COORDINATOR_NOT_AVAILABLE));
+    CHECK(failed.node_id == -1);
+    auto batched = Find(f, 4, "g0", 7);
+    REQUIRE(batched.coordinators.size() == 1);
+    CHECK(batched.coordinators[0].error_code ==
+          Code(ErrorCode::COORDINATOR_NOT_AVAILABLE));
+  }
 }
 
 TEST_CASE("FindCoordinator answers in order while the lookup is pending",

@@ -38,7 +38,8 @@ struct Found {
 };
 
 // The owners of the __consumer_offsets partitions the request's groups live
-// in; a partition missing here is taken as this broker's.
+// in; a partition missing here is taken as this broker's. node_id -1: no
+// owner known (none yet, or the lookup failed), so no broker is named.
 using Owners = std::map<int32_t, BrokerNode>;
 
 Found Lookup(const RequestContext& ctx, int8_t key_type, const std::string& key,
@@ -63,7 +64,7 @@ Found Lookup(const RequestContext& ctx, int8_t key_type, const std::string& key,
     const BrokerNode& owner = it->second;
     if (owner.node_id < 0) {
       return {Code(ErrorCode::COORDINATOR_NOT_AVAILABLE),
-              "no broker owns the group's partition yet",
+              "the owner of the group's partition is not known yet",
               {}};
     }
     return {0, "", owner};
@@ -140,6 +141,12 @@ void HandleFindCoordinator(const RequestContext& ctx,
         for (size_t i = 0; i < found.size() && i < partitions.size(); ++i) {
           if (found[i].error_code == 0 && !found[i].leaders.empty()) {
             owners[partitions[i]] = found[i].leaders[0];
+          } else if (found[i].error_code != 0 &&
+                     found[i].error_code !=
+                         Code(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION)) {
+            // The lookup failed (timed out, refused): naming this broker
+            // would send the group where it may not live. Clients retry.
+            owners[partitions[i]] = BrokerNode{};
           }
         }
         Respond(ctx, *owned, owners, reply);

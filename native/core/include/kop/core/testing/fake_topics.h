@@ -19,6 +19,8 @@ class FakeTopics : public TopicPort {
   std::map<std::string, std::vector<BrokerNode>> leaders;
   // The other brokers of the cluster (ClusterBrokers).
   std::vector<BrokerNode> cluster;
+  // name -> the error code its lookup answers (a failed lookup).
+  std::map<std::string, int16_t> errors;
   int32_t auto_create_partitions = 1;
   bool defer = false;
   bool admin = true;
@@ -50,6 +52,10 @@ class FakeTopics : public TopicPort {
     Run([this, names = std::move(names), auto_create, done = std::move(done)] {
       std::vector<TopicInfo> out;
       for (const std::string& n : names) {
+        if (auto e = errors.find(n); e != errors.end()) {
+          out.push_back({n, 0, e->second, {}});
+          continue;
+        }
         auto it = topics.find(n);
         if (it == topics.end() && auto_create) {
           it = topics.emplace(n, auto_create_partitions).first;
