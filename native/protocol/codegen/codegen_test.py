@@ -5,7 +5,9 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from gen_cpp import Ctx, generate, min_size_table, snake  # noqa: E402
+from cpp_codec import min_size_table  # noqa: E402
+from cpp_types import Ctx, snake  # noqa: E402
+from gen_cpp import generate  # noqa: E402
 from generate import parse_errors  # noqa: E402
 from schema import SchemaError, Versions, parse_message, strip_comments  # noqa: E402
 
