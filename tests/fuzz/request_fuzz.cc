@@ -11,11 +11,11 @@
 #include <vector>
 
 #include "kop/core/broker.h"
-#include "kop/core/testing/fake_log.h"
-#include "kop/core/testing/fake_topics.h"
 #include "kop/protocol/api.h"
 #include "kop/protocol/messages/request_header.h"
 #include "kop/protocol/messages/response_header.h"
+#include "kop/testing/fake_log.h"
+#include "kop/testing/fake_topics.h"
 
 namespace {
 

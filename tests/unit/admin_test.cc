@@ -2,8 +2,6 @@
 #include <catch2/catch.hpp>
 
 #include "core_test_util.h"
-#include "kop/core/testing/fake_log.h"
-#include "kop/core/testing/fake_topics.h"
 #include "kop/protocol/errors.h"
 #include "kop/protocol/messages/api_versions_request.h"
 #include "kop/protocol/messages/api_versions_response.h"
@@ -13,6 +11,8 @@
 #include "kop/protocol/messages/create_topics_response.h"
 #include "kop/protocol/messages/delete_topics_request.h"
 #include "kop/protocol/messages/delete_topics_response.h"
+#include "kop/testing/fake_log.h"
+#include "kop/testing/fake_topics.h"
 
 namespace kop::core {
 namespace {

@@ -6,7 +6,6 @@
 
 #include "core_test_util.h"
 #include "kop/core/broker.h"
-#include "kop/core/testing/fake_topics.h"
 #include "kop/protocol/api.h"
 #include "kop/protocol/errors.h"
 #include "kop/protocol/messages/api_versions_request.h"
@@ -15,6 +14,7 @@
 #include "kop/protocol/messages/metadata_response.h"
 #include "kop/protocol/messages/request_header.h"
 #include "kop/protocol/messages/response_header.h"
+#include "kop/testing/fake_topics.h"
 
 namespace kop::core {
 namespace {

@@ -7,8 +7,6 @@
 
 #include "core_test_util.h"
 #include "fetch_sessions.h"
-#include "kop/core/testing/fake_log.h"
-#include "kop/core/testing/fake_topics.h"
 #include "kop/protocol/errors.h"
 #include "kop/protocol/messages/api_versions_request.h"
 #include "kop/protocol/messages/api_versions_response.h"
@@ -20,6 +18,8 @@
 #include "kop/protocol/messages/offset_for_leader_epoch_response.h"
 #include "kop/protocol/messages/produce_request.h"
 #include "kop/protocol/messages/produce_response.h"
+#include "kop/testing/fake_log.h"
+#include "kop/testing/fake_topics.h"
 
 namespace kop::core {
 namespace {

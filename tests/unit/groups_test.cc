@@ -6,8 +6,8 @@
 
 #include "groups/coordinator.h"
 #include "groups/offsets_log.h"
-#include "kop/core/testing/fake_log.h"
 #include "kop/protocol/errors.h"
+#include "kop/testing/fake_log.h"
 
 namespace kop::core::groups {
 namespace {

@@ -7,13 +7,13 @@
 
 #include "core_test_util.h"
 #include "kop/core/broker.h"
-#include "kop/core/testing/fake_log.h"
-#include "kop/core/testing/fake_topics.h"
 #include "kop/protocol/errors.h"
 #include "kop/protocol/messages/find_coordinator_request.h"
 #include "kop/protocol/messages/find_coordinator_response.h"
 #include "kop/protocol/messages/metadata_request.h"
 #include "kop/protocol/messages/metadata_response.h"
+#include "kop/testing/fake_log.h"
+#include "kop/testing/fake_topics.h"
 
 namespace kop::core {
 namespace {

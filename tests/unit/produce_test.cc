@@ -6,8 +6,6 @@
 
 #include "core_test_util.h"
 #include "kop/core/broker.h"
-#include "kop/core/testing/fake_log.h"
-#include "kop/core/testing/fake_topics.h"
 #include "kop/protocol/api.h"
 #include "kop/protocol/errors.h"
 #include "kop/protocol/messages/api_versions_request.h"
@@ -20,6 +18,8 @@
 #include "kop/protocol/messages/response_header.h"
 #include "kop/protocol/record_batch.h"
 #include "kop/pulsar/entry.h"
+#include "kop/testing/fake_log.h"
+#include "kop/testing/fake_topics.h"
 
 namespace kop::core {
 namespace {

@@ -1,7 +1,7 @@
 // An in-memory LogPort for tests: entries per (topic, partition) with
 // offsets assigned like the broker's AppendIndexMetadataInterceptor.
-#ifndef KOP_CORE_TESTING_FAKE_LOG_H_
-#define KOP_CORE_TESTING_FAKE_LOG_H_
+#ifndef KOP_TESTING_FAKE_LOG_H_
+#define KOP_TESTING_FAKE_LOG_H_
 
 #include <functional>
 #include <map>
@@ -148,4 +148,4 @@ class FakeLog : public LogPort {
 
 }  // namespace kop::core::testing
 
-#endif  // KOP_CORE_TESTING_FAKE_LOG_H_
+#endif  // KOP_TESTING_FAKE_LOG_H_

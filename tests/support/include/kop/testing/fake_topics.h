@@ -1,7 +1,7 @@
 // An in-memory TopicPort for tests and fuzzers: topics in a map, answers
 // immediately or, when `defer` is set, when the test calls RunDeferred().
-#ifndef KOP_CORE_TESTING_FAKE_TOPICS_H_
-#define KOP_CORE_TESTING_FAKE_TOPICS_H_
+#ifndef KOP_TESTING_FAKE_TOPICS_H_
+#define KOP_TESTING_FAKE_TOPICS_H_
 
 #include <functional>
 #include <map>
@@ -106,4 +106,4 @@ class FakeTopics : public TopicPort {
 
 }  // namespace kop::core::testing
 
-#endif  // KOP_CORE_TESTING_FAKE_TOPICS_H_
+#endif  // KOP_TESTING_FAKE_TOPICS_H_
