@@ -34,7 +34,9 @@ class GroupCoordinator::Deferred {
   // loop (wrapped by OnCallerLoop, or a parked JoinGroup/SyncGroup).
   template <typename Fn, typename Value>
   void Answer(Fn done, Value value) {
-    Run([done = std::move(done), value = std::move(value)]() { done(value); });
+    Run([done = std::move(done), value = std::move(value)]() mutable {
+      done(std::move(value));
+    });
   }
   // A reply through the caller's event loop.
   template <typename Fn, typename Value>
