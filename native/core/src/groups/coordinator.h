@@ -13,6 +13,19 @@
 // records (offsets_log.h). A partition is loaded on first use through the
 // caller's LogPort; meanwhile requests get COORDINATOR_LOAD_IN_PROGRESS.
 // Writes go through the caller's LogPort and are answered once stored.
+//
+// The code follows Kafka's split between GroupCoordinator (the protocol) and
+// GroupMetadataManager (the __consumer_offsets partitions):
+//   coordinator.cc              construction, ids, topic names, shared helpers
+//   coordinator_load.cc         partition loads and ownership, FindCoordinator
+//   coordinator_persist.cc      __consumer_offsets writes, subscription mirror
+//   coordinator_rebalance.cc    prepare/complete a rebalance, remove a member
+//   coordinator_join.cc         JoinGroup
+//   coordinator_membership.cc   SyncGroup, Heartbeat, LeaveGroup
+//   coordinator_offsets.cc      OffsetCommit/Fetch/Delete, offset expiry
+//   coordinator_admin.cc        DescribeGroups, ListGroups, DeleteGroups
+//   coordinator_timers.cc       Tick
+//   coordinator_internal.h      what those files share (Deferred, ...)
 #ifndef KOP_CORE_GROUPS_COORDINATOR_H_
 #define KOP_CORE_GROUPS_COORDINATOR_H_
 
@@ -232,6 +245,13 @@ class GroupCoordinator {
     int16_t load_error = 0;
   };
 
+  // Which parked calls of a member FailParked answers.
+  enum class Parked { kJoin, kSync, kJoinAndSync };
+  // Answers a member's parked JoinGroup and/or SyncGroup with `error` (the
+  // join first), leaving neither parked.
+  static void FailParked(Member& m, int16_t error, Deferred& d,
+                         Parked which = Parked::kJoinAndSync);
+
   // 0, or COORDINATOR_LOAD_IN_PROGRESS (starting a load if needed).
   int16_t CheckCoordinator(const Caller& caller, int32_t partition,
                            Deferred& d);
@@ -241,6 +261,8 @@ class GroupCoordinator {
   void StartLoad(const Caller& caller, int32_t partition, Deferred& d);
   void LoadFrom(const Caller& caller, int32_t partition, uint64_t epoch,
                 int64_t offset, Deferred& d);
+  // Loads whose read got no answer in time go back to unloaded (Tick).
+  void AbandonStalledLoads(int64_t now);
   Group* Find(const std::string& group_id);
   Group& GetOrCreate(const std::string& group_id);
 
@@ -262,6 +284,9 @@ class GroupCoordinator {
   void CompleteJoin(Group& g, Deferred& d);
   void RemoveMemberAndUpdateGroup(Group& g, const std::string& member_id,
                                   Deferred& d);
+  // A member left or was replaced: a settled group (Stable,
+  // CompletingRebalance) rebalances again, one rebalancing may now complete.
+  void RebalanceAfterMemberChange(Group& g, Deferred& d);
   void SetState(Group& g, GroupState s);
   JoinResult CurrentJoinResult(const Group& g, const Member& m,
                                bool with_members) const;
@@ -275,6 +300,9 @@ class GroupCoordinator {
   // Group metadata a timer changed, written by the first caller that has a
   // log.
   void FlushDirty(const Caller& caller, Group& g, Deferred& d);
+  // The caller's log when committed offsets are mirrored to Pulsar
+  // subscriptions, else null.
+  LogPort* MirrorLog(const Caller& caller) const;
   void MirrorOffsets(const Caller& caller, const std::string& group_id,
                      const std::vector<std::pair<TopicPartition, int64_t>>& o,
                      Deferred& d);

@@ -1,6 +1,6 @@
 // One classic consumer group as the coordinator keeps it in memory: members,
 // generation, the chosen protocol and the committed offsets. Plain data; the
-// rules that change it live in coordinator.cc (Kafka's classic protocol).
+// rules that change it live in coordinator_*.cc (Kafka's classic protocol).
 #ifndef KOP_CORE_GROUPS_GROUP_H_
 #define KOP_CORE_GROUPS_GROUP_H_
 
