@@ -1,0 +1,337 @@
+// ConnectionHandle: the core's ResponseSink, TopicPort and LogPort for one
+// Kafka connection, each port call one PortUpcall answered by a nativeOn*
+// completion. The boundary's rules and the port calls: jni-bridge/README.md.
+#include "connection_handle.h"
+
+#include <utility>
+
+#include "jni_util.h"
+#include "kop/core/log.h"
+#include "port_upcall.h"
+
+namespace kop::jni {
+
+using kop::core::LogLevel;
+
+namespace {
+
+// Operations of KafkaFrameHandler.onNativeTopicAdmin.
+constexpr jint kAdminCreate = 0;
+constexpr jint kAdminDelete = 1;
+constexpr jint kAdminPartitions = 2;
+
+constexpr PortCallSite kLookupSite{"topic lookup", "name array",
+                                   "KafkaFrameHandler.onNativeLookupTopics"};
+constexpr PortCallSite kListSite{"topic listing", "request id",
+                                 "KafkaFrameHandler.onNativeListTopics"};
+constexpr PortCallSite kAdminSite{"topic admin", "topic name",
+                                  "KafkaFrameHandler.onNativeTopicAdmin"};
+constexpr PortCallSite kAppendSite{"append", "topic name or entry",
+                                   "KafkaFrameHandler.onNativeAppend"};
+constexpr PortCallSite kReadSite{"read", "topic name",
+                                 "KafkaFrameHandler.onNativeRead"};
+constexpr PortCallSite kSubscriptionSite{
+    "subscription call", "names", "KafkaFrameHandler.onNativeSubscription"};
+
+kop::core::AppendResult AppendFailed() {
+  kop::core::AppendResult r;
+  r.error_code = kUnknownServerError;
+  return r;
+}
+
+kop::core::ReadResult ReadFailed() {
+  kop::core::ReadResult r;
+  r.error_code = kUnknownServerError;
+  return r;
+}
+
+void FailTopics(TopicsCall& call, UpcallFailure) { call.Fail(); }
+
+void FailAppend(ConnectionHandle::AppendDone& done, UpcallFailure) {
+  done(AppendFailed());
+}
+
+void FailRead(ConnectionHandle::ReadDone& done, UpcallFailure) {
+  done(ReadFailed());
+}
+
+void FailAdmin(kop::core::TopicPort::AdminDone& done, UpcallFailure why) {
+  switch (why) {
+    case UpcallFailure::kNoEnvironment:
+      done(kUnknownServerError, "no JNI environment or handler");
+      return;
+    case UpcallFailure::kArguments:
+      done(kUnknownServerError, "cannot pass the topic name to Java");
+      return;
+    case UpcallFailure::kThrew:
+      done(kUnknownServerError, "the topic admin upcall failed");
+      return;
+  }
+}
+
+void FailSubscription(ConnectionHandle::SubscriptionDone& done, UpcallFailure) {
+  done(kUnknownServerError);
+}
+
+}  // namespace
+
+ConnectionHandle::ConnectionHandle(std::shared_ptr<kop::core::Broker> broker,
+                                   jobject handler, bool subscription_mirror)
+    : broker_(std::move(broker)),
+      handler_(handler),
+      subscription_mirror_(subscription_mirror) {}
+
+void ConnectionHandle::Release(JNIEnv* env) {
+  // Posting stops first: later Posts are dropped, and queued tasks are
+  // destroyed unrun (after the core connection, like pending callbacks).
+  // Under the lock, so no Post is using handler_ when it is deleted below.
+  std::vector<std::function<void()>> posted;
+  {
+    std::lock_guard<std::mutex> lock(post_mu_);
+    post_closed_ = true;
+    posted.swap(posted_);
+  }
+  {
+    // Pending callbacks are dropped, never run, at the end of this block:
+    // the core connection they would answer goes away first.
+    auto topics = topics_.TakeAll();
+    auto appends = appends_.TakeAll();
+    auto reads = reads_.TakeAll();
+    auto admins = admins_.TakeAll();
+    auto subscriptions = subscriptions_.TakeAll();
+    conn_.reset();  // the core connection goes before its sink
+  }
+  posted.clear();
+  if (handler_ != nullptr) {
+    env->DeleteGlobalRef(handler_);
+    handler_ = nullptr;
+  }
+}
+
+void ConnectionHandle::Send(std::span<const uint8_t> frame) {
+  JNIEnv* env = CurrentEnv();
+  if (env == nullptr || handler_ == nullptr) {
+    kop::core::Log(LogLevel::kError,
+                   "response dropped: no JNI environment or handler");
+    return;
+  }
+  // Java copies [address, address+length) before returning.
+  env->CallVoidMethod(handler_, g_java.send,
+                      static_cast<jlong>(AddressOf(frame.data())),
+                      static_cast<jint>(frame.size()));
+  ClearPendingException(env, "KafkaFrameHandler.onNativeSend");
+}
+
+void ConnectionHandle::Close() {
+  JNIEnv* env = CurrentEnv();
+  if (env == nullptr || handler_ == nullptr) return;
+  env->CallVoidMethod(handler_, g_java.close);
+  ClearPendingException(env, "KafkaFrameHandler.onNativeClose");
+}
+
+// ResponseSink::Post, from any thread. The task waits in this connection's
+// queue; the first one since the last run asks Java (onNativePost) to call
+// nativeRunPosted on the event loop. That upcall happens under the lock, so
+// Release cannot delete handler_ meanwhile; it only enqueues a Runnable on
+// the event loop and never calls back into native code, so it cannot
+// deadlock. A task posted after close is destroyed unrun, outside the lock.
+void ConnectionHandle::Post(std::function<void()> task) {
+  std::unique_lock<std::mutex> lock(post_mu_);
+  if (post_closed_) {
+    lock.unlock();
+    task = nullptr;
+    return;
+  }
+  posted_.push_back(std::move(task));
+  if (run_scheduled_) return;
+  ScopedEnv scoped;
+  JNIEnv* env = scoped.env();
+  if (env == nullptr || handler_ == nullptr || g_java.post == nullptr) {
+    // Queued; the next Post asks again.
+    kop::core::Log(LogLevel::kError,
+                   "posted task waits: no JNI environment or handler");
+    return;
+  }
+  env->CallVoidMethod(handler_, g_java.post);
+  if (!ClearPendingException(env, "KafkaFrameHandler.onNativePost")) {
+    run_scheduled_ = true;
+  }
+}
+
+void ConnectionHandle::RunPosted() {
+  std::vector<std::function<void()>> tasks;
+  {
+    std::lock_guard<std::mutex> lock(post_mu_);
+    if (post_closed_) return;
+    tasks.swap(posted_);
+    run_scheduled_ = false;
+  }
+  for (auto& task : tasks) {
+    try {
+      task();
+    } catch (...) {
+      LogCurrentException("a posted task");
+    }
+  }
+}
+
+void ConnectionHandle::Lookup(std::vector<std::string> names, bool auto_create,
+                              TopicsDone done) {
+  TopicsCall call{std::move(done), std::move(names), true};
+  // The names convert before `call` moves into topics_.
+  PortUpcall(handler_, g_java.lookup, kLookupSite, topics_, std::move(call),
+             FailTopics, call.names, auto_create);
+}
+
+void ConnectionHandle::ListAll(TopicsDone done) {
+  PortUpcall(handler_, g_java.list, kListSite, topics_,
+             TopicsCall{std::move(done), {}, false}, FailTopics);
+}
+
+void ConnectionHandle::Resolve(JNIEnv* env, uint64_t id, jobjectArray names,
+                               jintArray partitions, jshortArray errors,
+                               const Owners& owners) {
+  std::optional<TopicsCall> call = topics_.TakeAnswered(id);
+  if (!call) return;
+  std::vector<kop::core::TopicInfo> out;
+  std::vector<kop::core::BrokerNode> table;
+  if (!Decode(env, *call, names, partitions, errors, out) ||
+      !DecodeNodes(env, owners, table) ||
+      !DecodeOwners(env, owners, table, out)) {
+    call->Fail();  // logged above
+    return;
+  }
+  if (owners.node_ids != nullptr) {
+    cluster_ = std::move(table);  // every other Kafka broker, for Metadata
+  }
+  call->done(std::move(out));
+}
+
+void ConnectionHandle::CreateTopic(std::string name, int32_t partitions,
+                                   AdminDone done) {
+  TopicAdmin(kAdminCreate, name, partitions, std::move(done));
+}
+
+void ConnectionHandle::DeleteTopic(std::string name, AdminDone done) {
+  TopicAdmin(kAdminDelete, name, 0, std::move(done));
+}
+
+void ConnectionHandle::CreatePartitions(std::string name, int32_t total_count,
+                                        AdminDone done) {
+  TopicAdmin(kAdminPartitions, name, total_count, std::move(done));
+}
+
+// One upcall per administration call; answered by nativeOnTopicAdminDone.
+void ConnectionHandle::TopicAdmin(jint op, const std::string& name,
+                                  int32_t count, AdminDone done) {
+  PortUpcall(handler_, g_java.admin, kAdminSite, admins_, std::move(done),
+             FailAdmin, op, std::string_view(name), count);
+}
+
+void ConnectionHandle::AdminDoneFor(uint64_t id, int16_t error_code,
+                                    std::string message) {
+  if (auto done = admins_.TakeAnswered(id)) {
+    (*done)(error_code, std::move(message));
+  }
+}
+
+// `entry` is valid only during the call: it crosses as its address, and Java
+// copies it in the upcall.
+void ConnectionHandle::Append(std::string_view topic, int32_t partition,
+                              std::span<const uint8_t> entry,
+                              int32_t num_records, AppendDone done) {
+  PortUpcall(handler_, g_java.append, kAppendSite, appends_, std::move(done),
+             FailAppend, topic, partition, AddressOf(entry.data()),
+             JavaLength{entry.size()}, num_records);
+}
+
+void ConnectionHandle::Appended(uint64_t id, int16_t error_code,
+                                int64_t base_offset, int64_t log_start_offset) {
+  if (auto done = appends_.TakeAnswered(id)) {
+    kop::core::AppendResult r;
+    r.error_code = error_code;
+    r.base_offset = base_offset;
+    r.log_start_offset = log_start_offset;
+    (*done)(r);
+  }
+}
+
+// Answered later by nativeOnRead.
+void ConnectionHandle::Read(std::string_view topic, int32_t partition,
+                            int64_t offset, int32_t max_bytes,
+                            int32_t max_wait_ms, ReadDone done) {
+  PortUpcall(handler_, g_java.read, kReadSite, reads_, std::move(done),
+             FailRead, topic, partition, offset, max_bytes, max_wait_ms);
+}
+
+void ConnectionHandle::ReadDoneFor(JNIEnv* env, uint64_t id, int16_t error_code,
+                                   int64_t log_start_offset,
+                                   int64_t log_end_offset, jlong address,
+                                   jint length, jintArray lengths) {
+  std::optional<ReadDone> done = reads_.TakeAnswered(id);
+  if (!done) return;
+  kop::core::ReadResult r;
+  r.error_code = error_code;
+  r.log_start_offset = log_start_offset;
+  r.log_end_offset = log_end_offset;
+  const jsize n = lengths == nullptr ? 0 : env->GetArrayLength(lengths);
+  std::vector<jint> lens(static_cast<size_t>(n));
+  if (n > 0) env->GetIntArrayRegion(lengths, 0, n, lens.data());
+  if (ClearPendingException(env, "nativeOnRead")) {
+    (*done)(ReadFailed());
+    return;
+  }
+  bool ok = length >= 0 && (length == 0 || address != 0);
+  int64_t total = 0;
+  for (jint l : lens) {
+    if (l < 0) ok = false;
+    total += l;
+  }
+  if (!ok || total != static_cast<int64_t>(length)) {
+    kop::core::Log(LogLevel::kError,
+                   "nativeOnRead: entry lengths do not match the buffer");
+    (*done)(ReadFailed());
+    return;
+  }
+  const auto* base =
+      reinterpret_cast<const uint8_t*>(static_cast<uintptr_t>(address));
+  size_t off = 0;
+  r.entries.reserve(lens.size());
+  for (jint l : lens) {
+    r.entries.emplace_back(base + off, static_cast<size_t>(l));
+    off += static_cast<size_t>(l);
+  }
+  (*done)(r);
+}
+
+void ConnectionHandle::CommitSubscription(std::string_view topic,
+                                          int32_t partition,
+                                          std::string_view name, int64_t offset,
+                                          SubscriptionDone done) {
+  Subscription(kSubscriptionCommit, topic, partition, name, offset,
+               std::move(done));
+}
+
+void ConnectionHandle::DeleteSubscription(std::string_view topic,
+                                          int32_t partition,
+                                          std::string_view name,
+                                          SubscriptionDone done) {
+  Subscription(kSubscriptionDelete, topic, partition, name, -1,
+               std::move(done));
+}
+
+// One upcall per subscription call; answered by nativeOnSubscriptionDone.
+// Topic and subscription names go up as bytes (Java decodes them strictly).
+void ConnectionHandle::Subscription(jint op, std::string_view topic,
+                                    int32_t partition, std::string_view name,
+                                    int64_t offset, SubscriptionDone done) {
+  PortUpcall(handler_, g_java.subscription, kSubscriptionSite, subscriptions_,
+             std::move(done), FailSubscription, op, topic, partition, name,
+             offset);
+}
+
+void ConnectionHandle::SubscriptionDoneFor(uint64_t id, int16_t error_code) {
+  if (auto done = subscriptions_.TakeAnswered(id)) (*done)(error_code);
+}
+
+}  // namespace kop::jni
