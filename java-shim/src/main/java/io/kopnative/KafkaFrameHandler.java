@@ -221,7 +221,7 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
                 List<TopicMetadataService.TopicResult> failed = new ArrayList<>(n);
                 for (String name : decoded) {
                     failed.add(TopicMetadataService.TopicResult.error(name,
-                            TopicMetadataService.UNKNOWN_SERVER_ERROR));
+                            KafkaErrors.UNKNOWN_SERVER_ERROR));
                 }
                 results = failed;
             }
@@ -271,7 +271,7 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
         for (TopicMetadataService.TopicResult r : results) {
             CompletableFuture<List<PartitionOwners.Node>> f;
             try {
-                f = r.error() != TopicMetadataService.NONE || topics == null
+                f = r.error() != KafkaErrors.NONE || topics == null
                         ? CompletableFuture.completedFuture(null)
                         : topics.owners(r.name(), r.partitions(), listener.name());
             } catch (Throwable t) {
@@ -328,7 +328,7 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
             names[i] = r.name() == null ? "" : r.name();
             partitions[i] = r.partitions();
             errors[i] = r.error();
-            if (r.error() != TopicMetadataService.NONE) {
+            if (r.error() != KafkaErrors.NONE) {
                 continue;
             }
             int count = Math.max(r.partitions(), 1);
@@ -383,7 +383,7 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
                 if (topics != null) {
                     log.warn("[{}] topic administration failed: {}", remote(), message);
                 }
-                result = new TopicMetadataService.AdminResult(TopicMetadataService.UNKNOWN_SERVER_ERROR, message);
+                result = new TopicMetadataService.AdminResult(KafkaErrors.UNKNOWN_SERVER_ERROR, message);
             }
             postAdminDone(requestId, result);
         });
@@ -423,7 +423,7 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
                     log.warn("[{}] append failed: {}", remote(),
                             error == null ? "no result" : TopicMetadataService.unwrap(error).toString());
                 }
-                result = PartitionLog.AppendResult.error(ProduceService.UNKNOWN_SERVER_ERROR);
+                result = PartitionLog.AppendResult.error(KafkaErrors.UNKNOWN_SERVER_ERROR);
             }
             postAppended(requestId, result);
         });
@@ -476,7 +476,7 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
                     log.warn("[{}] read failed: {}", remote(),
                             error == null ? "no result" : TopicMetadataService.unwrap(error).toString());
                 }
-                result = PartitionLog.ReadResult.error(ProduceService.UNKNOWN_SERVER_ERROR);
+                result = PartitionLog.ReadResult.error(KafkaErrors.UNKNOWN_SERVER_ERROR);
             }
             postRead(requestId, result);
         });
@@ -494,7 +494,7 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
             }
             if (!data.hasMemoryAddress()) {
                 log.warn("[{}] read entries are not in a direct buffer with an address", remote());
-                return NativeBridge.nativeOnRead(c, requestId, ProduceService.UNKNOWN_SERVER_ERROR, -1, -1, 0, 0,
+                return NativeBridge.nativeOnRead(c, requestId, KafkaErrors.UNKNOWN_SERVER_ERROR, -1, -1, 0, 0,
                         new int[0]);
             }
             return NativeBridge.nativeOnRead(c, requestId, r.error(), r.logStartOffset(), r.logEndOffset(),
@@ -598,7 +598,8 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
             } else if (op == SUBSCRIPTION_DELETE) {
                 f = partitionLog.deleteSubscription(decodeUtf8(topic), partition, decodeUtf8(name));
             } else {
-                f = CompletableFuture.failedFuture(new IllegalArgumentException("unknown subscription operation " + op));
+                f = CompletableFuture.failedFuture(
+                        new IllegalArgumentException("unknown subscription operation " + op));
             }
         } catch (Throwable t) {
             f = CompletableFuture.failedFuture(t);
@@ -609,7 +610,7 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
                 log.warn("[{}] subscription call failed: {}", remote(),
                         error == null ? "no result" : TopicMetadataService.unwrap(error).toString());
             }
-            short result = failed ? ProduceService.UNKNOWN_SERVER_ERROR : code;
+            short result = failed ? KafkaErrors.UNKNOWN_SERVER_ERROR : code;
             completeOnLoop("a subscription call",
                     c -> NativeBridge.nativeOnSubscriptionDone(c, requestId, result), null);
         });
