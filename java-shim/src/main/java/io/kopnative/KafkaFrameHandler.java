@@ -8,19 +8,9 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.internal.PlatformDependent;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
-import org.apache.pulsar.common.allocator.PulsarByteBufAllocator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,14 +25,15 @@ import org.slf4j.LoggerFactory;
  * call returns (the core copies what it keeps); a heap or composite frame is first copied into a
  * direct buffer that is released the same way. Response buffers are allocated here and released
  * by Netty once written.
+ *
+ * <p>The port upcalls' work is {@link PortEndpoints}', which answers through {@link #completeOnLoop}.
  */
 public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(KafkaFrameHandler.class);
 
     private final NativeBroker broker;
     private final Listener listener;
-    private final TopicSource topics; // null: no broker (unit tests), lookups fail with -1
-    private final PartitionLog partitionLog; // null: no broker (unit tests), appends fail with -1
+    private final PortEndpoints endpoints; // the work behind the port upcalls
     private volatile ChannelHandlerContext ctx; // set once, on the event loop, before the native connection opens
     private long connection;        // native handle; 0 when none
     private boolean closing;        // the core or an error asked to close: drop further frames
@@ -62,8 +53,7 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
     KafkaFrameHandler(NativeBroker broker, Listener listener, TopicSource topics, PartitionLog partitionLog) {
         this.broker = broker;
         this.listener = listener;
-        this.topics = topics;
-        this.partitionLog = partitionLog;
+        this.endpoints = new PortEndpoints(this, listener, topics, partitionLog);
     }
 
     @Override
@@ -82,7 +72,7 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
                 && remote.getAddress() != null) {
             // Kafka shows members' hosts as InetAddress.toString() without a name: "/1.2.3.4".
             NativeBridge.nativeSetClientHost(connection,
-                    ("/" + remote.getAddress().getHostAddress()).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                    ("/" + remote.getAddress().getHostAddress()).getBytes(StandardCharsets.UTF_8));
         }
         log.debug("[{}] Kafka connection on {}", ctx.channel().remoteAddress(), listener);
         super.channelActive(ctx);
@@ -161,26 +151,7 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
         if (ctx == null || length <= 0 || closing) {
             return;
         }
-        ByteBuf out = ctx.alloc().directBuffer(length, length);
-        boolean ok = false;
-        try {
-            if (out.hasMemoryAddress()) {
-                PlatformDependent.copyMemory(address, out.memoryAddress() + out.writerIndex(), length);
-                out.writerIndex(out.writerIndex() + length);
-            } else {
-                ByteBuf src = Unpooled.wrappedBuffer(address, length, false);
-                try {
-                    out.writeBytes(src);
-                } finally {
-                    src.release();
-                }
-            }
-            ok = true;
-        } finally {
-            if (!ok) {
-                out.release();
-            }
-        }
+        ByteBuf out = NativeMemory.copy(ctx.alloc(), address, length);
         if (log.isTraceEnabled() && length >= 8) {
             log.trace("[{}] response correlation {}, {} bytes", remote(), out.getInt(out.readerIndex() + 4), length);
         }
@@ -198,169 +169,12 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
      * {@code requestId}, always later, from this channel's event loop, one entry per name in order.
      */
     void onNativeLookupTopics(long requestId, byte[][] names, boolean autoCreate) {
-        int n = names == null ? 0 : names.length;
-        List<String> decoded = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) {
-            decoded.add(decodeUtf8(names[i]));
-        }
-        if (log.isDebugEnabled()) {
-            log.debug("[{}] topic lookup {}: {} (create: {})", remote(), requestId, decoded, autoCreate);
-        }
-        CompletableFuture<List<TopicMetadataService.TopicResult>> f;
-        try {
-            f = topics == null ? CompletableFuture.failedFuture(new IllegalStateException("no topic metadata service"))
-                    : topics.lookup(decoded, autoCreate);
-        } catch (Throwable t) {
-            f = CompletableFuture.failedFuture(t);
-        }
-        f.whenComplete((results, error) -> {
-            if (error != null || results == null || results.size() != n) {
-                if (error != null && topics != null) {
-                    log.warn("[{}] topic lookup failed: {}", remote(), TopicMetadataService.unwrap(error).toString());
-                }
-                List<TopicMetadataService.TopicResult> failed = new ArrayList<>(n);
-                for (String name : decoded) {
-                    failed.add(TopicMetadataService.TopicResult.error(name,
-                            TopicMetadataService.UNKNOWN_SERVER_ERROR));
-                }
-                results = failed;
-            }
-            postTopics(requestId, results);
-        });
+        endpoints.lookupTopics(requestId, names, autoCreate);
     }
 
     /** Upcall from the core (TopicPort::ListAll): every topic of the Kafka namespace, answered like a lookup. */
     void onNativeListTopics(long requestId) {
-        CompletableFuture<List<TopicMetadataService.TopicResult>> f;
-        try {
-            f = topics == null ? CompletableFuture.completedFuture(List.of()) : topics.listAll();
-        } catch (Throwable t) {
-            f = CompletableFuture.failedFuture(t);
-        }
-        f.whenComplete((results, error) -> {
-            if (error != null || results == null) {
-                log.warn("[{}] listing the topics of the Kafka namespace failed: {}", remote(),
-                        error == null ? "no result" : TopicMetadataService.unwrap(error).toString());
-                results = List.of();
-            }
-            postTopics(requestId, results);
-        });
-    }
-
-    private static String decodeUtf8(byte[] bytes) {
-        if (bytes == null) {
-            return null;
-        }
-        try {
-            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
-        } catch (CharacterCodingException e) {
-            return null; // not a valid name: TopicMetadataService answers INVALID_TOPIC_EXCEPTION
-        }
-    }
-
-    private Object remote() {
-        return ctx == null ? "?" : ctx.channel().remoteAddress();
-    }
-
-    // Any thread: resolves the owners of every partition of the topics found, then completes the
-    // core's topic request on the channel's event loop.
-    private void postTopics(long requestId, List<TopicMetadataService.TopicResult> results) {
-        int n = results.size();
-        List<CompletableFuture<List<PartitionOwners.Node>>> owners = new ArrayList<>(n);
-        for (TopicMetadataService.TopicResult r : results) {
-            CompletableFuture<List<PartitionOwners.Node>> f;
-            try {
-                f = r.error() != TopicMetadataService.NONE || topics == null
-                        ? CompletableFuture.completedFuture(null)
-                        : topics.owners(r.name(), r.partitions(), listener.name());
-            } catch (Throwable t) {
-                f = CompletableFuture.failedFuture(t);
-            }
-            owners.add(f.exceptionally(t -> null));
-        }
-        CompletableFuture<List<PartitionOwners.Node>> cluster;
-        try {
-            cluster = topics == null ? CompletableFuture.completedFuture(List.of())
-                    : topics.clusterNodes(listener.name());
-        } catch (Throwable t) {
-            cluster = CompletableFuture.failedFuture(t);
-        }
-        CompletableFuture<List<PartitionOwners.Node>> others = cluster.exceptionally(t -> null);
-        owners.add(others);
-        CompletableFuture.allOf(owners.toArray(new CompletableFuture<?>[0])).whenComplete((v, t) -> {
-            List<List<PartitionOwners.Node>> resolved = new ArrayList<>(n);
-            for (int i = 0; i < n; i++) {
-                resolved.add(owners.get(i).getNow(null));
-            }
-            completeTopics(requestId, results, resolved, others.getNow(null));
-        });
-    }
-
-    /**
-     * Encodes topics and their owners for nativeOnTopicsResolved. A topic whose owners are unknown
-     * (null) is reported as this broker's; with no remote or missing owner at all, no leaders are
-     * sent (every partition is this broker's). The node table starts with the cluster's other Kafka
-     * brokers ({@code cluster}; null: unknown, no table is sent and the core keeps its last one).
-     */
-    private void completeTopics(long requestId, List<TopicMetadataService.TopicResult> results,
-                                List<List<PartitionOwners.Node>> owners, List<PartitionOwners.Node> cluster) {
-        int n = results.size();
-        String[] names = new String[n];
-        int[] partitions = new int[n];
-        short[] errors = new short[n];
-        List<PartitionOwners.Node> table = new ArrayList<>();
-        Map<PartitionOwners.Node, Integer> index = new HashMap<>();
-        if (cluster != null) {
-            for (PartitionOwners.Node node : cluster) {
-                if (node != null && node != PartitionOwners.Node.LOCAL) {
-                    index.computeIfAbsent(node, k -> {
-                        table.add(k);
-                        return table.size() - 1;
-                    });
-                }
-            }
-        }
-        List<Integer> leaders = new ArrayList<>();
-        boolean anyRemote = false;
-        for (int i = 0; i < n; i++) {
-            TopicMetadataService.TopicResult r = results.get(i);
-            names[i] = r.name() == null ? "" : r.name();
-            partitions[i] = r.partitions();
-            errors[i] = r.error();
-            if (r.error() != TopicMetadataService.NONE) {
-                continue;
-            }
-            int count = Math.max(r.partitions(), 1);
-            List<PartitionOwners.Node> o = owners.get(i);
-            for (int p = 0; p < count; p++) {
-                PartitionOwners.Node node = o == null || o.size() != count ? PartitionOwners.Node.LOCAL : o.get(p);
-                if (node == PartitionOwners.Node.LOCAL) {
-                    leaders.add(NativeBridge.LEADER_LOCAL);
-                } else if (node == null) {
-                    leaders.add(NativeBridge.LEADER_NONE);
-                    anyRemote = true;
-                } else {
-                    leaders.add(index.computeIfAbsent(node, k -> {
-                        table.add(k);
-                        return table.size() - 1;
-                    }));
-                    anyRemote = true;
-                }
-            }
-        }
-        if (log.isDebugEnabled()) {
-            log.debug("[{}] topic lookup {} resolved: {} topics, leaders {}, nodes {}", remote(), requestId, n,
-                    anyRemote ? leaders : "all here", table);
-        }
-        final int[] leaderArray = anyRemote ? leaders.stream().mapToInt(Integer::intValue).toArray() : null;
-        final boolean withTable = cluster != null || anyRemote;
-        final int[] nodeIds = withTable ? table.stream().mapToInt(PartitionOwners.Node::id).toArray() : null;
-        final String[] nodeHosts = withTable ? table.stream().map(PartitionOwners.Node::host).toArray(String[]::new)
-                : null;
-        final int[] nodePorts = withTable ? table.stream().mapToInt(PartitionOwners.Node::port).toArray() : null;
-        completeOnLoop("topic metadata", c -> NativeBridge.nativeOnTopicsResolved(c, requestId, names, partitions,
-                errors, leaderArray, nodeIds, nodeHosts, nodePorts), null);
+        endpoints.listTopics(requestId);
     }
 
     /**
@@ -370,91 +184,17 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
      * {@code requestId}, always later, from this channel's event loop.
      */
     void onNativeTopicAdmin(long requestId, int op, byte[] topic, int count) {
-        CompletableFuture<TopicMetadataService.AdminResult> f;
-        try {
-            f = topics == null ? CompletableFuture.failedFuture(new IllegalStateException("no topic metadata service"))
-                    : topics.admin(op, decodeUtf8(topic), count);
-        } catch (Throwable t) {
-            f = CompletableFuture.failedFuture(t);
-        }
-        f.whenComplete((result, error) -> {
-            if (error != null || result == null) {
-                String message = error == null ? "no result" : TopicMetadataService.unwrap(error).toString();
-                if (topics != null) {
-                    log.warn("[{}] topic administration failed: {}", remote(), message);
-                }
-                result = new TopicMetadataService.AdminResult(TopicMetadataService.UNKNOWN_SERVER_ERROR, message);
-            }
-            postAdminDone(requestId, result);
-        });
-    }
-
-    // Any thread: completes the core's topic administration call on the channel's event loop.
-    private void postAdminDone(long requestId, TopicMetadataService.AdminResult r) {
-        completeOnLoop("topic administration",
-                c -> NativeBridge.nativeOnTopicAdminDone(c, requestId, r.error(), r.message()), null);
+        endpoints.topicAdmin(requestId, op, topic, count);
     }
 
     /**
      * Upcall from the core (LogPort::Append, during nativeOnFrame): append the stored entry at
-     * native memory [address, address + length), valid only during this call, so it is copied here
+     * native memory [address, address + length), valid only during this call, so it is copied
      * before anything else, to (topic, partition); answer with {@link NativeBridge#nativeOnAppended}
      * for {@code requestId}, always later, from this channel's event loop.
      */
     void onNativeAppend(long requestId, byte[] topic, int partition, long address, int length, int numRecords) {
-        CompletableFuture<PartitionLog.AppendResult> f;
-        try {
-            if (length < 0 || (length > 0 && address == 0)) {
-                throw new IllegalArgumentException("bad entry memory: " + length + " bytes at " + address);
-            }
-            ByteBuf entry = copyEntry(address, length);
-            if (partitionLog == null) {
-                entry.release();
-                f = CompletableFuture.failedFuture(new IllegalStateException("no partition log"));
-            } else {
-                f = partitionLog.append(decodeUtf8(topic), partition, entry, numRecords);
-            }
-        } catch (Throwable t) {
-            f = CompletableFuture.failedFuture(t);
-        }
-        f.whenComplete((result, error) -> {
-            if (error != null || result == null) {
-                if (partitionLog != null) {
-                    log.warn("[{}] append failed: {}", remote(),
-                            error == null ? "no result" : TopicMetadataService.unwrap(error).toString());
-                }
-                result = PartitionLog.AppendResult.error(ProduceService.UNKNOWN_SERVER_ERROR);
-            }
-            postAppended(requestId, result);
-        });
-    }
-
-    // A pooled direct copy of native memory (the caller frees it after the upcall).
-    private static ByteBuf copyEntry(long address, int length) {
-        ByteBuf out = PulsarByteBufAllocator.DEFAULT.directBuffer(length, length);
-        boolean ok = false;
-        try {
-            if (length > 0) {
-                ByteBuf src = Unpooled.wrappedBuffer(address, length, false);
-                try {
-                    out.writeBytes(src);
-                } finally {
-                    src.release();
-                }
-            }
-            ok = true;
-            return out;
-        } finally {
-            if (!ok) {
-                out.release();
-            }
-        }
-    }
-
-    // Any thread: completes the core's append on the channel's event loop.
-    private void postAppended(long requestId, PartitionLog.AppendResult r) {
-        completeOnLoop("an append",
-                c -> NativeBridge.nativeOnAppended(c, requestId, r.error(), r.baseOffset(), r.logStartOffset()), null);
+        endpoints.append(requestId, topic, partition, address, length, numRecords);
     }
 
     /**
@@ -463,54 +203,32 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
      * later, from this channel's event loop.
      */
     void onNativeRead(long requestId, byte[] topic, int partition, long offset, int maxBytes, int maxWaitMs) {
-        CompletableFuture<PartitionLog.ReadResult> f;
-        try {
-            f = partitionLog == null ? CompletableFuture.failedFuture(new IllegalStateException("no partition log"))
-                    : partitionLog.read(readCursors, decodeUtf8(topic), partition, offset, maxBytes, maxWaitMs);
-        } catch (Throwable t) {
-            f = CompletableFuture.failedFuture(t);
-        }
-        f.whenComplete((result, error) -> {
-            if (error != null || result == null) {
-                if (partitionLog != null) {
-                    log.warn("[{}] read failed: {}", remote(),
-                            error == null ? "no result" : TopicMetadataService.unwrap(error).toString());
-                }
-                result = PartitionLog.ReadResult.error(ProduceService.UNKNOWN_SERVER_ERROR);
-            }
-            postRead(requestId, result);
-        });
+        endpoints.read(requestId, topic, partition, offset, maxBytes, maxWaitMs);
     }
 
-    // Any thread: completes the core's read on the channel's event loop. The entries' buffer is
-    // released once the downcall returned, or when the completion is dropped.
-    private void postRead(long requestId, PartitionLog.ReadResult r) {
-        completeOnLoop("a read", c -> {
-            ByteBuf data = r.data();
-            int[] lengths = r.lengths() == null ? new int[0] : r.lengths();
-            if (data == null || data.readableBytes() == 0) {
-                return NativeBridge.nativeOnRead(c, requestId, r.error(), r.logStartOffset(), r.logEndOffset(), 0, 0,
-                        lengths);
-            }
-            if (!data.hasMemoryAddress()) {
-                log.warn("[{}] read entries are not in a direct buffer with an address", remote());
-                return NativeBridge.nativeOnRead(c, requestId, ProduceService.UNKNOWN_SERVER_ERROR, -1, -1, 0, 0,
-                        new int[0]);
-            }
-            return NativeBridge.nativeOnRead(c, requestId, r.error(), r.logStartOffset(), r.logEndOffset(),
-                    data.memoryAddress() + data.readerIndex(), data.readableBytes(), lengths);
-        }, () -> releaseData(r));
+    /** Operations of {@link #onNativeSubscription}, as the JNI bridge numbers them. */
+    static final int SUBSCRIPTION_COMMIT = 0;
+    static final int SUBSCRIPTION_DELETE = 1;
+
+    /**
+     * Upcall from the core (LogPort::CommitSubscription / DeleteSubscription, on this channel's
+     * event loop): {@code op} 0 moves subscription {@code name} of (topic, partition) to the
+     * committed {@code offset}, 1 deletes it ({@code offset} -1); answer with
+     * {@link NativeBridge#nativeOnSubscriptionDone} for {@code requestId}, always later, from this
+     * channel's event loop.
+     */
+    void onNativeSubscription(long requestId, int op, byte[] topic, int partition, byte[] name, long offset) {
+        endpoints.subscription(requestId, op, topic, partition, name, offset);
     }
 
-    private static void releaseData(PartitionLog.ReadResult r) {
-        if (r.data() != null) {
-            r.data().release();
-        }
+    /** The peer, for log lines; "?" before the channel is active. */
+    Object remote() {
+        return ctx == null ? "?" : ctx.channel().remoteAddress();
     }
 
     /** A downcall that completes one of the core's port calls on the open native connection. */
     @FunctionalInterface
-    private interface NativeCompletion {
+    interface NativeCompletion {
         /** 0, or a negative NativeBridge error code. */
         int run(long connection);
     }
@@ -522,7 +240,7 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
      * it) or the event loop is gone. {@code cleanup} (may be null) runs exactly once afterwards,
      * delivered or dropped.
      */
-    private void completeOnLoop(String what, NativeCompletion completion, Runnable cleanup) {
+    void completeOnLoop(String what, NativeCompletion completion, Runnable cleanup) {
         ChannelHandlerContext c = ctx;
         if (c == null) {
             runCleanup(cleanup);
@@ -577,44 +295,6 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** Operations of {@link #onNativeSubscription}, as the JNI bridge numbers them. */
-    static final int SUBSCRIPTION_COMMIT = 0;
-    static final int SUBSCRIPTION_DELETE = 1;
-
-    /**
-     * Upcall from the core (LogPort::CommitSubscription / DeleteSubscription, on this channel's
-     * event loop): {@code op} 0 moves subscription {@code name} of (topic, partition) to the
-     * committed {@code offset}, 1 deletes it ({@code offset} -1); answer with
-     * {@link NativeBridge#nativeOnSubscriptionDone} for {@code requestId}, always later, from this
-     * channel's event loop.
-     */
-    void onNativeSubscription(long requestId, int op, byte[] topic, int partition, byte[] name, long offset) {
-        CompletableFuture<Short> f;
-        try {
-            if (partitionLog == null) {
-                f = CompletableFuture.failedFuture(new IllegalStateException("no partition log"));
-            } else if (op == SUBSCRIPTION_COMMIT) {
-                f = partitionLog.commitSubscription(decodeUtf8(topic), partition, decodeUtf8(name), offset);
-            } else if (op == SUBSCRIPTION_DELETE) {
-                f = partitionLog.deleteSubscription(decodeUtf8(topic), partition, decodeUtf8(name));
-            } else {
-                f = CompletableFuture.failedFuture(new IllegalArgumentException("unknown subscription operation " + op));
-            }
-        } catch (Throwable t) {
-            f = CompletableFuture.failedFuture(t);
-        }
-        f.whenComplete((code, error) -> {
-            boolean failed = error != null || code == null;
-            if (failed && partitionLog != null) {
-                log.warn("[{}] subscription call failed: {}", remote(),
-                        error == null ? "no result" : TopicMetadataService.unwrap(error).toString());
-            }
-            short result = failed ? ProduceService.UNKNOWN_SERVER_ERROR : code;
-            completeOnLoop("a subscription call",
-                    c -> NativeBridge.nativeOnSubscriptionDone(c, requestId, result), null);
-        });
-    }
-
     /**
      * Upcall from the core's ResponseSink::Post, from ANY thread (the bridge holds the connection's
      * post lock): schedule {@link NativeBridge#nativeRunPosted} on this channel's event loop. Must
@@ -631,7 +311,7 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
 
     /** Upcall from the core: flush what was sent, then close (Kafka's answer to bad frames). */
     void onNativeClose() {
-        log.debug("[{}] native core closes the Kafka connection", ctx == null ? "?" : ctx.channel().remoteAddress());
+        log.debug("[{}] native core closes the Kafka connection", remote());
         closeAfterFlush();
     }
 
@@ -698,7 +378,7 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** The connection's read cursors (tests); null before the channel is active. Event loop only. */
+    /** The connection's read cursors (reads, tests); null before the channel is active. Event loop only. */
     ReadCursors readCursors() {
         return readCursors;
     }

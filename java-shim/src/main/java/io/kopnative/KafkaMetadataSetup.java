@@ -3,7 +3,6 @@ package io.kopnative;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.pulsar.broker.PulsarService;
@@ -105,13 +104,8 @@ final class KafkaMetadataSetup implements AutoCloseable {
         }
         CompletableFuture<Void> f;
         try {
-            f = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return pulsar.getAdminClient();
-                } catch (Exception e) {
-                    throw new CompletionException(e);
-                }
-            }, pulsar.getExecutor()).thenCompose(this::ensure).orTimeout(ATTEMPT_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+            f = TopicMetadataService.adminClient(pulsar).thenCompose(this::ensure)
+                    .orTimeout(ATTEMPT_TIMEOUT_MS, TimeUnit.MILLISECONDS);
         } catch (RuntimeException e) {
             f = CompletableFuture.failedFuture(e);
         }

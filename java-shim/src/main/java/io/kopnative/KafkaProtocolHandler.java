@@ -23,7 +23,7 @@ public class KafkaProtocolHandler implements ProtocolHandler {
     private KopConfig config;
     private NativeBroker broker;
     private TopicMetadataService topics;
-    private ProduceService produce;
+    private PulsarPartitionLog partitionLog;
     private KafkaMetadataSetup metadata;
     private OwnershipListener ownership;
     private int offsetsPartitions; // what the core was told offsetsTopicNumPartitions is
@@ -63,14 +63,14 @@ public class KafkaProtocolHandler implements ProtocolHandler {
         TopicNames names = new TopicNames(config.effective().get(KopConfig.KAFKA_TENANT),
                 config.effective().get(KopConfig.KAFKA_NAMESPACE));
         topics = new TopicMetadataService(service, names, TopicMetadataService.DEFAULT_TIMEOUT_MS);
-        produce = new ProduceService(service, names, TopicMetadataService.DEFAULT_TIMEOUT_MS);
-        topics.setChangeListener(produce::invalidate);
+        partitionLog = new PulsarPartitionLog(service, names, TopicMetadataService.DEFAULT_TIMEOUT_MS);
+        topics.setChangeListener(partitionLog::invalidate);
         metadata = new KafkaMetadataSetup(service.getPulsar(), config);
         broker = withRealOffsetsPartitions(broker, metadata);
         topics.setOffsetsTopic(metadata.offsetsTopic(), offsetsPartitions);
         broker.startTicker(NativeBroker.TICK_INTERVAL_MS);
         ownership = new OwnershipListener(broker, metadata.offsetsTopic(), offsetsPartitions, names.namespace(),
-                produce);
+                partitionLog);
         service.getPulsar().getNamespaceService().addNamespaceBundleOwnershipListener(ownership);
         metadata.start(offsetsPartitions);
         log.info("kop-native: Kafka protocol handler started on broker {}", service.getPulsar().getBrokerId());
@@ -98,8 +98,8 @@ public class KafkaProtocolHandler implements ProtocolHandler {
             replacement = NativeBroker.create(config.toNativeKeysAndValues(
                     Map.of(KopConfig.OFFSETS_TOPIC_NUM_PARTITIONS, Integer.toString(existing))));
         } catch (RuntimeException e) {
-            log.error("kop-native: recreating the native core with offsetsTopicNumPartitions={} failed; it keeps {}: {}",
-                    existing, configured, e.getMessage());
+            log.error("kop-native: recreating the native core with offsetsTopicNumPartitions={} failed; "
+                    + "it keeps {}: {}", existing, configured, e.getMessage());
             return current;
         }
         current.close();
@@ -111,7 +111,7 @@ public class KafkaProtocolHandler implements ProtocolHandler {
     public Map<InetSocketAddress, ChannelInitializer<SocketChannel>> newChannelInitializers() {
         Map<InetSocketAddress, ChannelInitializer<SocketChannel>> out = new LinkedHashMap<>();
         for (Listener l : config.listeners()) {
-            out.put(l.bindAddress(), new KafkaChannelInitializer(broker, l, config, topics, produce));
+            out.put(l.bindAddress(), new KafkaChannelInitializer(broker, l, config, topics, partitionLog));
             log.info("kop-native: Kafka listener {} on {}", l, l.bindAddress());
         }
         return out;

@@ -26,17 +26,17 @@ final class OwnershipListener implements NamespaceBundleOwnershipListener {
     private final TopicName offsetsTopic;
     private final int offsetsPartitions;
     private final NamespaceName kafkaNamespace;
-    private final ProduceService produce;
+    private final PulsarPartitionLog partitionLog;
     /** Set when the handler closes: Pulsar keeps listeners registered, and our classes go away. */
     private volatile boolean closed;
 
     OwnershipListener(NativeBroker broker, TopicName offsetsTopic, int offsetsPartitions, NamespaceName kafkaNamespace,
-                      ProduceService produce) {
+                      PulsarPartitionLog partitionLog) {
         this.broker = broker;
         this.offsetsTopic = offsetsTopic;
         this.offsetsPartitions = offsetsPartitions;
         this.kafkaNamespace = kafkaNamespace;
-        this.produce = produce;
+        this.partitionLog = partitionLog;
     }
 
     /** Stops reacting: the broker is shutting down (its bundles are unloaded after handlers close). */
@@ -62,8 +62,8 @@ final class OwnershipListener implements NamespaceBundleOwnershipListener {
     public void unLoad(NamespaceBundle bundle) {
         offsets(bundle, false);
         try {
-            List<ProduceService.KafkaPartition> left = produce.leftBundle(bundle);
-            for (ProduceService.KafkaPartition p : left) {
+            List<PulsarPartitionLog.KafkaPartition> left = partitionLog.leftBundle(bundle);
+            for (PulsarPartitionLog.KafkaPartition p : left) {
                 broker.partitionLeft(p.topic(), p.partition());
             }
             if (!left.isEmpty()) {

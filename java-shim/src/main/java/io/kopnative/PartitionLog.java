@@ -5,7 +5,7 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * Where {@link KafkaFrameHandler} appends the core's stored entries (the core's LogPort):
- * {@link ProduceService} on a broker, a fake in unit tests. Futures may complete on any thread;
+ * {@link PulsarPartitionLog} on a broker, a fake in unit tests. Futures may complete on any thread;
  * the handler re-posts them onto the channel's event loop.
  */
 interface PartitionLog {

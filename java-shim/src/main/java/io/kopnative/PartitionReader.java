@@ -55,10 +55,10 @@ final class PartitionReader {
     record Ledger(String topic, ManagedLedger ml) {
     }
 
-    /** Resolves (Kafka topic, partition) to a {@link Ledger} or a Short Kafka error code. */
+    /** Resolves (Kafka topic, partition) to a {@link Ledger} or a Kafka error code. */
     @FunctionalInterface
     interface Resolver {
-        CompletableFuture<Object> resolve(String topic, int partition);
+        CompletableFuture<Resolved<Ledger>> resolve(String topic, int partition);
     }
 
     /** One read of the core, with the connection's cursors. */
@@ -109,7 +109,7 @@ final class PartitionReader {
         // A watchdog: a ManagedLedger operation that never answers (a topic caught in the middle of
         // moving between brokers) must not hold the Fetch, or a group coordinator's load, forever.
         // Retriable for clients (they refresh metadata); a late answer's entries are released.
-        r.result().completeOnTimeout(PartitionLog.ReadResult.error(ProduceService.KAFKA_STORAGE_ERROR),
+        r.result().completeOnTimeout(PartitionLog.ReadResult.error(KafkaErrors.KAFKA_STORAGE_ERROR),
                 Math.max(0, maxWaitMs) + WATCHDOG_MS, TimeUnit.MILLISECONDS);
         start(r, true);
         return r.result();
@@ -117,7 +117,7 @@ final class PartitionReader {
 
     // Resolves the partition, then reads on the loop; mayHit false: do not use a cached cursor.
     private void start(Request r, boolean mayHit) {
-        CompletableFuture<Object> resolved;
+        CompletableFuture<Resolved<Ledger>> resolved;
         try {
             resolved = resolver.resolve(r.topic(), r.partition());
         } catch (RuntimeException e) {
@@ -128,15 +128,15 @@ final class PartitionReader {
                 if (e != null) {
                     log.warn("kop-native: resolving {} partition {} for a read failed: {}", r.topic(), r.partition(),
                             TopicMetadataService.unwrap(e).toString());
-                    r.fail(ProduceService.UNKNOWN_SERVER_ERROR);
-                } else if (outcome instanceof Short code) {
-                    r.fail(code);
+                    r.fail(KafkaErrors.UNKNOWN_SERVER_ERROR);
+                } else if (!outcome.ok()) {
+                    r.fail(outcome.error());
                 } else {
-                    onLoop(r, () -> readLedger(r, (Ledger) outcome, mayHit));
+                    onLoop(r, () -> readLedger(r, outcome.value(), mayHit));
                 }
             } catch (Throwable t) {
                 log.warn("kop-native: read of {} partition {} failed: {}", r.topic(), r.partition(), t.toString());
-                r.fail(ProduceService.KAFKA_STORAGE_ERROR);
+                r.fail(KafkaErrors.KAFKA_STORAGE_ERROR);
             }
         });
     }
@@ -150,7 +150,7 @@ final class PartitionReader {
                 task.run();
             } catch (Throwable t) {
                 log.warn("kop-native: read of {} partition {} failed: {}", r.topic(), r.partition(), t.toString());
-                r.fail(ProduceService.KAFKA_STORAGE_ERROR);
+                r.fail(KafkaErrors.KAFKA_STORAGE_ERROR);
             }
         };
         if (loop.inLoop()) {
@@ -160,7 +160,7 @@ final class PartitionReader {
         try {
             loop.execute(guarded);
         } catch (RejectedExecutionException e) {
-            r.fail(ProduceService.KAFKA_STORAGE_ERROR); // the connection is gone
+            r.fail(KafkaErrors.KAFKA_STORAGE_ERROR); // the connection is gone
         }
     }
 
@@ -178,7 +178,7 @@ final class PartitionReader {
                 log.error("kop-native: {} has no broker entry index interceptor: brokerEntryMetadataInterceptors "
                         + "must include AppendIndexMetadataInterceptor", target.topic());
             }
-            r.fail(ProduceService.UNKNOWN_SERVER_ERROR);
+            r.fail(KafkaErrors.UNKNOWN_SERVER_ERROR);
             return;
         }
         long logEnd = logEnd(index);
@@ -186,7 +186,7 @@ final class PartitionReader {
             if (e != null) {
                 log.warn("kop-native: reading the first entry of {} failed: {}", target.topic(),
                         TopicMetadataService.unwrap(e).toString());
-                r.fail(ProduceService.KAFKA_STORAGE_ERROR);
+                r.fail(KafkaErrors.KAFKA_STORAGE_ERROR);
                 return;
             }
             onLoop(r, () -> readFrom(r, target, lac, index, logEnd, start, mayHit));
@@ -218,7 +218,7 @@ final class PartitionReader {
                 if (e != null) {
                     log.warn("kop-native: finding offset {} in {} failed: {}", offset, ml.getName(),
                             TopicMetadataService.unwrap(e).toString());
-                    r.fail(ProduceService.KAFKA_STORAGE_ERROR);
+                    r.fail(KafkaErrors.KAFKA_STORAGE_ERROR);
                     return;
                 }
                 onLoop(r, () -> {
@@ -351,7 +351,7 @@ final class PartitionReader {
      */
     private ReadCursors.Slot open(Request r, String key, ManagedLedger ml, Position markDelete) {
         if (r.cursors().isClosed()) {
-            r.fail(ProduceService.KAFKA_STORAGE_ERROR); // nobody is waiting for it
+            r.fail(KafkaErrors.KAFKA_STORAGE_ERROR); // nobody is waiting for it
             return null;
         }
         String name = newCursorName();
@@ -360,14 +360,14 @@ final class PartitionReader {
             cursor = ml.newNonDurableCursor(markDelete, name);
         } catch (ManagedLedgerException | RuntimeException e) {
             log.warn("kop-native: opening a cursor on {} failed: {}", ml.getName(), e.toString());
-            r.fail(ProduceService.KAFKA_STORAGE_ERROR);
+            r.fail(KafkaErrors.KAFKA_STORAGE_ERROR);
             return null;
         }
         log.debug("kop-native: new read cursor {} on {} after {} for offset {}", name, ml.getName(), markDelete,
                 r.offset());
         ReadCursors.Slot slot = r.cursors().add(key, ml, cursor, r.offset());
         if (slot == null) {
-            r.fail(ProduceService.KAFKA_STORAGE_ERROR);
+            r.fail(KafkaErrors.KAFKA_STORAGE_ERROR);
         }
         return slot;
     }
@@ -388,7 +388,7 @@ final class PartitionReader {
         Runnable cancelTimer;
 
         Op(Request r, ReadCursors.Slot slot, boolean hit, boolean wait, long start, ManagedLedgerInterceptorImpl index,
-           long logEnd) {
+                long logEnd) {
             this.r = r;
             this.slot = slot;
             this.hit = hit;
@@ -470,11 +470,11 @@ final class PartitionReader {
                 entries.forEach(Entry::release);
                 log.warn("kop-native: reading {} failed: {}", slot.ml.getName(), e.toString());
                 cursors.fail(slot);
-                r.fail(ProduceService.KAFKA_STORAGE_ERROR);
+                r.fail(KafkaErrors.KAFKA_STORAGE_ERROR);
                 return;
             }
             PartitionLog.ReadResult result = pack(entries, handed, start, logEndNow());
-            if (known && result.error() == ProduceService.NONE) {
+            if (known && result.error() == KafkaErrors.NONE) {
                 cursors.release(slot, r.offset(), next, ledgers, ids);
             } else {
                 cursors.fail(slot);
@@ -500,7 +500,7 @@ final class PartitionReader {
                 r.complete(PartitionLog.ReadResult.offsets(start, logEndNow()));
             } else {
                 log.warn("kop-native: reading {} failed: {}", slot.ml.getName(), e.toString());
-                r.fail(ProduceService.KAFKA_STORAGE_ERROR);
+                r.fail(KafkaErrors.KAFKA_STORAGE_ERROR);
             }
         }
     }
@@ -530,7 +530,7 @@ final class PartitionReader {
                     // The connection's loop is gone: nobody reads these or this cursor again.
                     entries.forEach(Entry::release);
                     ReadCursors.deleteCursor(ml, cursor.getName());
-                    op.r.fail(ProduceService.KAFKA_STORAGE_ERROR);
+                    op.r.fail(KafkaErrors.KAFKA_STORAGE_ERROR);
                 }
             }
 
@@ -540,7 +540,7 @@ final class PartitionReader {
                     loop.execute(() -> op.failed(e));
                 } catch (RejectedExecutionException rejected) {
                     ReadCursors.deleteCursor(ml, cursor.getName());
-                    op.r.fail(ProduceService.KAFKA_STORAGE_ERROR);
+                    op.r.fail(KafkaErrors.KAFKA_STORAGE_ERROR);
                 }
             }
         };
@@ -590,12 +590,12 @@ final class PartitionReader {
                     out.writeBytes(d, d.readerIndex(), d.readableBytes());
                 }
             }
-            PartitionLog.ReadResult r = new PartitionLog.ReadResult(ProduceService.NONE, start, logEnd, out, lengths);
+            PartitionLog.ReadResult r = new PartitionLog.ReadResult(KafkaErrors.NONE, start, logEnd, out, lengths);
             out = null;
             return r;
         } catch (RuntimeException e) {
             log.warn("kop-native: copying read entries failed: {}", e.toString());
-            return PartitionLog.ReadResult.error(ProduceService.KAFKA_STORAGE_ERROR);
+            return PartitionLog.ReadResult.error(KafkaErrors.KAFKA_STORAGE_ERROR);
         } finally {
             if (out != null) {
                 out.release();

@@ -9,6 +9,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.apache.bookkeeper.mledger.AsyncCallbacks;
+import org.apache.bookkeeper.mledger.AsyncCallbacks.MarkDeleteCallback;
 import org.apache.bookkeeper.mledger.ManagedCursor;
 import org.apache.bookkeeper.mledger.ManagedLedger;
 import org.apache.bookkeeper.mledger.ManagedLedgerException;
@@ -248,7 +249,7 @@ final class ReadCursors {
         }
     }
 
-    private static final AsyncCallbacks.MarkDeleteCallback MARK_DELETE_LOGGER = new AsyncCallbacks.MarkDeleteCallback() {
+    private static final MarkDeleteCallback MARK_DELETE_LOGGER = new MarkDeleteCallback() {
         @Override
         public void markDeleteComplete(Object ctx) {
         }

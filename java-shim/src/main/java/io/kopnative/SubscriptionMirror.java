@@ -30,7 +30,7 @@ import org.slf4j.LoggerFactory;
  * lag as backlog and retention keeps what the group has not consumed.
  *
  * <ul>
- *   <li>The partition resolves exactly as for appends ({@link ProduceService#resolvePartition}):
+ *   <li>The partition resolves exactly as for appends ({@link PulsarPartitionLog#resolvePartition}):
  *       not served here is 6 NOT_LEADER_OR_FOLLOWER, missing is 3 UNKNOWN_TOPIC_OR_PARTITION.
  *   <li>A commit of offset {@code o} acknowledges every entry wholly below {@code o}: the
  *       mark-delete position becomes the newest entry whose broker entry index (its last record's
@@ -53,15 +53,13 @@ import org.slf4j.LoggerFactory;
 final class SubscriptionMirror {
     private static final Logger log = LoggerFactory.getLogger(SubscriptionMirror.class);
 
-    static final short INVALID_GROUP_ID = 24;
-
-    private final ProduceService topics;
+    private final PulsarPartitionLog topics;
     private final TopicNames names;
     private final long timeoutMs;
     /** Per (partition, subscription): completes when the latest call finished (keeps call order). */
     private final ConcurrentHashMap<String, CompletableFuture<Short>> tails = new ConcurrentHashMap<>();
 
-    SubscriptionMirror(ProduceService topics, TopicNames names, long timeoutMs) {
+    SubscriptionMirror(PulsarPartitionLog topics, TopicNames names, long timeoutMs) {
         this.topics = topics;
         this.names = names;
         this.timeoutMs = timeoutMs;
@@ -80,29 +78,27 @@ final class SubscriptionMirror {
     /** Moves (creating it if missing) subscription {@code name} of (topic, partition) to {@code offset}. */
     CompletableFuture<Short> commit(String topic, int partition, String name, long offset) {
         if (!isValidName(name)) {
-            return CompletableFuture.completedFuture(INVALID_GROUP_ID);
+            return CompletableFuture.completedFuture(KafkaErrors.INVALID_GROUP_ID);
         }
         if (offset < 0) {
-            return CompletableFuture.completedFuture(ProduceService.UNKNOWN_SERVER_ERROR);
+            return CompletableFuture.completedFuture(KafkaErrors.UNKNOWN_SERVER_ERROR);
         }
         return serialized(topic, partition, name, () -> topics.resolvePartition(topic, partition).thenCompose(
-                outcome -> outcome instanceof PersistentTopic pt ? commit(pt, name, offset)
-                        : CompletableFuture.completedFuture((Short) outcome)));
+                r -> r.ok() ? commit(r.value(), name, offset) : CompletableFuture.completedFuture(r.error())));
     }
 
     /** Deletes subscription {@code name} of (topic, partition); a missing subscription or topic is success. */
     CompletableFuture<Short> delete(String topic, int partition, String name) {
         if (!isValidName(name)) {
-            return CompletableFuture.completedFuture(INVALID_GROUP_ID);
+            return CompletableFuture.completedFuture(KafkaErrors.INVALID_GROUP_ID);
         }
         return serialized(topic, partition, name, () -> topics.resolvePartition(topic, partition).thenCompose(
-                outcome -> {
-                    if (outcome instanceof PersistentTopic pt) {
-                        return delete(pt, name);
+                r -> {
+                    if (r.ok()) {
+                        return delete(r.value(), name);
                     }
-                    short code = (Short) outcome;
                     return CompletableFuture.completedFuture(
-                            code == ProduceService.UNKNOWN_TOPIC_OR_PARTITION ? ProduceService.NONE : code);
+                            r.error() == KafkaErrors.UNKNOWN_TOPIC_OR_PARTITION ? KafkaErrors.NONE : r.error());
                 }));
     }
 
@@ -112,12 +108,12 @@ final class SubscriptionMirror {
                                                 Supplier<CompletableFuture<Short>> op) {
         TopicName base = names.toPulsar(topic);
         if (base == null || partition < 0) {
-            return CompletableFuture.completedFuture(ProduceService.UNKNOWN_TOPIC_OR_PARTITION);
+            return CompletableFuture.completedFuture(KafkaErrors.UNKNOWN_TOPIC_OR_PARTITION);
         }
         String key = base + "#" + partition + "#" + name;
         CompletableFuture<Short> result = new CompletableFuture<>();
         CompletableFuture<Short> previous = tails.put(key, result);
-        CompletableFuture<Short> before = previous == null ? CompletableFuture.completedFuture(ProduceService.NONE)
+        CompletableFuture<Short> before = previous == null ? CompletableFuture.completedFuture(KafkaErrors.NONE)
                 : previous;
         before.handle((v, e) -> null).thenCompose(v -> {
             try {
@@ -138,7 +134,7 @@ final class SubscriptionMirror {
             if (!cursor.isDurable()) {
                 log.warn("kop-native: subscription {} of {} is not durable; committed offsets are not mirrored into it",
                         name, pt.getName());
-                return CompletableFuture.completedFuture(ProduceService.UNKNOWN_SERVER_ERROR);
+                return CompletableFuture.completedFuture(KafkaErrors.UNKNOWN_SERVER_ERROR);
             }
             cursor.updateLastActive();
             ManagedLedger ml = pt.getManagedLedger();
@@ -188,24 +184,24 @@ final class SubscriptionMirror {
             // Nothing acknowledged: already so if the mark-delete position is before the first entry.
             Position first = ml.getNextValidPosition(ml.getFirstPosition());
             if (current == null || first == null || current.compareTo(first) < 0) {
-                return CompletableFuture.completedFuture(ProduceService.NONE);
+                return CompletableFuture.completedFuture(KafkaErrors.NONE);
             }
-            return sub.resetCursor(PositionFactory.EARLIEST).thenApply(v -> ProduceService.NONE);
+            return sub.resetCursor(PositionFactory.EARLIEST).thenApply(v -> KafkaErrors.NONE);
         }
         Position markDelete = target.get();
         int cmp = current == null ? 1 : markDelete.compareTo(current);
         if (cmp == 0) {
-            return CompletableFuture.completedFuture(ProduceService.NONE);
+            return CompletableFuture.completedFuture(KafkaErrors.NONE);
         }
         if (cmp < 0) {
             // Backwards (the group reset its offsets): the read position is the entry after it.
-            return sub.resetCursor(ml.getNextValidPosition(markDelete)).thenApply(v -> ProduceService.NONE);
+            return sub.resetCursor(ml.getNextValidPosition(markDelete)).thenApply(v -> KafkaErrors.NONE);
         }
         CompletableFuture<Short> done = new CompletableFuture<>();
         cursor.asyncMarkDelete(markDelete, new AsyncCallbacks.MarkDeleteCallback() {
             @Override
             public void markDeleteComplete(Object ctx) {
-                done.complete(ProduceService.NONE);
+                done.complete(KafkaErrors.NONE);
             }
 
             @Override
@@ -219,11 +215,11 @@ final class SubscriptionMirror {
     private static CompletableFuture<Short> delete(PersistentTopic pt, String name) {
         PersistentSubscription sub = pt.getSubscription(name);
         if (sub == null) {
-            return CompletableFuture.completedFuture(ProduceService.NONE);
+            return CompletableFuture.completedFuture(KafkaErrors.NONE);
         }
         return sub.delete().thenApply(v -> {
             log.info("kop-native: deleted subscription {} of {} with its Kafka group", name, pt.getName());
-            return ProduceService.NONE;
+            return KafkaErrors.NONE;
         });
     }
 
@@ -232,21 +228,21 @@ final class SubscriptionMirror {
         if (cause instanceof TimeoutException) {
             log.warn("kop-native: subscription {} of {} partition {} timed out after {} ms", name, base, partition,
                     timeoutMs);
-            return ProduceService.REQUEST_TIMED_OUT;
+            return KafkaErrors.REQUEST_TIMED_OUT;
         }
         if (cause instanceof BrokerServiceException.TopicFencedException
                 || cause instanceof BrokerServiceException.TopicClosedException
                 || cause instanceof BrokerServiceException.ServiceUnitNotReadyException) {
             log.debug("kop-native: subscription {} of {} partition {}: {}", name, base, partition, cause.toString());
-            return ProduceService.NOT_LEADER_OR_FOLLOWER;
+            return KafkaErrors.NOT_LEADER_OR_FOLLOWER;
         }
         if (cause instanceof BrokerServiceException.SubscriptionBusyException) {
-            log.warn("kop-native: subscription {} of {} partition {} is busy (a Pulsar consumer is attached, or a reset "
-                    + "is in progress): {}", name, base, partition, cause.getMessage());
-            return ProduceService.UNKNOWN_SERVER_ERROR;
+            log.warn("kop-native: subscription {} of {} partition {} is busy (a Pulsar consumer is attached, "
+                    + "or a reset is in progress): {}", name, base, partition, cause.getMessage());
+            return KafkaErrors.UNKNOWN_SERVER_ERROR;
         }
         log.warn("kop-native: subscription {} of {} partition {} failed: {}", name, base, partition, cause.toString());
-        return cause instanceof ManagedLedgerException ? ProduceService.KAFKA_STORAGE_ERROR
-                : ProduceService.UNKNOWN_SERVER_ERROR;
+        return cause instanceof ManagedLedgerException ? KafkaErrors.KAFKA_STORAGE_ERROR
+                : KafkaErrors.UNKNOWN_SERVER_ERROR;
     }
 }

@@ -16,7 +16,6 @@ import org.apache.pulsar.broker.namespace.TopicExistsInfo;
 import org.apache.pulsar.broker.service.BrokerService;
 import org.apache.pulsar.client.admin.PulsarAdmin;
 import org.apache.pulsar.client.admin.PulsarAdminException;
-import org.apache.pulsar.common.api.proto.CommandGetTopicsOfNamespace;
 import org.apache.pulsar.common.naming.NamespaceName;
 import org.apache.pulsar.common.naming.SystemTopicNames;
 import org.apache.pulsar.common.naming.TopicDomain;
@@ -37,16 +36,6 @@ import org.slf4j.LoggerFactory;
 final class TopicMetadataService implements TopicSource {
     private static final Logger log = LoggerFactory.getLogger(TopicMetadataService.class);
 
-    // Kafka error codes (org.apache.kafka.common.protocol.Errors).
-    static final short NONE = 0;
-    static final short UNKNOWN_TOPIC_OR_PARTITION = 3;
-    static final short REQUEST_TIMED_OUT = 7;
-    static final short INVALID_TOPIC_EXCEPTION = 17;
-    static final short TOPIC_AUTHORIZATION_FAILED = 29;
-    static final short TOPIC_ALREADY_EXISTS = 36;
-    static final short INVALID_PARTITIONS = 37;
-    static final short UNKNOWN_SERVER_ERROR = -1;
-
     static final long DEFAULT_TIMEOUT_MS = 30_000;
     static final long OWNER_TIMEOUT_MS = 10_000;
 
@@ -64,7 +53,7 @@ final class TopicMetadataService implements TopicSource {
 
     /** The outcome of a topic administration call: a Kafka error code and a message (null if none). */
     record AdminResult(short error, String message) {
-        static final AdminResult OK = new AdminResult(NONE, null);
+        static final AdminResult OK = new AdminResult(KafkaErrors.NONE, null);
     }
 
     private final BrokerService brokerService;
@@ -175,11 +164,11 @@ final class TopicMetadataService implements TopicSource {
     private CompletableFuture<TopicResult> lookupOne(String name, boolean autoCreate) {
         if (offsetsPartition(name) != null) {
             // One partition of the offsets topic (created at start-up), served as a topic of its own.
-            return CompletableFuture.completedFuture(new TopicResult(name, 0, NONE));
+            return CompletableFuture.completedFuture(new TopicResult(name, 0, KafkaErrors.NONE));
         }
         TopicName tn = toPulsar(name);
         if (tn == null) {
-            return CompletableFuture.completedFuture(TopicResult.error(name, INVALID_TOPIC_EXCEPTION));
+            return CompletableFuture.completedFuture(TopicResult.error(name, KafkaErrors.INVALID_TOPIC_EXCEPTION));
         }
         CompletableFuture<TopicResult> f;
         try {
@@ -191,10 +180,10 @@ final class TopicMetadataService implements TopicSource {
             Throwable cause = unwrap(t);
             if (cause instanceof TimeoutException) {
                 log.warn("kop-native: topic lookup of {} timed out after {} ms", tn, timeoutMs);
-                return TopicResult.error(name, REQUEST_TIMED_OUT);
+                return TopicResult.error(name, KafkaErrors.REQUEST_TIMED_OUT);
             }
             log.warn("kop-native: topic lookup of {} failed: {}", tn, cause.toString());
-            return TopicResult.error(name, UNKNOWN_SERVER_ERROR);
+            return TopicResult.error(name, KafkaErrors.UNKNOWN_SERVER_ERROR);
         });
     }
 
@@ -210,9 +199,9 @@ final class TopicMetadataService implements TopicSource {
 
     private static TopicResult fromExists(String name, TopicExistsInfo info) {
         if (!info.isExists()) {
-            return TopicResult.error(name, UNKNOWN_TOPIC_OR_PARTITION);
+            return TopicResult.error(name, KafkaErrors.UNKNOWN_TOPIC_OR_PARTITION);
         }
-        return new TopicResult(name, Math.max(0, info.getPartitions()), NONE);
+        return new TopicResult(name, Math.max(0, info.getPartitions()), KafkaErrors.NONE);
     }
 
     // Partitioned auto-creation happens inside fetchPartitionedTopicMetadataCheckAllowAutoCreationAsync
@@ -221,7 +210,7 @@ final class TopicMetadataService implements TopicSource {
     private CompletableFuture<TopicResult> lookupOrCreate(String name, TopicName tn) {
         return brokerService.fetchPartitionedTopicMetadataCheckAllowAutoCreationAsync(tn).thenCompose(md -> {
             if (md != null && md.partitions > 0) {
-                return CompletableFuture.completedFuture(new TopicResult(name, md.partitions, NONE));
+                return CompletableFuture.completedFuture(new TopicResult(name, md.partitions, KafkaErrors.NONE));
             }
             return pulsar.getNamespaceService().checkTopicExists(tn).thenCompose(info -> {
                 TopicResult found;
@@ -238,11 +227,12 @@ final class TopicMetadataService implements TopicSource {
     private CompletableFuture<TopicResult> createNonPartitioned(String name, TopicName tn) {
         return brokerService.isAllowAutoTopicCreationAsync(tn).thenCompose(allowed -> {
             if (!allowed) {
-                return CompletableFuture.completedFuture(TopicResult.error(name, UNKNOWN_TOPIC_OR_PARTITION));
+                return CompletableFuture.completedFuture(
+                        TopicResult.error(name, KafkaErrors.UNKNOWN_TOPIC_OR_PARTITION));
             }
             return brokerService.getTopic(tn.toString(), true).thenApply(topic -> topic.isPresent()
-                    ? new TopicResult(name, 0, NONE)
-                    : TopicResult.error(name, UNKNOWN_TOPIC_OR_PARTITION));
+                    ? new TopicResult(name, 0, KafkaErrors.NONE)
+                    : TopicResult.error(name, KafkaErrors.UNKNOWN_TOPIC_OR_PARTITION));
         });
     }
 
@@ -285,10 +275,10 @@ final class TopicMetadataService implements TopicSource {
             for (TopicName tn : lists.getKey()) {
                 each.add(brokerService.fetchPartitionedTopicMetadataAsync(tn).thenApply(
                         (PartitionedTopicMetadata md) -> new TopicResult(toKafka(tn), Math.max(0, md.partitions),
-                                NONE)));
+                                KafkaErrors.NONE)));
             }
             for (TopicName tn : lists.getValue()) {
-                each.add(CompletableFuture.completedFuture(new TopicResult(toKafka(tn), 0, NONE)));
+                each.add(CompletableFuture.completedFuture(new TopicResult(toKafka(tn), 0, KafkaErrors.NONE)));
             }
             return CompletableFuture.allOf(each.toArray(new CompletableFuture<?>[0])).thenApply(v -> {
                 List<TopicResult> results = new ArrayList<>(each.size());
@@ -320,26 +310,21 @@ final class TopicMetadataService implements TopicSource {
     public CompletableFuture<AdminResult> admin(int op, String name, int count) {
         TopicName tn = toPulsar(name);
         if (tn == null) {
-            return CompletableFuture.completedFuture(new AdminResult(INVALID_TOPIC_EXCEPTION,
+            return CompletableFuture.completedFuture(new AdminResult(KafkaErrors.INVALID_TOPIC_EXCEPTION,
                     "invalid topic name: " + name));
         }
         if ((op == ADMIN_CREATE || op == ADMIN_PARTITIONS) && count < 1) {
-            return CompletableFuture.completedFuture(new AdminResult(INVALID_PARTITIONS,
+            return CompletableFuture.completedFuture(new AdminResult(KafkaErrors.INVALID_PARTITIONS,
                     "the number of partitions must be at least 1, not " + count));
         }
         if (op != ADMIN_CREATE && op != ADMIN_DELETE && op != ADMIN_PARTITIONS) {
-            return CompletableFuture.completedFuture(new AdminResult(UNKNOWN_SERVER_ERROR, "unknown operation " + op));
+            return CompletableFuture.completedFuture(
+                    new AdminResult(KafkaErrors.UNKNOWN_SERVER_ERROR, "unknown operation " + op));
         }
         String full = tn.toString();
         CompletableFuture<Void> f;
         try {
-            f = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return pulsar.getAdminClient();
-                } catch (Exception e) {
-                    throw new CompletionException(e);
-                }
-            }, pulsar.getExecutor()).thenCompose(admin -> run(admin, op, tn, full, count));
+            f = adminClient(pulsar).thenCompose(admin -> run(admin, op, tn, full, count));
         } catch (RuntimeException e) {
             f = CompletableFuture.failedFuture(e);
         }
@@ -349,7 +334,7 @@ final class TopicMetadataService implements TopicSource {
                 return AdminResult.OK;
             }
             AdminResult r = adminError(op, tn, unwrap(t));
-            if (r.error() == TOPIC_ALREADY_EXISTS || r.error() == INVALID_PARTITIONS) {
+            if (r.error() == KafkaErrors.TOPIC_ALREADY_EXISTS || r.error() == KafkaErrors.INVALID_PARTITIONS) {
                 log.debug("kop-native: {} of {} refused: {}", opName(op), full, r.message());
             } else {
                 log.warn("kop-native: {} of {} failed: {}", opName(op), full, r.message());
@@ -395,23 +380,37 @@ final class TopicMetadataService implements TopicSource {
     private static AdminResult adminError(int op, TopicName tn, Throwable cause) {
         String message = cause.getMessage() == null ? cause.toString() : cause.getMessage();
         if (cause instanceof TimeoutException) {
-            return new AdminResult(REQUEST_TIMED_OUT, "timed out");
+            return new AdminResult(KafkaErrors.REQUEST_TIMED_OUT, "timed out");
         }
         int status = cause instanceof PulsarAdminException pae ? pae.getStatusCode() : -1;
         if (cause instanceof PulsarAdminException.NotAuthorizedException || status == 401 || status == 403) {
-            return new AdminResult(TOPIC_AUTHORIZATION_FAILED, message);
+            return new AdminResult(KafkaErrors.TOPIC_AUTHORIZATION_FAILED, message);
         }
         if (cause instanceof PulsarAdminException.NotFoundException || status == 404) {
-            return new AdminResult(UNKNOWN_TOPIC_OR_PARTITION, "topic " + tn + " does not exist");
+            return new AdminResult(KafkaErrors.UNKNOWN_TOPIC_OR_PARTITION, "topic " + tn + " does not exist");
         }
         if (op == ADMIN_CREATE && (cause instanceof PulsarAdminException.ConflictException || status == 409)) {
-            return new AdminResult(TOPIC_ALREADY_EXISTS, "topic " + tn.getLocalName() + " already exists");
+            return new AdminResult(KafkaErrors.TOPIC_ALREADY_EXISTS, "topic " + tn.getLocalName() + " already exists");
         }
         if (op == ADMIN_PARTITIONS && (cause instanceof PulsarAdminException.PreconditionFailedException
                 || status == 412 || status == 400)) {
-            return new AdminResult(INVALID_PARTITIONS, message);
+            return new AdminResult(KafkaErrors.INVALID_PARTITIONS, message);
         }
-        return new AdminResult(UNKNOWN_SERVER_ERROR, message);
+        return new AdminResult(KafkaErrors.UNKNOWN_SERVER_ERROR, message);
+    }
+
+    /**
+     * The broker's Pulsar admin client, got on the broker's executor: the first call creates it
+     * and may block, which a caller on a Netty or metadata thread must not.
+     */
+    static CompletableFuture<PulsarAdmin> adminClient(PulsarService pulsar) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return pulsar.getAdminClient();
+            } catch (Exception e) {
+                throw new CompletionException(e);
+            }
+        }, pulsar.getExecutor());
     }
 
     static Throwable unwrap(Throwable t) {

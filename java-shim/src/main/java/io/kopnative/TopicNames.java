@@ -10,7 +10,8 @@ import org.apache.pulsar.common.naming.TopicName;
  *
  * <ul>
  *   <li>A name starting with {@code persistent://} is a full Pulsar name, used as is (the core
- *       names the group coordinator's {@code persistent://{kafkaMetadataTenant}/{kafkaMetadataNamespace}/__consumer_offsets}
+ *       names the group coordinator's
+ *       {@code persistent://{kafkaMetadataTenant}/{kafkaMetadataNamespace}/__consumer_offsets}
  *       this way, and Kafka clients may too).
  *   <li>Any other name is a topic of the Kafka namespace: {@code orders} is
  *       {@code persistent://{kafkaTenant}/{kafkaNamespace}/orders}.

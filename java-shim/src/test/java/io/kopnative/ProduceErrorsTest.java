@@ -12,23 +12,23 @@ import org.junit.jupiter.api.Test;
 class ProduceErrorsTest {
     @Test
     void onlyPulsarsBundleUnloadingIsTakenForAMove() {
-        assertTrue(ProduceService.isBeingUnloaded(new IllegalStateException(
+        assertTrue(PulsarPartitionLog.isBeingUnloaded(new IllegalStateException(
                 "Namespace bundle public/default/0x00000000_0x40000000 is being unloaded")));
-        assertTrue(ProduceService.isBeingUnloaded(new IllegalStateException(
+        assertTrue(PulsarPartitionLog.isBeingUnloaded(new IllegalStateException(
                 "Namespace bundle public/default/0x00000000_0x40000000 is currently being unloaded")));
-        assertFalse(ProduceService.isBeingUnloaded(new IllegalStateException("something else")));
-        assertFalse(ProduceService.isBeingUnloaded(new IllegalStateException()));
-        assertFalse(ProduceService.isBeingUnloaded(new RuntimeException("is being unloaded")));
+        assertFalse(PulsarPartitionLog.isBeingUnloaded(new IllegalStateException("something else")));
+        assertFalse(PulsarPartitionLog.isBeingUnloaded(new IllegalStateException()));
+        assertFalse(PulsarPartitionLog.isBeingUnloaded(new RuntimeException("is being unloaded")));
     }
 
     @Test
     void publishFailuresMapToRetriableOrStorageErrors() {
-        assertEquals(ProduceService.NOT_LEADER_OR_FOLLOWER, ProduceService.errorOf(
+        assertEquals(KafkaErrors.NOT_LEADER_OR_FOLLOWER, PulsarPartitionLog.errorOf(
                 new BrokerServiceException.TopicFencedException("fenced")));
-        assertEquals(ProduceService.NOT_LEADER_OR_FOLLOWER, ProduceService.errorOf(new CompletionException(
+        assertEquals(KafkaErrors.NOT_LEADER_OR_FOLLOWER, PulsarPartitionLog.errorOf(new CompletionException(
                 new BrokerServiceException.TopicClosedException(new RuntimeException("closed")))));
-        assertEquals(ProduceService.MESSAGE_TOO_LARGE, ProduceService.errorOf(
+        assertEquals(KafkaErrors.MESSAGE_TOO_LARGE, PulsarPartitionLog.errorOf(
                 new BrokerServiceException.NotAllowedException("too big")));
-        assertEquals(ProduceService.KAFKA_STORAGE_ERROR, ProduceService.errorOf(new RuntimeException("disk")));
+        assertEquals(KafkaErrors.KAFKA_STORAGE_ERROR, PulsarPartitionLog.errorOf(new RuntimeException("disk")));
     }
 }

@@ -29,8 +29,8 @@ class ReadCursorsTest {
     final List<FakeLedger> all = new ArrayList<>();
     final PartitionReader reader = new PartitionReader((topic, partition) -> {
         FakeLedger l = ledgers.get(topic);
-        return CompletableFuture.completedFuture(l == null ? (Object) ProduceService.UNKNOWN_TOPIC_OR_PARTITION
-                : new PartitionReader.Ledger("persistent://public/default/" + topic, l.ml));
+        return CompletableFuture.completedFuture(l == null ? Resolved.error(KafkaErrors.UNKNOWN_TOPIC_OR_PARTITION)
+                : Resolved.of(new PartitionReader.Ledger("persistent://public/default/" + topic, l.ml)));
     });
     ReadCursors cursors = new ReadCursors(loop);
 
@@ -213,7 +213,7 @@ class ReadCursorsTest {
 
         // Reads after the close open no cursor.
         CompletableFuture<PartitionLog.ReadResult> late = start("idle", 0, BIG, 0);
-        assertEquals(ProduceService.KAFKA_STORAGE_ERROR, late.join().error());
+        assertEquals(KafkaErrors.KAFKA_STORAGE_ERROR, late.join().error());
         assertEquals(1, idle.opened.size());
         loop.advance(600_000);
         assertEquals(0, loop.pendingTimers());
@@ -291,7 +291,7 @@ class ReadCursorsTest {
         assertEquals(1, cursors.size());
 
         l.failReads = true; // now every read fails (a fenced ledger): one retry, then the old path's error
-        assertEquals(ProduceService.KAFKA_STORAGE_ERROR, read("t", 40, l.bytes(4, 1)).error());
+        assertEquals(KafkaErrors.KAFKA_STORAGE_ERROR, read("t", 40, l.bytes(4, 1)).error());
         assertEquals(3, l.finds);
         assertEquals(List.of("kop-native-read-1", "kop-native-read-2", "kop-native-read-3"), l.deleted);
         assertEquals(0, cursors.size());
@@ -324,7 +324,7 @@ class ReadCursorsTest {
         assertEquals(new Read((short) 0, 0, 30, List.of()), read("t", 0, 0));   // offsets only
         assertEquals(new Read((short) 0, 0, 30, List.of()), read("t", 31, BIG)); // past the end
         assertEquals(new Read((short) 0, 0, 30, List.of()), read("t", 30, BIG)); // at the end, no wait
-        assertEquals(ProduceService.UNKNOWN_TOPIC_OR_PARTITION, start("nope", 0, BIG, 0).join().error());
+        assertEquals(KafkaErrors.UNKNOWN_TOPIC_OR_PARTITION, start("nope", 0, BIG, 0).join().error());
         assertEquals(0, l.opened.size());
         assertEquals(0, l.finds);
     }
@@ -334,7 +334,7 @@ class ReadCursorsTest {
         FakeLedger l = ledger("t").append(3, 10, 10);
         loop.gone = true;
         CompletableFuture<PartitionLog.ReadResult> f = reader.read(cursors, "t", 0, 0, BIG, 0);
-        assertEquals(ProduceService.KAFKA_STORAGE_ERROR, f.join().error());
+        assertEquals(KafkaErrors.KAFKA_STORAGE_ERROR, f.join().error());
         assertEquals(List.of("kop-native-read-1"), l.deleted);
     }
 }

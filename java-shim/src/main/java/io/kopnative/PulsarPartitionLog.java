@@ -25,7 +25,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The core's LogPort on a Pulsar broker: appends the core's entries (already in Pulsar's stored
+ * The core's whole LogPort on a Pulsar broker, the Pulsar implementation of {@link PartitionLog}:
+ * appends (here), reads ({@link PartitionReader}) and the subscription mirror
+ * ({@link SubscriptionMirror}), which all resolve a Kafka partition the same way
+ * ({@link #resolvePartition}).
+ *
+ * <p>Appends: the core's entries (already in Pulsar's stored
  * format) to the partition's {@link PersistentTopic} with {@code publishMessage}. The Kafka offset
  * is the broker entry metadata index (AppendIndexMetadataInterceptor, required by the handler):
  * base offset = index - (numRecords - 1).
@@ -35,17 +40,8 @@ import org.slf4j.LoggerFactory;
  * Appends to one partition are handed to Pulsar in call order, even while an earlier one still
  * waits for its topic.
  */
-final class ProduceService implements PartitionLog {
-    private static final Logger log = LoggerFactory.getLogger(ProduceService.class);
-
-    // Kafka error codes (org.apache.kafka.common.protocol.Errors).
-    static final short NONE = 0;
-    static final short UNKNOWN_TOPIC_OR_PARTITION = 3;
-    static final short NOT_LEADER_OR_FOLLOWER = 6;
-    static final short REQUEST_TIMED_OUT = 7;
-    static final short MESSAGE_TOO_LARGE = 10;
-    static final short KAFKA_STORAGE_ERROR = 56;
-    static final short UNKNOWN_SERVER_ERROR = -1;
+final class PulsarPartitionLog implements PartitionLog {
+    private static final Logger log = LoggerFactory.getLogger(PulsarPartitionLog.class);
 
     /** Fixed producer name: publishMessage's deduplication check needs a non-null one. */
     static final String PRODUCER_NAME = "kafka-producer";
@@ -65,8 +61,7 @@ final class ProduceService implements PartitionLog {
     private final AtomicLong sequenceIds = new AtomicLong(System.currentTimeMillis() * 1000L);
     private final AtomicBoolean missingIndexLogged = new AtomicBoolean();
     /** Pulsar topic -> records of our appends issued and not yet completed. */
-    private final java.util.concurrent.ConcurrentHashMap<String, AtomicLong> inFlight =
-            new java.util.concurrent.ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, AtomicLong> inFlight = new ConcurrentHashMap<>();
 
     long pendingRecords(String pulsarTopic) {
         AtomicLong n = inFlight.get(pulsarTopic);
@@ -98,7 +93,7 @@ final class ProduceService implements PartitionLog {
         return out;
     }
 
-    ProduceService(BrokerService brokerService, TopicNames names, long timeoutMs) {
+    PulsarPartitionLog(BrokerService brokerService, TopicNames names, long timeoutMs) {
         this.brokerService = brokerService;
         this.pulsar = brokerService.getPulsar();
         this.names = names;
@@ -144,29 +139,31 @@ final class ProduceService implements PartitionLog {
     }
 
     /**
-     * The PersistentTopic of (Kafka topic, partition), or a Short Kafka error code: the same
-     * resolution (and errors) as appends.
+     * The PersistentTopic of (Kafka topic, partition), or a Kafka error code: the same resolution
+     * (and errors) as appends, bounded by the timeout.
      */
-    CompletableFuture<Object> resolvePartition(String topic, int partition) {
+    CompletableFuture<Resolved<PersistentTopic>> resolvePartition(String topic, int partition) {
         TopicName base = names.toPulsar(topic);
         if (base == null || partition < 0) {
-            return CompletableFuture.completedFuture((Object) UNKNOWN_TOPIC_OR_PARTITION);
+            return CompletableFuture.completedFuture(Resolved.error(KafkaErrors.UNKNOWN_TOPIC_OR_PARTITION));
         }
-        CompletableFuture<Object> resolved;
-        try {
-            resolved = resolve(base, topic, partition).orTimeout(timeoutMs, TimeUnit.MILLISECONDS)
-                    .handle((t, e) -> e != null ? (Object) e : t);
-        } catch (RuntimeException e) {
-            resolved = CompletableFuture.completedFuture(e);
-        }
-        return resolved.thenApply(outcome -> outcome instanceof PersistentTopic ? outcome
-                : (Object) resolveError(outcome, base, partition));
+        return resolveBounded(base, topic, partition);
     }
 
-    /** {@link #resolvePartition} for reads: a {@link PartitionReader.Ledger} or a Short Kafka error code. */
-    private CompletableFuture<Object> resolveLedger(String topic, int partition) {
-        return resolvePartition(topic, partition).thenApply(outcome -> outcome instanceof PersistentTopic pt
-                ? new PartitionReader.Ledger(pt.getName(), pt.getManagedLedger()) : outcome);
+    // resolve() bounded by the timeout, its failures (thrown or completed) mapped to error codes.
+    private CompletableFuture<Resolved<PersistentTopic>> resolveBounded(TopicName base, String topic, int partition) {
+        try {
+            return resolve(base, topic, partition).orTimeout(timeoutMs, TimeUnit.MILLISECONDS)
+                    .handle((r, e) -> e != null ? Resolved.error(resolveError(e, base, partition)) : r);
+        } catch (RuntimeException e) {
+            return CompletableFuture.completedFuture(Resolved.error(resolveError(e, base, partition)));
+        }
+    }
+
+    /** {@link #resolvePartition} for reads: the partition's {@link PartitionReader.Ledger}. */
+    private CompletableFuture<Resolved<PartitionReader.Ledger>> resolveLedger(String topic, int partition) {
+        return resolvePartition(topic, partition)
+                .thenApply(r -> r.map(pt -> new PartitionReader.Ledger(pt.getName(), pt.getManagedLedger())));
     }
 
     @Override
@@ -181,35 +178,32 @@ final class ProduceService implements PartitionLog {
         TopicName base = names.toPulsar(topic);
         if (base == null || partition < 0 || numRecords <= 0) {
             release.run();
-            result.complete(AppendResult.error(base == null || partition < 0 ? UNKNOWN_TOPIC_OR_PARTITION
-                    : UNKNOWN_SERVER_ERROR));
+            result.complete(AppendResult.error(base == null || partition < 0 ? KafkaErrors.UNKNOWN_TOPIC_OR_PARTITION
+                    : KafkaErrors.UNKNOWN_SERVER_ERROR));
             return result;
         }
         String key = base + "#" + partition;
         CompletableFuture<Void> submitted = new CompletableFuture<>();
         CompletableFuture<Void> previous = tails.put(key, submitted);
-        CompletableFuture<Object> resolved;
-        try {
-            resolved = resolve(base, topic, partition).orTimeout(timeoutMs, TimeUnit.MILLISECONDS)
-                    .handle((t, e) -> e != null ? (Object) e : t);
-        } catch (RuntimeException e) {
-            resolved = CompletableFuture.completedFuture(e);
-        }
-        CompletableFuture<Object> ready = previous == null ? resolved : previous.thenCombine(resolved, (v, r) -> r);
+        CompletableFuture<Resolved<PersistentTopic>> resolved = resolveBounded(base, topic, partition);
+        CompletableFuture<Resolved<PersistentTopic>> ready = previous == null ? resolved
+                : previous.thenCombine(resolved, (v, r) -> r);
         ready.whenComplete((r, unexpected) -> {
             try {
-                Object outcome = unexpected != null ? unexpected : r;
-                if (outcome instanceof PersistentTopic pt) {
+                Resolved<PersistentTopic> outcome = unexpected != null
+                        ? Resolved.error(resolveError(unexpected, base, partition)) : r;
+                if (outcome.ok()) {
+                    PersistentTopic pt = outcome.value();
                     if (!produced.containsKey(pt.getName())) {
                         produced.put(pt.getName(), new KafkaPartition(topic, partition));
                     }
                     publish(pt, entry, numRecords, result);
                 } else {
-                    result.complete(AppendResult.error(resolveError(outcome, base, partition)));
+                    result.complete(AppendResult.error(outcome.error()));
                 }
             } catch (Throwable t) {
                 log.warn("kop-native: append to {} partition {} failed: {}", base, partition, t.toString());
-                result.complete(AppendResult.error(UNKNOWN_SERVER_ERROR));
+                result.complete(AppendResult.error(KafkaErrors.UNKNOWN_SERVER_ERROR));
             } finally {
                 release.run(); // publishMessage takes its own reference; ours goes now
                 submitted.complete(null);
@@ -219,14 +213,12 @@ final class ProduceService implements PartitionLog {
         return result;
     }
 
-    private short resolveError(Object outcome, TopicName base, int partition) {
-        if (outcome instanceof Short code) {
-            return code;
-        }
-        Throwable cause = TopicMetadataService.unwrap((Throwable) outcome);
+    // Maps a failure to resolve a partition to a Kafka error code.
+    private short resolveError(Throwable failure, TopicName base, int partition) {
+        Throwable cause = TopicMetadataService.unwrap(failure);
         if (cause instanceof TimeoutException) {
             log.warn("kop-native: resolving {} partition {} timed out after {} ms", base, partition, timeoutMs);
-            return REQUEST_TIMED_OUT;
+            return KafkaErrors.REQUEST_TIMED_OUT;
         }
         if (cause instanceof BrokerServiceException.ServiceUnitNotReadyException
                 || cause instanceof BrokerServiceException.TopicFencedException
@@ -234,13 +226,13 @@ final class ProduceService implements PartitionLog {
                 || cause instanceof BrokerServiceException.TopicMigratedException
                 || isBeingUnloaded(cause)) {
             log.debug("kop-native: {} partition {} not served here: {}", base, partition, cause.toString());
-            return NOT_LEADER_OR_FOLLOWER;
+            return KafkaErrors.NOT_LEADER_OR_FOLLOWER;
         }
         if (cause instanceof BrokerServiceException.TopicNotFoundException) {
-            return UNKNOWN_TOPIC_OR_PARTITION;
+            return KafkaErrors.UNKNOWN_TOPIC_OR_PARTITION;
         }
         log.warn("kop-native: resolving {} partition {} failed: {}", base, partition, cause.toString());
-        return UNKNOWN_SERVER_ERROR;
+        return KafkaErrors.UNKNOWN_SERVER_ERROR;
     }
 
     /**
@@ -254,10 +246,10 @@ final class ProduceService implements PartitionLog {
     }
 
     /**
-     * Completes with the partition's PersistentTopic, or a Short Kafka error code (3: no such
-     * topic or partition, 6: not owned here / not a persistent topic).
+     * Completes with the partition's PersistentTopic, or a Kafka error code (3: no such topic or
+     * partition, 6: not owned here / not a persistent topic).
      */
-    private CompletableFuture<Object> resolve(TopicName base, String kafkaName, int partition) {
+    private CompletableFuture<Resolved<PersistentTopic>> resolve(TopicName base, String kafkaName, int partition) {
         Integer cached = partitionCounts.get(kafkaName);
         CompletableFuture<Integer> count = cached != null && (partition < Math.max(1, cached))
                 ? CompletableFuture.completedFuture(cached)
@@ -272,7 +264,7 @@ final class ProduceService implements PartitionLog {
                 });
         return count.thenCompose(n -> {
             if (partition >= Math.max(1, n)) {
-                return CompletableFuture.completedFuture(UNKNOWN_TOPIC_OR_PARTITION);
+                return CompletableFuture.completedFuture(Resolved.error(KafkaErrors.UNKNOWN_TOPIC_OR_PARTITION));
             }
             String name = TopicNames.partition(base, partition, n).toString();
             // A partition listed in metadata may be created; a non-partitioned topic must exist.
@@ -290,7 +282,7 @@ final class ProduceService implements PartitionLog {
      * lookup that lets this broker take an unowned bundle (as a Pulsar client's lookup would).
      * Owned elsewhere: 6 NOT_LEADER_OR_FOLLOWER.
      */
-    private CompletableFuture<Object> loadOwned(TopicName tn, boolean create) {
+    private CompletableFuture<Resolved<PersistentTopic>> loadOwned(TopicName tn, boolean create) {
         NamespaceService ns = pulsar.getNamespaceService();
         return ns.isServiceUnitActiveAsync(tn).thenCompose(owned -> {
             if (owned) {
@@ -303,21 +295,21 @@ final class ProduceService implements PartitionLog {
             });
         }).thenCompose(owned -> {
             if (owned) {
-                return brokerService.getTopic(tn.toString(), create).thenApply(ProduceService::persistentOrError);
+                return brokerService.getTopic(tn.toString(), create).thenApply(PulsarPartitionLog::persistentOrError);
             }
             log.debug("kop-native: {} is not served here: its bundle is not active on this broker", tn);
-            return CompletableFuture.completedFuture(NOT_LEADER_OR_FOLLOWER);
+            return CompletableFuture.completedFuture(Resolved.error(KafkaErrors.NOT_LEADER_OR_FOLLOWER));
         });
     }
 
-    private static Object persistentOrError(Optional<Topic> topic) {
+    private static Resolved<PersistentTopic> persistentOrError(Optional<Topic> topic) {
         if (topic.isEmpty()) {
-            return UNKNOWN_TOPIC_OR_PARTITION;
+            return Resolved.error(KafkaErrors.UNKNOWN_TOPIC_OR_PARTITION);
         }
         if (topic.get() instanceof PersistentTopic pt) {
-            return pt;
+            return Resolved.of(pt);
         }
-        return NOT_LEADER_OR_FOLLOWER;
+        return Resolved.error(KafkaErrors.NOT_LEADER_OR_FOLLOWER);
     }
 
     private void publish(PersistentTopic topic, ByteBuf entry, int numRecords,
@@ -336,12 +328,12 @@ final class ProduceService implements PartitionLog {
                 || cause instanceof BrokerServiceException.TopicTerminatedException
                 || cause instanceof BrokerServiceException.ServiceUnitNotReadyException
                 || cause instanceof BrokerServiceException.TopicMigratedException) {
-            return NOT_LEADER_OR_FOLLOWER;
+            return KafkaErrors.NOT_LEADER_OR_FOLLOWER;
         }
         if (cause instanceof BrokerServiceException.NotAllowedException) {
-            return MESSAGE_TOO_LARGE;
+            return KafkaErrors.MESSAGE_TOO_LARGE;
         }
-        return KAFKA_STORAGE_ERROR;
+        return KafkaErrors.KAFKA_STORAGE_ERROR;
     }
 
     private final class AppendContext implements Topic.PublishContext {
@@ -391,7 +383,7 @@ final class ProduceService implements PartitionLog {
         public void completed(Exception e, long ledgerId, long entryId) {
             if (e != null) {
                 short code = errorOf(e);
-                if (code == KAFKA_STORAGE_ERROR) {
+                if (code == KafkaErrors.KAFKA_STORAGE_ERROR) {
                     log.warn("kop-native: append to {} failed: {}", topic.getName(), e.toString());
                 } else {
                     log.debug("kop-native: append to {} failed: {}", topic.getName(), e.toString());
@@ -410,10 +402,10 @@ final class ProduceService implements PartitionLog {
                             + "(topics loaded before it was configured need a reload)",
                             ledgerId, entryId, topic.getName());
                 }
-                result.complete(AppendResult.error(UNKNOWN_SERVER_ERROR));
+                result.complete(AppendResult.error(KafkaErrors.UNKNOWN_SERVER_ERROR));
                 return;
             }
-            result.complete(new AppendResult(NONE, offset, -1L));
+            result.complete(new AppendResult(KafkaErrors.NONE, offset, -1L));
         }
     }
 }

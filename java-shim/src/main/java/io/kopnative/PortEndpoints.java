@@ -1,0 +1,214 @@
+package io.kopnative;
+
+import io.netty.buffer.ByteBuf;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import org.apache.pulsar.common.allocator.PulsarByteBufAllocator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The work behind the core's port upcalls on one connection: {@link KafkaFrameHandler}'s
+ * onNative* methods delegate here. TopicPort calls (lookups, listing, administration) go to the
+ * broker's {@link TopicSource}, LogPort calls (appends, reads, subscriptions) to its
+ * {@link PartitionLog}. Every call is answered always later, through {@link #answer}: the port's
+ * future completes on any thread, a failure becomes an error answer, and the answer is delivered
+ * to the core on the channel's event loop ({@link KafkaFrameHandler#completeOnLoop}), which keeps
+ * responses in request order.
+ */
+final class PortEndpoints {
+    private static final Logger log = LoggerFactory.getLogger(PortEndpoints.class);
+
+    private final KafkaFrameHandler handler;
+    private final TopicSource topics; // null: no broker (unit tests), lookups fail with -1
+    private final PartitionLog partitionLog; // null: no broker (unit tests), appends fail with -1
+    private final TopicTableEncoder tables;
+
+    PortEndpoints(KafkaFrameHandler handler, Listener listener, TopicSource topics, PartitionLog partitionLog) {
+        this.handler = handler;
+        this.topics = topics;
+        this.partitionLog = partitionLog;
+        this.tables = new TopicTableEncoder(topics, listener);
+    }
+
+    /**
+     * The one shape of every answer: runs the port {@code call} (a throw counts as its failure);
+     * once its future completes, on any thread, a failure or a missing result is logged as a
+     * warning (only when {@code warn}: without a port, failing is expected) and replaced by
+     * {@code fallback} of why; then {@code post} hands the answer to the core on the channel's
+     * event loop.
+     */
+    private <T> void answer(String what, boolean warn, Supplier<CompletableFuture<T>> call,
+                            Function<String, T> fallback, Consumer<T> post) {
+        CompletableFuture<T> f;
+        try {
+            f = call.get();
+        } catch (Throwable t) {
+            f = CompletableFuture.failedFuture(t);
+        }
+        f.whenComplete((result, error) -> {
+            if (error != null || result == null) {
+                String why = error == null ? "no result" : TopicMetadataService.unwrap(error).toString();
+                if (warn) {
+                    log.warn("[{}] {} failed: {}", handler.remote(), what, why);
+                }
+                result = fallback.apply(why);
+            }
+            post.accept(result);
+        });
+    }
+
+    /** TopicPort::Lookup: see {@link KafkaFrameHandler#onNativeLookupTopics}. */
+    void lookupTopics(long requestId, byte[][] names, boolean autoCreate) {
+        int n = names == null ? 0 : names.length;
+        List<String> decoded = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            decoded.add(decodeUtf8(names[i]));
+        }
+        if (log.isDebugEnabled()) {
+            log.debug("[{}] topic lookup {}: {} (create: {})", handler.remote(), requestId, decoded, autoCreate);
+        }
+        answer("topic lookup", topics != null,
+                () -> topics == null ? noPort("no topic metadata service")
+                        : topics.lookup(decoded, autoCreate).thenApply(r -> r != null && r.size() == n ? r : null),
+                why -> {
+                    List<TopicMetadataService.TopicResult> failed = new ArrayList<>(n);
+                    for (String name : decoded) {
+                        failed.add(TopicMetadataService.TopicResult.error(name, KafkaErrors.UNKNOWN_SERVER_ERROR));
+                    }
+                    return failed;
+                },
+                results -> postTopics(requestId, results));
+    }
+
+    /** TopicPort::ListAll: every topic of the Kafka namespace, answered like a lookup. */
+    void listTopics(long requestId) {
+        answer("listing the topics of the Kafka namespace", true,
+                () -> topics == null ? CompletableFuture.completedFuture(List.of()) : topics.listAll(),
+                why -> List.of(), results -> postTopics(requestId, results));
+    }
+
+    // Any thread: resolves the owners of every partition of the topics found, then completes the
+    // core's topic request on the channel's event loop.
+    private void postTopics(long requestId, List<TopicMetadataService.TopicResult> results) {
+        tables.encode(results).thenAccept(t -> {
+            if (log.isDebugEnabled()) {
+                log.debug("[{}] topic lookup {} resolved: {} topics, leaders {}, nodes {}", handler.remote(),
+                        requestId, t.names().length, t.leaders() == null ? "all here" : Arrays.toString(t.leaders()),
+                        t.nodes() == null ? List.of() : t.nodes());
+            }
+            int[] nodeIds = t.nodeIds();
+            String[] nodeHosts = t.nodeHosts();
+            int[] nodePorts = t.nodePorts();
+            handler.completeOnLoop("topic metadata", c -> NativeBridge.nativeOnTopicsResolved(c, requestId,
+                    t.names(), t.partitions(), t.errors(), t.leaders(), nodeIds, nodeHosts, nodePorts), null);
+        });
+    }
+
+    /** TopicPort::CreateTopic / DeleteTopic / CreatePartitions: see {@link KafkaFrameHandler#onNativeTopicAdmin}. */
+    void topicAdmin(long requestId, int op, byte[] topic, int count) {
+        answer("topic administration", topics != null,
+                () -> topics == null ? noPort("no topic metadata service")
+                        : topics.admin(op, decodeUtf8(topic), count),
+                why -> new TopicMetadataService.AdminResult(KafkaErrors.UNKNOWN_SERVER_ERROR, why),
+                r -> handler.completeOnLoop("topic administration",
+                        c -> NativeBridge.nativeOnTopicAdminDone(c, requestId, r.error(), r.message()), null));
+    }
+
+    /**
+     * LogPort::Append: see {@link KafkaFrameHandler#onNativeAppend}. The entry at native memory is
+     * copied first, before anything else: it is valid only during the upcall.
+     */
+    void append(long requestId, byte[] topic, int partition, long address, int length, int numRecords) {
+        answer("append", partitionLog != null, () -> {
+            if (length < 0 || (length > 0 && address == 0)) {
+                throw new IllegalArgumentException("bad entry memory: " + length + " bytes at " + address);
+            }
+            ByteBuf entry = NativeMemory.copy(PulsarByteBufAllocator.DEFAULT, address, length); // pooled
+            if (partitionLog == null) {
+                entry.release();
+                return noPort("no partition log");
+            }
+            return partitionLog.append(decodeUtf8(topic), partition, entry, numRecords);
+        }, why -> PartitionLog.AppendResult.error(KafkaErrors.UNKNOWN_SERVER_ERROR),
+                r -> handler.completeOnLoop("an append", c -> NativeBridge.nativeOnAppended(c, requestId, r.error(),
+                        r.baseOffset(), r.logStartOffset()), null));
+    }
+
+    /** LogPort::Read: see {@link KafkaFrameHandler#onNativeRead}. */
+    void read(long requestId, byte[] topic, int partition, long offset, int maxBytes, int maxWaitMs) {
+        ReadCursors cursors = handler.readCursors();
+        answer("read", partitionLog != null,
+                () -> partitionLog == null ? noPort("no partition log")
+                        : partitionLog.read(cursors, decodeUtf8(topic), partition, offset, maxBytes, maxWaitMs),
+                why -> PartitionLog.ReadResult.error(KafkaErrors.UNKNOWN_SERVER_ERROR),
+                r -> postRead(requestId, r));
+    }
+
+    // Any thread: completes the core's read on the channel's event loop. The entries' buffer is
+    // released once the downcall returned, or when the completion is dropped.
+    private void postRead(long requestId, PartitionLog.ReadResult r) {
+        handler.completeOnLoop("a read", c -> {
+            ByteBuf data = r.data();
+            int[] lengths = r.lengths() == null ? new int[0] : r.lengths();
+            if (data == null || data.readableBytes() == 0) {
+                return NativeBridge.nativeOnRead(c, requestId, r.error(), r.logStartOffset(), r.logEndOffset(), 0, 0,
+                        lengths);
+            }
+            if (!data.hasMemoryAddress()) {
+                log.warn("[{}] read entries are not in a direct buffer with an address", handler.remote());
+                return NativeBridge.nativeOnRead(c, requestId, KafkaErrors.UNKNOWN_SERVER_ERROR, -1, -1, 0, 0,
+                        new int[0]);
+            }
+            return NativeBridge.nativeOnRead(c, requestId, r.error(), r.logStartOffset(), r.logEndOffset(),
+                    data.memoryAddress() + data.readerIndex(), data.readableBytes(), lengths);
+        }, () -> releaseData(r));
+    }
+
+    private static void releaseData(PartitionLog.ReadResult r) {
+        if (r.data() != null) {
+            r.data().release();
+        }
+    }
+
+    /** LogPort::CommitSubscription / DeleteSubscription: see {@link KafkaFrameHandler#onNativeSubscription}. */
+    void subscription(long requestId, int op, byte[] topic, int partition, byte[] name, long offset) {
+        answer("subscription call", partitionLog != null, () -> {
+            if (partitionLog == null) {
+                return noPort("no partition log");
+            } else if (op == KafkaFrameHandler.SUBSCRIPTION_COMMIT) {
+                return partitionLog.commitSubscription(decodeUtf8(topic), partition, decodeUtf8(name), offset);
+            } else if (op == KafkaFrameHandler.SUBSCRIPTION_DELETE) {
+                return partitionLog.deleteSubscription(decodeUtf8(topic), partition, decodeUtf8(name));
+            }
+            return CompletableFuture.failedFuture(new IllegalArgumentException("unknown subscription operation " + op));
+        }, why -> KafkaErrors.UNKNOWN_SERVER_ERROR,
+                code -> handler.completeOnLoop("a subscription call",
+                        c -> NativeBridge.nativeOnSubscriptionDone(c, requestId, code), null));
+    }
+
+    private static <T> CompletableFuture<T> noPort(String what) {
+        return CompletableFuture.failedFuture(new IllegalStateException(what));
+    }
+
+    private static String decodeUtf8(byte[] bytes) {
+        if (bytes == null) {
+            return null;
+        }
+        try {
+            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
+        } catch (CharacterCodingException e) {
+            return null; // not a valid name: TopicMetadataService answers INVALID_TOPIC_EXCEPTION
+        }
+    }
+}
