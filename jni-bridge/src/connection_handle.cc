@@ -24,6 +24,9 @@ constexpr PortCallSite kLookupSite{"topic lookup", "name array",
                                    "KafkaFrameHandler.onNativeLookupTopics"};
 constexpr PortCallSite kListSite{"topic listing", "request id",
                                  "KafkaFrameHandler.onNativeListTopics"};
+constexpr PortCallSite kOwnersSite{
+    "coordinator owner lookup", "partitions",
+    "KafkaFrameHandler.onNativeLookupOffsetsOwners"};
 constexpr PortCallSite kAdminSite{"topic admin", "topic name",
                                   "KafkaFrameHandler.onNativeTopicAdmin"};
 constexpr PortCallSite kAppendSite{"append", "topic name or entry",
@@ -186,6 +189,31 @@ void ConnectionHandle::Lookup(std::vector<std::string> names, bool auto_create,
 void ConnectionHandle::ListAll(TopicsDone done) {
   PortUpcall(handler_, g_java.list, kListSite, topics_,
              TopicsCall{std::move(done), {}, false}, FailTopics);
+}
+
+// Java answers with nativeOnTopicsResolved, one entry per partition (its name
+// unused), as for a lookup: an entry without error is owned by its one
+// leader, or by this broker when no leaders are sent. The call fails, like a
+// lookup, with UNKNOWN_SERVER_ERROR for every partition.
+void ConnectionHandle::LookupOffsetsOwners(std::vector<int32_t> partitions,
+                                           OwnersDone done) {
+  auto to_owners =
+      [done = std::move(done)](std::vector<kop::core::TopicInfo> answers) {
+        std::vector<kop::core::PartitionOwner> out(answers.size());
+        for (size_t i = 0; i < answers.size(); ++i) {
+          out[i].error_code = answers[i].error_code;
+          if (answers[i].leaders.empty()) {
+            out[i].owner.local = true;
+          } else {
+            out[i].owner = answers[i].leaders[0];
+          }
+        }
+        done(std::move(out));
+      };
+  TopicsCall call{std::move(to_owners),
+                  std::vector<std::string>(partitions.size()), true};
+  PortUpcall(handler_, g_java.owners, kOwnersSite, topics_, std::move(call),
+             FailTopics, partitions);
 }
 
 void ConnectionHandle::Resolve(JNIEnv* env, uint64_t id, jobjectArray names,

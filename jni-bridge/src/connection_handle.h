@@ -72,6 +72,8 @@ class ConnectionHandle final : public kop::core::ResponseSink,
   void Lookup(std::vector<std::string> names, bool auto_create,
               TopicsDone done) override;
   void ListAll(TopicsDone done) override;
+  void LookupOffsetsOwners(std::vector<int32_t> partitions,
+                           OwnersDone done) override;
   std::vector<kop::core::BrokerNode> ClusterBrokers() const override {
     return cluster_;
   }

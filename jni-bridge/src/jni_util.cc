@@ -236,6 +236,17 @@ jobjectArray NewNameArray(JNIEnv* env, const std::vector<std::string>& names) {
   return array;
 }
 
+jintArray NewIntArray(JNIEnv* env, const std::vector<int32_t>& values) {
+  if (values.size() > static_cast<size_t>(INT32_MAX)) return nullptr;
+  const auto n = static_cast<jsize>(values.size());
+  jintArray array = env->NewIntArray(n);
+  if (array == nullptr) return nullptr;
+  static_assert(sizeof(jint) == sizeof(int32_t));
+  env->SetIntArrayRegion(array, 0, n,
+                         reinterpret_cast<const jint*>(values.data()));
+  return array;
+}
+
 void LiveHandles::Add(const void* handle) {
   std::unique_lock lock(mu_);
   live_.insert(handle);
@@ -282,6 +293,7 @@ JNIEXPORT jint JNICALL JNI_OnLoad(JavaVM* vm, void*) {
       {&g_java.close, "onNativeClose", "()V"},
       {&g_java.lookup, "onNativeLookupTopics", "(J[[BZ)V"},
       {&g_java.list, "onNativeListTopics", "(J)V"},
+      {&g_java.owners, "onNativeLookupOffsetsOwners", "(J[I)V"},
       {&g_java.append, "onNativeAppend", "(J[BIJII)V"},
       {&g_java.read, "onNativeRead", "(J[BIJII)V"},
       {&g_java.admin, "onNativeTopicAdmin", "(JI[BI)V"},

@@ -30,6 +30,7 @@ struct JavaRefs {
   jmethodID close = nullptr;          // onNativeClose
   jmethodID lookup = nullptr;         // onNativeLookupTopics
   jmethodID list = nullptr;           // onNativeListTopics
+  jmethodID owners = nullptr;         // onNativeLookupOffsetsOwners
   jmethodID append = nullptr;         // onNativeAppend
   jmethodID read = nullptr;           // onNativeRead
   jmethodID admin = nullptr;          // onNativeTopicAdmin
@@ -88,6 +89,10 @@ jbyteArray NewBytes(JNIEnv* env, std::string_view bytes);
 // byte[][] of the names' bytes (topic names come from the wire: they go up
 // as bytes, Java decodes them strictly), or nullptr.
 jobjectArray NewNameArray(JNIEnv* env, const std::vector<std::string>& names);
+
+// A new int[] holding `values`, or nullptr (with a pending exception, or
+// more than INT32_MAX values).
+jintArray NewIntArray(JNIEnv* env, const std::vector<int32_t>& values);
 
 template <typename T>
 T* FromHandle(jlong handle) {

@@ -85,6 +85,11 @@ inline bool ToJavaArg(JNIEnv*, LocalRefs&, JavaLength v, jvalue& out) {
   out.i = static_cast<jint>(v.value);
   return v.value <= static_cast<size_t>(INT32_MAX);
 }
+// Partition numbers go up as an int[].
+inline bool ToJavaArg(JNIEnv* env, LocalRefs& refs,
+                      const std::vector<int32_t>& v, jvalue& out) {
+  return refs.Keep(NewIntArray(env, v), out);
+}
 // Names from the wire go up as bytes (Java decodes them strictly).
 inline bool ToJavaArg(JNIEnv* env, LocalRefs& refs, std::string_view v,
                       jvalue& out) {

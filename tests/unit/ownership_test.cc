@@ -24,21 +24,11 @@ using testing::DecodeResponse;
 using testing::RecordingSink;
 using testing::RequestFrame;
 
-constexpr char kOffsets[] = "persistent://public/__kafka/__consumer_offsets";
-
-// FindCoordinator looks up the one partition of __consumer_offsets a group
-// lives in, as a topic of its own.
-std::string OffsetsPartition(int p) {
-  return std::string(kOffsets) + "-partition-" + std::to_string(p);
-}
-
 // Makes `owners[p]` the owner of offsets partition p.
 void SetOffsetsOwners(testing::FakeTopics& topics,
                       const std::vector<BrokerNode>& owners) {
   for (size_t p = 0; p < owners.size(); ++p) {
-    const std::string name = OffsetsPartition(static_cast<int>(p));
-    topics.topics[name] = 0;
-    topics.leaders[name] = {owners[p]};
+    topics.offsets_owners[static_cast<int32_t>(p)] = owners[p];
   }
 }
 
@@ -187,7 +177,7 @@ TEST_CASE("FindCoordinator names the owner of the group's offsets partition",
   CHECK(local.host == "a.example");
 
   // An unknown offsets partition (ownership unknown): this broker answers.
-  f.topics.topics.erase(OffsetsPartition(1));
+  f.topics.offsets_owners.erase(1);
   auto unknown = Find(f, 3, "g0", 5);
   CHECK(unknown.error_code == 0);
   CHECK(unknown.node_id == 7);
@@ -195,7 +185,7 @@ TEST_CASE("FindCoordinator names the owner of the group's offsets partition",
   // The lookup failed (timed out, or refused as the shim once did): no broker
   // is named, least of all this one, and the client asks again.
   for (int16_t failure : {int16_t{7}, int16_t{17}, int16_t{-1}}) {
-    f.topics.errors[OffsetsPartition(1)] = failure;
+    f.topics.offsets_errors[1] = failure;
     auto failed = Find(f, 3, "g0", 6);
     CHECK(failed.error_code == Code(ErrorCode::COORDINATOR_NOT_AVAILABLE));
     CHECK(failed.node_id == -1);

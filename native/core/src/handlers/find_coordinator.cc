@@ -1,10 +1,13 @@
 // FindCoordinator (key 10): a group's coordinator is the broker owning its
-// __consumer_offsets partition (Pulsar's bundle owner, from the TopicPort).
-// When that is this broker, asking starts loading the partition so the
-// JoinGroup that follows rarely waits; otherwise the owner is named and this
-// broker's coordinator stays out of it. If ownership cannot be resolved, this
-// broker answers for itself and its coordinator checks decide (a partition it
-// cannot read answers NOT_COORDINATOR, so the client looks again).
+// __consumer_offsets partition (Pulsar's bundle owner), as Kafka's is the
+// leader of that partition. The owner comes from the TopicPort's own call,
+// TopicPort::LookupOffsetsOwners, one answer per partition the request's
+// groups live in. When the owner is this broker, asking starts loading the
+// partition so the JoinGroup that follows rarely waits; when it is another,
+// that broker is named and this broker's coordinator stays out of it. When no
+// broker owns the partition right now, or the lookup failed, the answer is
+// COORDINATOR_NOT_AVAILABLE and the client asks again: naming this broker
+// would send the group where it may not live.
 //
 // Transactions are not served: a transactional id gets
 // TRANSACTIONAL_ID_AUTHORIZATION_FAILED (non-retriable, so a transactional
@@ -126,28 +129,17 @@ void HandleFindCoordinator(const RequestContext& ctx,
       partitions.push_back(p);
     }
   }
-  std::vector<std::string> names;
-  for (int32_t p : partitions) {
-    names.push_back(ctx.broker->groups.offsets_topic + "-partition-" +
-                    std::to_string(p));
-  }
   // The request outlives this call: the lookup answers later.
   auto owned = std::make_shared<FindCoordinatorRequest>(request);
-  ctx.topics->Lookup(
-      std::move(names), /*auto_create=*/false,
-      [ctx, owned, partitions,
-       reply = std::move(reply)](std::vector<TopicInfo> found) mutable {
+  ctx.topics->LookupOffsetsOwners(
+      partitions, [ctx, owned, partitions, reply = std::move(reply)](
+                      std::vector<PartitionOwner> found) mutable {
         Owners owners;
         for (size_t i = 0; i < found.size() && i < partitions.size(); ++i) {
-          if (found[i].error_code == 0 && !found[i].leaders.empty()) {
-            owners[partitions[i]] = found[i].leaders[0];
-          } else if (found[i].error_code != 0 &&
-                     found[i].error_code !=
-                         Code(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION)) {
-            // The lookup failed (timed out, refused): naming this broker
-            // would send the group where it may not live. Clients retry.
-            owners[partitions[i]] = BrokerNode{};
-          }
+          // A failed lookup (timed out, refused) names no broker: naming this
+          // one would send the group where it may not live. Clients retry.
+          owners[partitions[i]] =
+              found[i].error_code == 0 ? found[i].owner : BrokerNode{};
         }
         Respond(ctx, *owned, owners, reply);
       });

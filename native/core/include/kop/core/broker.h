@@ -44,6 +44,16 @@ struct BrokerNode {
   bool local = false;  // this broker (node_id, host and port unused)
 };
 
+// Who owns one partition, as TopicPort::LookupOffsetsOwners answers it.
+struct PartitionOwner {
+  // 0: `owner` is valid. Anything else: the lookup failed or timed out, and
+  // no broker may be named (least of all this one: the group may live
+  // elsewhere).
+  int16_t error_code = 0;
+  // `local` for this broker; node_id -1 when no broker owns it right now.
+  BrokerNode owner;
+};
+
 struct TopicInfo {
   std::string name;  // Kafka topic name, e.g. "orders"
   int32_t partitions =
@@ -73,6 +83,19 @@ class TopicPort {
   // all, as Kafka lists every live broker: librdkafka drops (and disconnects
   // from) brokers a Metadata response leaves out.
   virtual std::vector<BrokerNode> ClusterBrokers() const { return {}; }
+
+  // The owner of each of the group coordinator's __consumer_offsets
+  // partitions (Pulsar's bundle owner), for FindCoordinator: a group's
+  // coordinator is the broker owning the partition it lives in (Kafka's
+  // GroupCoordinator is the leader of that partition). `done` gets one answer
+  // per partition, in order, once, on the connection's event loop. The
+  // default (one broker, tests): this broker owns them all.
+  using OwnersDone = std::function<void(std::vector<PartitionOwner>)>;
+  virtual void LookupOffsetsOwners(std::vector<int32_t> partitions,
+                                   OwnersDone done) {
+    done(std::vector<PartitionOwner>(partitions.size(),
+                                     PartitionOwner{0, {-1, "", -1, true}}));
+  }
 
   // Topic administration (CreateTopics, DeleteTopics, CreatePartitions),
   // served and advertised only when SupportsAdmin() is true.

@@ -21,6 +21,10 @@ class FakeTopics : public TopicPort {
   std::vector<BrokerNode> cluster;
   // name -> the error code its lookup answers (a failed lookup).
   std::map<std::string, int16_t> errors;
+  // __consumer_offsets partition -> its owner (absent: this broker's), and
+  // -> the error its owner lookup answers (a failed lookup).
+  std::map<int32_t, BrokerNode> offsets_owners;
+  std::map<int32_t, int16_t> offsets_errors;
   int32_t auto_create_partitions = 1;
   bool defer = false;
   bool admin = true;
@@ -71,6 +75,24 @@ class FakeTopics : public TopicPort {
   }
 
   std::vector<BrokerNode> ClusterBrokers() const override { return cluster; }
+
+  void LookupOffsetsOwners(std::vector<int32_t> partitions,
+                           OwnersDone done) override {
+    Run([this, partitions = std::move(partitions), done = std::move(done)] {
+      std::vector<PartitionOwner> out;
+      for (int32_t p : partitions) {
+        PartitionOwner& o = out.emplace_back();
+        o.owner.local = true;
+        if (auto e = offsets_errors.find(p); e != offsets_errors.end()) {
+          o = PartitionOwner{e->second, {}};
+        } else if (auto it = offsets_owners.find(p);
+                   it != offsets_owners.end()) {
+          o.owner = it->second;
+        }
+      }
+      done(std::move(out));
+    });
+  }
 
   void ListAll(std::function<void(std::vector<TopicInfo>)> done) override {
     Run([this, done = std::move(done)] {

@@ -178,6 +178,16 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
     }
 
     /**
+     * Upcall from the core (TopicPort::LookupOffsetsOwners, during nativeOnFrame): the broker owning
+     * each of {@code partitions} of the group coordinator's offsets topic, answered with
+     * {@link NativeBridge#nativeOnTopicsResolved} for {@code requestId} like a lookup of that many
+     * names, always later, from this channel's event loop.
+     */
+    void onNativeLookupOffsetsOwners(long requestId, int[] partitions) {
+        endpoints.lookupOffsetsOwners(requestId, partitions);
+    }
+
+    /**
      * Upcall from the core (TopicPort::CreateTopic / DeleteTopic / CreatePartitions, during
      * nativeOnFrame): {@code op} 0 create with {@code count} partitions, 1 delete, 2 grow to
      * {@code count} partitions; answer with {@link NativeBridge#nativeOnTopicAdminDone} for

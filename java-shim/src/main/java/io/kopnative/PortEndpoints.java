@@ -97,10 +97,20 @@ final class PortEndpoints {
                 why -> List.of(), results -> postTopics(requestId, results));
     }
 
+    /** TopicPort::LookupOffsetsOwners: see {@link KafkaFrameHandler#onNativeLookupOffsetsOwners}. */
+    void lookupOffsetsOwners(long requestId, int[] partitions) {
+        int[] asked = partitions == null ? new int[0] : partitions;
+        postTable(requestId, tables.encodeOffsetsOwners(asked));
+    }
+
     // Any thread: resolves the owners of every partition of the topics found, then completes the
     // core's topic request on the channel's event loop.
     private void postTopics(long requestId, List<TopicMetadataService.TopicResult> results) {
-        tables.encode(results).thenAccept(t -> {
+        postTable(requestId, tables.encode(results));
+    }
+
+    private void postTable(long requestId, CompletableFuture<TopicTableEncoder.TopicTable> table) {
+        table.thenAccept(t -> {
             if (log.isDebugEnabled()) {
                 log.debug("[{}] topic lookup {} resolved: {} topics, leaders {}, nodes {}", handler.remote(),
                         requestId, t.names().length, t.leaders() == null ? "all here" : Arrays.toString(t.leaders()),

@@ -79,39 +79,31 @@ final class TopicMetadataService implements TopicSource {
     }
 
     /**
-     * The group coordinator's topic with its partition count. The core asks for the owner of one of
-     * its partitions by naming that partition ({@code <offsets topic>-partition-<p>}), which it
-     * looks up as a topic of its own: a Pulsar partition is never a Kafka topic otherwise.
+     * The group coordinator's topic with its partition count, for {@link #offsetsOwner}. Its
+     * partitions are never Kafka topics: no name lookup reaches them.
      */
     void setOffsetsTopic(TopicName topic, int partitions) {
         this.offsetsTopic = topic;
         this.offsetsPartitions = partitions;
     }
 
-    /** The Pulsar partition {@code name} is, if it names a partition of the offsets topic; else null. */
-    TopicName offsetsPartition(String name) {
-        return offsetsPartition(offsetsTopic, offsetsPartitions, name);
+    /** Partition {@code p} of the offsets topic {@code topic} of {@code partitions}; null if there is none. */
+    static TopicName offsetsPartition(TopicName topic, int partitions, int p) {
+        return topic == null || p < 0 || p >= partitions ? null : topic.getPartition(p);
     }
 
-    static TopicName offsetsPartition(TopicName topic, int partitions, String name) {
-        if (topic == null || name == null || !name.startsWith(topic + TopicName.PARTITIONED_TOPIC_SUFFIX)) {
-            return null;
+    @Override
+    public CompletableFuture<List<PartitionOwners.Node>> offsetsOwner(int partition, String listenerName) {
+        TopicName tn = offsetsPartition(offsetsTopic, offsetsPartitions, partition);
+        if (tn == null) {
+            // Not a partition of the offsets topic (or before start): no broker is named.
+            return CompletableFuture.completedFuture(Collections.singletonList(null));
         }
-        try {
-            TopicName tn = TopicName.get(name);
-            return tn.isPartitioned() && tn.getPartitionIndex() < partitions
-                    && topic.toString().equals(tn.getPartitionedTopicName()) ? tn : null;
-        } catch (RuntimeException e) {
-            return null;
-        }
+        return partitionOwners.owners(tn, 0, listenerName);
     }
 
     @Override
     public CompletableFuture<List<PartitionOwners.Node>> owners(String name, int partitions, String listenerName) {
-        TopicName partition = offsetsPartition(name);
-        if (partition != null) {
-            return partitionOwners.owners(partition, 0, listenerName);
-        }
         TopicName tn = name == null ? null : toPulsar(name);
         if (tn == null) {
             return CompletableFuture.completedFuture(null);
@@ -162,10 +154,6 @@ final class TopicMetadataService implements TopicSource {
     }
 
     private CompletableFuture<TopicResult> lookupOne(String name, boolean autoCreate) {
-        if (offsetsPartition(name) != null) {
-            // One partition of the offsets topic (created at start-up), served as a topic of its own.
-            return CompletableFuture.completedFuture(new TopicResult(name, 0, KafkaErrors.NONE));
-        }
         TopicName tn = toPulsar(name);
         if (tn == null) {
             return CompletableFuture.completedFuture(TopicResult.error(name, KafkaErrors.INVALID_TOPIC_EXCEPTION));

@@ -24,6 +24,16 @@ interface TopicSource {
     }
 
     /**
+     * The broker owning partition {@code partition} of the group coordinator's offsets topic, for
+     * FindCoordinator (TopicPort::LookupOffsetsOwners), as {@link #owners} answers for one partition:
+     * a one-entry list ({@link PartitionOwners.Node#LOCAL}, null for none right now), or null when
+     * it is this broker's. Never completes exceptionally on a broker.
+     */
+    default CompletableFuture<List<PartitionOwners.Node>> offsetsOwner(int partition, String listenerName) {
+        return CompletableFuture.completedFuture(null);
+    }
+
+    /**
      * The other brokers of the cluster that serve Kafka, as a connection on listener
      * {@code listenerName} addresses them (this broker not included). Never completes
      * exceptionally on a broker.

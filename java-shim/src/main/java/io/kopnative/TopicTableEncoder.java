@@ -5,6 +5,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.IntFunction;
 
 /**
  * The answer to the core's topic lookups and listings (TopicPort::Lookup / ListAll), as
@@ -49,14 +50,35 @@ final class TopicTableEncoder {
      * future completes on whatever thread finished the last lookup.
      */
     CompletableFuture<TopicTable> encode(List<TopicMetadataService.TopicResult> results) {
+        return encode(results, i -> {
+            TopicMetadataService.TopicResult r = results.get(i);
+            return topics.owners(r.name(), r.partitions(), listener.name());
+        });
+    }
+
+    /**
+     * The answer to TopicPort::LookupOffsetsOwners: one entry per partition of the offsets topic
+     * (no name, no error), owned as {@link TopicSource#offsetsOwner} says.
+     */
+    CompletableFuture<TopicTable> encodeOffsetsOwners(int[] partitions) {
+        List<TopicMetadataService.TopicResult> results = new ArrayList<>(partitions.length);
+        for (int i = 0; i < partitions.length; i++) {
+            results.add(new TopicMetadataService.TopicResult("", 0, KafkaErrors.NONE));
+        }
+        return encode(results, i -> topics.offsetsOwner(partitions[i], listener.name()));
+    }
+
+    // Asks `ownersOf` (by index) for the owners of each topic found, with the cluster's brokers.
+    private CompletableFuture<TopicTable> encode(List<TopicMetadataService.TopicResult> results,
+                                                 IntFunction<CompletableFuture<List<PartitionOwners.Node>>> ownersOf) {
         int n = results.size();
         List<CompletableFuture<List<PartitionOwners.Node>>> owners = new ArrayList<>(n);
-        for (TopicMetadataService.TopicResult r : results) {
+        for (int i = 0; i < n; i++) {
             CompletableFuture<List<PartitionOwners.Node>> f;
             try {
-                f = r.error() != KafkaErrors.NONE || topics == null
+                f = results.get(i).error() != KafkaErrors.NONE || topics == null
                         ? CompletableFuture.completedFuture(null)
-                        : topics.owners(r.name(), r.partitions(), listener.name());
+                        : ownersOf.apply(i);
             } catch (Throwable t) {
                 f = CompletableFuture.failedFuture(t);
             }

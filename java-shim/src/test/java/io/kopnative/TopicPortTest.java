@@ -27,6 +27,14 @@ class TopicPortTest extends NativeTestBase {
         final List<Call> calls = new ArrayList<>();
         final java.util.Map<String, List<PartitionOwners.Node>> owners = new java.util.HashMap<>();
         List<PartitionOwners.Node> cluster = List.of();
+        final List<Integer> offsetsAsked = new ArrayList<>();
+        PartitionOwners.Node offsetsOwner;
+
+        @Override
+        public CompletableFuture<List<PartitionOwners.Node>> offsetsOwner(int partition, String listener) {
+            offsetsAsked.add(partition);
+            return CompletableFuture.completedFuture(offsetsOwner == null ? null : List.of(offsetsOwner));
+        }
 
         @Override
         public CompletableFuture<List<PartitionOwners.Node>> clusterNodes(String listener) {
@@ -285,6 +293,45 @@ class TopicPortTest extends NativeTestBase {
         assertEquals(2, brokers.size(), brokers.toString());
         assertEquals("13@c.example:9094", brokers.get(1));
         assertEquals(1, parseMetadataV1(frame, 4).size());
+        ch.finishAndReleaseAll();
+    }
+
+    /** FindCoordinator v1 (header v1) for group {@code group}. */
+    static ByteBuf findCoordinatorV1(int correlationId, String group) {
+        ByteBuf b = Unpooled.directBuffer();
+        b.writeInt(0); // length, patched below
+        byte[] clientId = "unit".getBytes(StandardCharsets.UTF_8);
+        b.writeShort(10).writeShort(1).writeInt(correlationId).writeShort(clientId.length).writeBytes(clientId);
+        byte[] key = group.getBytes(StandardCharsets.UTF_8);
+        b.writeShort(key.length).writeBytes(key).writeByte(0); // key, key_type 0 (group)
+        b.setInt(0, b.readableBytes() - 4);
+        return b;
+    }
+
+    @Test
+    void findCoordinatorAsksForTheOffsetsPartitionOwnerByNumber() {
+        // The owner of the group's __consumer_offsets partition is its own port call (by partition
+        // number, never a topic name), and the answer names that broker.
+        EmbeddedChannel ch = connect();
+        topics.offsetsOwner = new PartitionOwners.Node(11, "b.example", 9093);
+        ch.writeInbound(findCoordinatorV1(5, "g0"));
+        ch.runPendingTasks();
+        // Kafka's GroupMetadataManager.partitionFor: abs(hashCode) mod the partition count.
+        assertEquals(List.of(Math.abs("g0".hashCode()) % config.offsetsTopicNumPartitions()), topics.offsetsAsked);
+        assertTrue(topics.calls.isEmpty(), "no topic lookup: " + topics.calls);
+        ByteBuf frame = nextResponse(ch);
+        try {
+            assertEquals(frame.readableBytes() - 4, frame.readInt());
+            assertEquals(5, frame.readInt());
+            frame.readInt(); // throttle_time_ms
+            assertEquals(0, frame.readShort(), "error_code");
+            string(frame); // error_message
+            assertEquals(11, frame.readInt());
+            assertEquals("b.example", string(frame));
+            assertEquals(9093, frame.readInt());
+        } finally {
+            frame.release();
+        }
         ch.finishAndReleaseAll();
     }
 
