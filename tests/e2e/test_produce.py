@@ -1,5 +1,5 @@
 """Kafka Produce end to end: records produced with kcat and with raw Produce v9 requests land in
-the Pulsar topic (LogPort in the JNI bridge, ProduceService in the shim) and are read back through
+the Pulsar topic (LogPort in the JNI bridge, PulsarPartitionLog in the shim) and are read back through
 Pulsar's admin REST API."""
 import json
 import os

@@ -1,6 +1,6 @@
 // JoinGroup (key 11): the classic rebalance protocol, in the group
-// coordinator (groups/coordinator.cc). The answer may come much later, when
-// the rebalance completes.
+// coordinator (groups/coordinator_join.cc). The answer may come much later,
+// when the rebalance completes.
 #include <memory>
 
 #include "handlers/handler.h"

@@ -5,8 +5,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The JNI declarations (implemented in jni-bridge/src/bridge.cc) and the loading of
- * libkopnative.so.
+ * The JNI declarations (implemented in jni-bridge/src/entry_points.cc; the boundary's rules are in
+ * jni-bridge/README.md) and the loading of libkopnative.so.
  *
  * <p>Rules at the boundary:
  * <ul>
