@@ -183,10 +183,10 @@ std::pair<std::string, std::string> StableGroupOfTwo(Harness& h,
   return {ja.member_id, jb.member_id};
 }
 
-// A log whose reads a test scripts: answered with `read_error` (0: served
-// from memory), or parked unanswered while `silent`.
+// A log whose reads a test scripts: answered with `read_error` (NONE:
+// served from memory), or parked unanswered while `silent`.
 struct ScriptedLog : FakeLog {
-  int16_t read_error = 0;
+  ErrorCode read_error = ErrorCode::NONE;
   bool silent = false;
   int reads = 0;
   std::vector<std::function<void(const ReadResult&)>> parked;
@@ -196,7 +196,7 @@ struct ScriptedLog : FakeLog {
     ++reads;
     if (silent) {
       parked.push_back(std::move(done));
-    } else if (read_error != 0) {
+    } else if (read_error != ErrorCode::NONE) {
       done(ReadResult{read_error, -1, -1, {}});
     } else {
       FakeLog::Read(topic, partition, offset, max_bytes, max_wait_ms, done);
@@ -481,10 +481,10 @@ TEST_CASE("offset commits: members, standalone consumers and errors",
         std::vector<int16_t>{Code(ErrorCode::UNKNOWN_MEMBER_ID)});
   CHECK(h.Commit("g", "", -1, {{"t", 0, 11, -1, {}}}) ==
         std::vector<int16_t>{Code(ErrorCode::UNKNOWN_MEMBER_ID)});
-  h.log.fail_with = Code(ErrorCode::NOT_LEADER_OR_FOLLOWER);
+  h.log.fail_with = ErrorCode::NOT_LEADER_OR_FOLLOWER;
   CHECK(h.Commit("g", a, 1, {{"t", 0, 12, -1, {}}}) ==
         std::vector<int16_t>{Code(ErrorCode::NOT_COORDINATOR)});
-  h.log.fail_with = 0;
+  h.log.fail_with = ErrorCode::NONE;
   f = h.Fetch("g", std::vector<TopicPartition>{{"t", 0}});
   CHECK(f.offsets[0].offset.offset == 10);  // the failed write changed nothing
 }
@@ -583,16 +583,17 @@ TEST_CASE("a load whose read is dropped is retried, never stuck", "[groups]") {
 TEST_CASE("a partition owned elsewhere answers NOT_COORDINATOR, never waits",
           "[groups]") {
   OnScriptedLog h(2);
-  h.log.read_error = 6;  // NOT_LEADER_OR_FOLLOWER: another broker owns it
+  h.log.read_error = ErrorCode::NOT_LEADER_OR_FOLLOWER;  // another broker's
   auto fetch = [&h] { return h.Fetch(); };
   auto& log = h.log;
   CHECK(fetch() == Code(ErrorCode::COORDINATOR_LOAD_IN_PROGRESS));
   CHECK(fetch() == Code(ErrorCode::NOT_COORDINATOR));
   CHECK(fetch() == Code(ErrorCode::NOT_COORDINATOR));
-  log.read_error = Code(ErrorCode::KAFKA_STORAGE_ERROR);
+  log.read_error = ErrorCode::KAFKA_STORAGE_ERROR;
   CHECK(fetch() == Code(ErrorCode::NOT_COORDINATOR));  // the previous cause
   CHECK(fetch() == Code(ErrorCode::COORDINATOR_NOT_AVAILABLE));
-  log.read_error = 0;  // ownership came here: the reload it starts succeeds
+  log.read_error =
+      ErrorCode::NONE;  // ownership came here: the reload it starts succeeds
   CHECK(fetch() == Code(ErrorCode::COORDINATOR_NOT_AVAILABLE));
   CHECK(fetch() == 0);
 }
@@ -634,7 +635,8 @@ TEST_CASE("losing the partition's bundle unloads its groups; regaining reloads",
 TEST_CASE("Preload skips partitions owned elsewhere until they are ours",
           "[groups]") {
   OnScriptedLog h(3);
-  h.log.read_error = 6;  // every partition is another broker's
+  h.log.read_error =
+      ErrorCode::NOT_LEADER_OR_FOLLOWER;  // every partition is another broker's
   auto& log = h.log;
   auto& coord = *h.coord;
   auto& caller = h.caller;
@@ -642,7 +644,7 @@ TEST_CASE("Preload skips partitions owned elsewhere until they are ours",
   CHECK(log.reads == 3);
   coord.Preload(caller);  // every partition is another broker's: no reads
   CHECK(log.reads == 3);
-  log.read_error = 0;
+  log.read_error = ErrorCode::NONE;
   coord.Owned(1);  // Pulsar gave us partition 1's bundle
   coord.Preload(caller);
   CHECK(log.reads == 4);
@@ -669,7 +671,7 @@ TEST_CASE("a load whose read never answers is abandoned, then retried",
   CHECK(fetch() == Code(ErrorCode::COORDINATOR_NOT_AVAILABLE));
   CHECK(fetch() == 0);
   // The first read's late answer changes nothing.
-  log.parked[0](ReadResult{6, -1, -1, {}});
+  log.parked[0](ReadResult{ErrorCode::NOT_LEADER_OR_FOLLOWER, -1, -1, {}});
   CHECK(fetch() == 0);
 }
 

@@ -111,16 +111,17 @@ void GroupCoordinator::LoadFrom(const Caller& caller, int32_t partition,
           if (p.load != Partition::Load::kLoading || p.load_epoch != epoch) {
             return;
           }
-          if (r.error_code != 0) {
+          if (r.error_code != ErrorCode::NONE) {
             // Owned by another broker is normal with several brokers.
-            Log(r.error_code == Code(ErrorCode::NOT_LEADER_OR_FOLLOWER)
+            Log(r.error_code == ErrorCode::NOT_LEADER_OR_FOLLOWER
                     ? LogLevel::kDebug
                     : LogLevel::kWarn,
                 "loading " + config_.offsets_topic + " partition " +
                     std::to_string(partition) + " failed with error " +
-                    std::to_string(r.error_code) + "; retried on next use");
+                    protocol::ErrorName(r.error_code) +
+                    "; retried on next use");
             p.load = Partition::Load::kUnloaded;
-            p.load_error = r.error_code;
+            p.load_error = Code(r.error_code);
             staged_.erase(partition);
             return;
           }

@@ -74,12 +74,12 @@ void GroupCoordinator::Persist(const Caller& caller, int32_t partition,
                 [this, cb](const AppendResult& r) {
                   Deferred d;
                   std::lock_guard<std::mutex> lock(mu_);
-                  if (r.error_code != 0) {
+                  if (r.error_code != ErrorCode::NONE) {
                     Log(LogLevel::kWarn, "writing to " + config_.offsets_topic +
                                              " failed with error " +
-                                             std::to_string(r.error_code));
+                                             protocol::ErrorName(r.error_code));
                   }
-                  (*cb)(StoreError(r.error_code), d);
+                  (*cb)(StoreError(Code(r.error_code)), d);
                 });
   });
 }
@@ -113,12 +113,12 @@ void GroupCoordinator::MirrorOffsets(
     if (offset < 0) continue;
     d.Run([log, group_id, tp, offset]() {
       log->CommitSubscription(
-          tp.first, tp.second, group_id, offset, [group_id, tp](int16_t err) {
-            if (err != 0) {
+          tp.first, tp.second, group_id, offset, [group_id, tp](ErrorCode err) {
+            if (err != ErrorCode::NONE) {
               Log(LogLevel::kDebug,
                   "mirroring group " + group_id + " on " + tp.first + "-" +
                       std::to_string(tp.second) + " failed with error " +
-                      std::to_string(err));
+                      protocol::ErrorName(err));
             }
           });
     });
@@ -133,7 +133,7 @@ void GroupCoordinator::DeleteMirror(const Caller& caller,
   if (log == nullptr) return;
   for (const TopicPartition& tp : parts) {
     d.Run([log, group_id, tp]() {
-      log->DeleteSubscription(tp.first, tp.second, group_id, [](int16_t) {});
+      log->DeleteSubscription(tp.first, tp.second, group_id, [](ErrorCode) {});
     });
   }
 }

@@ -139,11 +139,12 @@ void HandleFindCoordinator(const RequestContext& ctx,
        reply = std::move(reply)](std::vector<TopicInfo> found) mutable {
         Owners owners;
         for (size_t i = 0; i < found.size() && i < partitions.size(); ++i) {
-          if (found[i].error_code == 0 && !found[i].leaders.empty()) {
+          if (found[i].error_code == ErrorCode::NONE &&
+              !found[i].leaders.empty()) {
             owners[partitions[i]] = found[i].leaders[0];
-          } else if (found[i].error_code != 0 &&
+          } else if (found[i].error_code != ErrorCode::NONE &&
                      found[i].error_code !=
-                         Code(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION)) {
+                         ErrorCode::UNKNOWN_TOPIC_OR_PARTITION) {
             // The lookup failed (timed out, refused): naming this broker
             // would send the group where it may not live. Clients retry.
             owners[partitions[i]] = BrokerNode{};
