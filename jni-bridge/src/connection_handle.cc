@@ -11,6 +11,7 @@
 
 namespace kop::jni {
 
+using kop::core::ErrorCode;
 using kop::core::LogLevel;
 
 namespace {
@@ -36,15 +37,17 @@ constexpr PortCallSite kReadSite{"read", "topic name",
 constexpr PortCallSite kSubscriptionSite{
     "subscription call", "names", "KafkaFrameHandler.onNativeSubscription"};
 
+// A port call Java could not take, or answered malformed, answers
+// UNKNOWN_SERVER_ERROR.
 kop::core::AppendResult AppendFailed() {
   kop::core::AppendResult r;
-  r.error_code = kUnknownServerError;
+  r.error_code = ErrorCode::UNKNOWN_SERVER_ERROR;
   return r;
 }
 
 kop::core::ReadResult ReadFailed() {
   kop::core::ReadResult r;
-  r.error_code = kUnknownServerError;
+  r.error_code = ErrorCode::UNKNOWN_SERVER_ERROR;
   return r;
 }
 
@@ -61,19 +64,20 @@ void FailRead(ConnectionHandle::ReadDone& done, UpcallFailure) {
 void FailAdmin(kop::core::TopicPort::AdminDone& done, UpcallFailure why) {
   switch (why) {
     case UpcallFailure::kNoEnvironment:
-      done(kUnknownServerError, "no JNI environment or handler");
+      done(ErrorCode::UNKNOWN_SERVER_ERROR, "no JNI environment or handler");
       return;
     case UpcallFailure::kArguments:
-      done(kUnknownServerError, "cannot pass the topic name to Java");
+      done(ErrorCode::UNKNOWN_SERVER_ERROR,
+           "cannot pass the topic name to Java");
       return;
     case UpcallFailure::kThrew:
-      done(kUnknownServerError, "the topic admin upcall failed");
+      done(ErrorCode::UNKNOWN_SERVER_ERROR, "the topic admin upcall failed");
       return;
   }
 }
 
 void FailSubscription(ConnectionHandle::SubscriptionDone& done, UpcallFailure) {
-  done(kUnknownServerError);
+  done(ErrorCode::UNKNOWN_SERVER_ERROR);
 }
 
 }  // namespace
@@ -256,7 +260,7 @@ void ConnectionHandle::TopicAdmin(jint op, const std::string& name,
              FailAdmin, op, std::string_view(name), count);
 }
 
-void ConnectionHandle::AdminDoneFor(uint64_t id, int16_t error_code,
+void ConnectionHandle::AdminDoneFor(uint64_t id, ErrorCode error_code,
                                     std::string message) {
   if (auto done = admins_.TakeAnswered(id)) {
     (*done)(error_code, std::move(message));
@@ -273,7 +277,7 @@ void ConnectionHandle::Append(std::string_view topic, int32_t partition,
              JavaLength{entry.size()}, num_records);
 }
 
-void ConnectionHandle::Appended(uint64_t id, int16_t error_code,
+void ConnectionHandle::Appended(uint64_t id, ErrorCode error_code,
                                 int64_t base_offset, int64_t log_start_offset) {
   if (auto done = appends_.TakeAnswered(id)) {
     kop::core::AppendResult r;
@@ -292,7 +296,8 @@ void ConnectionHandle::Read(std::string_view topic, int32_t partition,
              FailRead, topic, partition, offset, max_bytes, max_wait_ms);
 }
 
-void ConnectionHandle::ReadDoneFor(JNIEnv* env, uint64_t id, int16_t error_code,
+void ConnectionHandle::ReadDoneFor(JNIEnv* env, uint64_t id,
+                                   ErrorCode error_code,
                                    int64_t log_start_offset,
                                    int64_t log_end_offset, jlong address,
                                    jint length, jintArray lengths) {
@@ -358,7 +363,7 @@ void ConnectionHandle::Subscription(jint op, std::string_view topic,
              offset);
 }
 
-void ConnectionHandle::SubscriptionDoneFor(uint64_t id, int16_t error_code) {
+void ConnectionHandle::SubscriptionDoneFor(uint64_t id, ErrorCode error_code) {
   if (auto done = subscriptions_.TakeAnswered(id)) (*done)(error_code);
 }
 

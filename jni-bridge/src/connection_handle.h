@@ -46,7 +46,7 @@ class ConnectionHandle final : public kop::core::ResponseSink,
  public:
   using AppendDone = std::function<void(const kop::core::AppendResult&)>;
   using ReadDone = std::function<void(const kop::core::ReadResult&)>;
-  using SubscriptionDone = std::function<void(int16_t)>;
+  using SubscriptionDone = std::function<void(kop::core::ErrorCode)>;
 
   // `handler` is a global reference, deleted by Release.
   ConnectionHandle(std::shared_ptr<kop::core::Broker> broker, jobject handler,
@@ -103,15 +103,16 @@ class ConnectionHandle final : public kop::core::ResponseSink,
   // callback of request `id`; an unknown id is ignored.
   void Resolve(JNIEnv* env, uint64_t id, jobjectArray names,
                jintArray partitions, jshortArray errors, const Owners& owners);
-  void Appended(uint64_t id, int16_t error_code, int64_t base_offset,
-                int64_t log_start_offset);
+  void Appended(uint64_t id, kop::core::ErrorCode error_code,
+                int64_t base_offset, int64_t log_start_offset);
   // The entries are [address, address + length) split by `lengths`, valid
   // during the call.
-  void ReadDoneFor(JNIEnv* env, uint64_t id, int16_t error_code,
+  void ReadDoneFor(JNIEnv* env, uint64_t id, kop::core::ErrorCode error_code,
                    int64_t log_start_offset, int64_t log_end_offset,
                    jlong address, jint length, jintArray lengths);
-  void AdminDoneFor(uint64_t id, int16_t error_code, std::string message);
-  void SubscriptionDoneFor(uint64_t id, int16_t error_code);
+  void AdminDoneFor(uint64_t id, kop::core::ErrorCode error_code,
+                    std::string message);
+  void SubscriptionDoneFor(uint64_t id, kop::core::ErrorCode error_code);
 
  private:
   void TopicAdmin(jint op, const std::string& name, int32_t count,

@@ -11,6 +11,7 @@
 #include "connection_handle.h"
 #include "entry_guard.h"
 #include "jni_util.h"
+#include "kop/protocol/errors.h"
 
 namespace {
 
@@ -78,8 +79,9 @@ JNIEXPORT jint JNICALL Java_io_kopnative_NativeBridge_nativeDebugSubscription(
         const auto n =
             t ? kop::jni::BytesFromJava(env, name, where) : std::nullopt;
         if (!n) return kErrBadArgument;
-        auto done = [conn = &c](int16_t code) {
-          SendInt32Frame(*conn, static_cast<uint16_t>(code));
+        auto done = [conn = &c](kop::core::ErrorCode code) {
+          SendInt32Frame(*conn,
+                         static_cast<uint16_t>(kop::protocol::Code(code)));
         };
         if (op == kop::jni::kSubscriptionCommit) {
           c.CommitSubscription(*t, partition, *n, offset, done);

@@ -17,6 +17,7 @@
 
 namespace {
 
+using kop::core::ErrorCode;
 using kop::core::LogLevel;
 using kop::jni::BrokerHandle;
 using kop::jni::ConnectionHandle;
@@ -181,7 +182,7 @@ JNIEXPORT jint JNICALL Java_io_kopnative_NativeBridge_nativeOnFrame(
 // On the connection's event loop. A malformed answer (null arrays, lengths
 // that differ, a lookup answered with the wrong number of entries, a negative
 // partition count, bad owners: see DecodeOwners) is logged and completes the
-// request with error -1.
+// request with UNKNOWN_SERVER_ERROR.
 JNIEXPORT jint JNICALL Java_io_kopnative_NativeBridge_nativeOnTopicsResolved(
     JNIEnv* env, jclass, jlong conn, jlong request_id, jobjectArray names,
     jintArray partitions, jshortArray errors, jintArray leaders,
@@ -201,7 +202,8 @@ JNIEXPORT jint JNICALL Java_io_kopnative_NativeBridge_nativeOnAppended(
     JNIEnv*, jclass, jlong conn, jlong request_id, jshort error_code,
     jlong base_offset, jlong log_start_offset) {
   return OnConnection("nativeOnAppended", conn, [&](ConnectionHandle& c) {
-    c.Appended(static_cast<uint64_t>(request_id), error_code, base_offset,
+    c.Appended(static_cast<uint64_t>(request_id),
+               static_cast<ErrorCode>(error_code), base_offset,
                log_start_offset);
     return kOk;
   });
@@ -213,14 +215,15 @@ JNIEXPORT jint JNICALL Java_io_kopnative_NativeBridge_nativeOnAppended(
 //   -> 0 (also for an unknown request id), kErrBadHandle for a closed handle.
 // On the connection's event loop; [address, address + length) stays valid
 // until this returns. Lengths that do not add up to `length` complete the
-// read with error -1.
+// read with UNKNOWN_SERVER_ERROR.
 JNIEXPORT jint JNICALL Java_io_kopnative_NativeBridge_nativeOnRead(
     JNIEnv* env, jclass, jlong conn, jlong request_id, jshort error_code,
     jlong log_start_offset, jlong log_end_offset, jlong address, jint length,
     jintArray lengths) {
   return OnConnection("nativeOnRead", conn, [&](ConnectionHandle& c) {
-    c.ReadDoneFor(env, static_cast<uint64_t>(request_id), error_code,
-                  log_start_offset, log_end_offset, address, length, lengths);
+    c.ReadDoneFor(env, static_cast<uint64_t>(request_id),
+                  static_cast<ErrorCode>(error_code), log_start_offset,
+                  log_end_offset, address, length, lengths);
     return kOk;
   });
 }
@@ -233,7 +236,8 @@ JNIEXPORT jint JNICALL Java_io_kopnative_NativeBridge_nativeOnTopicAdminDone(
     JNIEnv* env, jclass, jlong conn, jlong request_id, jshort error_code,
     jstring message) {
   return OnConnection("nativeOnTopicAdminDone", conn, [&](ConnectionHandle& c) {
-    c.AdminDoneFor(static_cast<uint64_t>(request_id), error_code,
+    c.AdminDoneFor(static_cast<uint64_t>(request_id),
+                   static_cast<ErrorCode>(error_code),
                    kop::jni::Utf8FromJava(env, message));
     return kOk;
   });
@@ -247,7 +251,8 @@ JNIEXPORT jint JNICALL Java_io_kopnative_NativeBridge_nativeOnSubscriptionDone(
     JNIEnv*, jclass, jlong conn, jlong request_id, jshort error_code) {
   return OnConnection(
       "nativeOnSubscriptionDone", conn, [&](ConnectionHandle& c) {
-        c.SubscriptionDoneFor(static_cast<uint64_t>(request_id), error_code);
+        c.SubscriptionDoneFor(static_cast<uint64_t>(request_id),
+                              static_cast<ErrorCode>(error_code));
         return kOk;
       });
 }

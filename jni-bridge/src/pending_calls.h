@@ -14,10 +14,6 @@
 
 namespace kop::jni {
 
-// The Kafka error a port call answers when Java could not take it or answered
-// it malformed: UNKNOWN_SERVER_ERROR.
-inline constexpr int16_t kUnknownServerError = -1;
-
 // Request ids of all port calls: unique across connections and never reused,
 // so a stale completion can never complete someone else's request.
 inline std::atomic<uint64_t> g_next_request_id{1};

@@ -11,6 +11,7 @@
 
 namespace kop::jni {
 
+using kop::core::ErrorCode;
 using kop::core::LogLevel;
 
 void TopicsCall::Fail() {
@@ -23,7 +24,7 @@ std::vector<kop::core::TopicInfo> AllFailed(
   for (size_t i = 0; i < names.size(); ++i) {
     out[i].name = names[i];
     out[i].partitions = 0;
-    out[i].error_code = kUnknownServerError;
+    out[i].error_code = ErrorCode::UNKNOWN_SERVER_ERROR;
   }
   return out;
 }
@@ -94,7 +95,9 @@ bool DecodeOwners(JNIEnv* env, const Owners& o,
   const jsize nodes = static_cast<jsize>(table.size());
   int64_t expected = 0;
   for (const auto& t : out) {
-    if (t.error_code == 0) expected += std::max<int64_t>(t.partitions, 1);
+    if (t.error_code == ErrorCode::NONE) {
+      expected += std::max<int64_t>(t.partitions, 1);
+    }
   }
   const jsize n = env->GetArrayLength(o.leaders);
   if (expected != n) {
@@ -111,7 +114,7 @@ bool DecodeOwners(JNIEnv* env, const Owners& o,
   }
   size_t next = 0;
   for (auto& t : out) {
-    if (t.error_code != 0) continue;
+    if (t.error_code != ErrorCode::NONE) continue;
     const size_t count = static_cast<size_t>(std::max(t.partitions, 1));
     t.leaders.resize(count);
     for (size_t p = 0; p < count; ++p) {
@@ -167,7 +170,7 @@ bool Decode(JNIEnv* env, const TopicsCall& call, jobjectArray names,
       return false;
     }
     t.partitions = parts[static_cast<size_t>(i)];
-    t.error_code = errs[static_cast<size_t>(i)];
+    t.error_code = static_cast<ErrorCode>(errs[static_cast<size_t>(i)]);
     if (call.is_lookup) {
       t.name = call.names[static_cast<size_t>(i)];
     } else {

@@ -38,7 +38,7 @@ struct Owners {
   jintArray node_ports;
 };
 
-// Every name with error -1 (UNKNOWN_SERVER_ERROR).
+// Every name with UNKNOWN_SERVER_ERROR.
 std::vector<kop::core::TopicInfo> AllFailed(
     const std::vector<std::string>& names);
 

@@ -12,9 +12,11 @@
 namespace kop::core::groups {
 namespace {
 
-using protocol::Code;
 using protocol::ErrorCode;
 using testing::FakeLog;
+
+// What a helper reports when the coordinator never answered: no Kafka code.
+constexpr auto kUnanswered = static_cast<ErrorCode>(-100);
 
 struct VirtualClock : Clock {
   int64_t now = 1'700'000'000'000;
@@ -46,7 +48,7 @@ struct Harness {
   // FindCoordinator loads the group's partition (the fake log answers at
   // once).
   void Ready(const std::string& group) {
-    REQUIRE(coord->FindCoordinator(MakeCaller(), group) == 0);
+    REQUIRE(coord->FindCoordinator(MakeCaller(), group) == ErrorCode::NONE);
   }
   void Advance(int64_t ms) {
     // Tick every 100 ms like the shim.
@@ -82,7 +84,7 @@ struct Harness {
   std::shared_ptr<std::optional<JoinResult>> JoinNew(const std::string& group) {
     std::optional<JoinResult> first = Join(group, "");
     REQUIRE(first.has_value());
-    REQUIRE(first->error_code == Code(ErrorCode::MEMBER_ID_REQUIRED));
+    REQUIRE(first->error_code == ErrorCode::MEMBER_ID_REQUIRED);
     REQUIRE(!first->member_id.empty());
     Join(group, first->member_id);
     auto slot = pending_joins.back();
@@ -105,11 +107,11 @@ struct Harness {
     coord->Sync(MakeCaller(), p, [out](SyncResult r) { *out = std::move(r); });
     return out;
   }
-  int16_t Heartbeat(const std::string& group, const std::string& member,
-                    int32_t gen, std::optional<std::string> instance = {}) {
-    int16_t err = -100;
+  ErrorCode Heartbeat(const std::string& group, const std::string& member,
+                      int32_t gen, std::optional<std::string> instance = {}) {
+    ErrorCode err = kUnanswered;
     coord->Heartbeat(MakeCaller(), group, gen, member, instance,
-                     [&err](int16_t e) { err = e; });
+                     [&err](ErrorCode e) { err = e; });
     return err;
   }
   LeaveResult Leave(const std::string& group, std::vector<LeaveMember> m) {
@@ -118,23 +120,23 @@ struct Harness {
                  [&out](LeaveResult r) { out = r; });
     return out;
   }
-  std::vector<int16_t> Commit(const std::string& group,
-                              const std::string& member, int32_t gen,
-                              std::vector<CommitPartition> parts) {
-    std::vector<int16_t> out = {-100};
+  std::vector<ErrorCode> Commit(const std::string& group,
+                                const std::string& member, int32_t gen,
+                                std::vector<CommitPartition> parts) {
+    std::vector<ErrorCode> out = {kUnanswered};
     CommitParams p;
     p.group_id = group;
     p.member_id = member;
     p.generation = gen;
     p.partitions = std::move(parts);
     coord->CommitOffsets(MakeCaller(), p,
-                         [&out](std::vector<int16_t> e) { out = e; });
+                         [&out](std::vector<ErrorCode> e) { out = e; });
     return out;
   }
   FetchResult Fetch(const std::string& group,
                     std::optional<std::vector<TopicPartition>> parts = {}) {
     FetchResult out;
-    out.error_code = -100;
+    out.error_code = kUnanswered;
     coord->FetchOffsets(MakeCaller(), group, parts,
                         [&out](FetchResult r) { out = r; });
     return out;
@@ -163,8 +165,8 @@ std::pair<std::string, std::string> StableGroupOfTwo(Harness& h,
   REQUIRE(b->has_value());
   const JoinResult& ja = **a;
   const JoinResult& jb = **b;
-  REQUIRE(ja.error_code == 0);
-  REQUIRE(jb.error_code == 0);
+  REQUIRE(ja.error_code == ErrorCode::NONE);
+  REQUIRE(jb.error_code == ErrorCode::NONE);
   CHECK(ja.generation == 1);
   CHECK(ja.leader == ja.member_id);
   CHECK(jb.leader == ja.member_id);
@@ -183,10 +185,10 @@ std::pair<std::string, std::string> StableGroupOfTwo(Harness& h,
   return {ja.member_id, jb.member_id};
 }
 
-// A log whose reads a test scripts: answered with `read_error` (0: served
-// from memory), or parked unanswered while `silent`.
+// A log whose reads a test scripts: answered with `read_error` (NONE:
+// served from memory), or parked unanswered while `silent`.
 struct ScriptedLog : FakeLog {
-  int16_t read_error = 0;
+  ErrorCode read_error = ErrorCode::NONE;
   bool silent = false;
   int reads = 0;
   std::vector<std::function<void(const ReadResult&)>> parked;
@@ -196,7 +198,7 @@ struct ScriptedLog : FakeLog {
     ++reads;
     if (silent) {
       parked.push_back(std::move(done));
-    } else if (read_error != 0) {
+    } else if (read_error != ErrorCode::NONE) {
       done(ReadResult{read_error, -1, -1, {}});
     } else {
       FakeLog::Read(topic, partition, offset, max_bytes, max_wait_ms, done);
@@ -219,7 +221,7 @@ struct OnScriptedLog {
     caller.post = [](std::function<void()> t) { t(); };
   }
   // OffsetFetch of group "g": its error code.
-  int16_t Fetch() {
+  ErrorCode Fetch() {
     FetchResult f;
     coord->FetchOffsets(caller, "g", std::nullopt,
                         [&f](FetchResult r) { f = r; });
@@ -252,19 +254,19 @@ TEST_CASE("first request loads the partition: COORDINATOR_LOAD_IN_PROGRESS",
   // is told to retry.
   auto r = h.Join("g", "");
   REQUIRE(r.has_value());
-  CHECK(r->error_code == Code(ErrorCode::COORDINATOR_LOAD_IN_PROGRESS));
+  CHECK(r->error_code == ErrorCode::COORDINATOR_LOAD_IN_PROGRESS);
   r = h.Join("g", "");
-  CHECK(r->error_code == Code(ErrorCode::MEMBER_ID_REQUIRED));
+  CHECK(r->error_code == ErrorCode::MEMBER_ID_REQUIRED);
 }
 
 TEST_CASE("Preload loads every partition before any group request",
           "[groups]") {
   Harness h;
   h.coord->Preload(h.MakeCaller());
-  CHECK(h.Fetch("any").error_code == 0);
+  CHECK(h.Fetch("any").error_code == ErrorCode::NONE);
   ListResult r;
   h.coord->List(h.MakeCaller(), {}, [&r](ListResult x) { r = x; });
-  CHECK(r.error_code == 0);
+  CHECK(r.error_code == ErrorCode::NONE);
 }
 
 TEST_CASE("join, initial delay, sync: a stable generation", "[groups]") {
@@ -293,17 +295,16 @@ TEST_CASE("initial delay extends while members keep joining", "[groups]") {
 TEST_CASE("join errors", "[groups]") {
   Harness h;
   h.Ready("g");
-  CHECK(h.Join("", "")->error_code == Code(ErrorCode::INVALID_GROUP_ID));
+  CHECK(h.Join("", "")->error_code == ErrorCode::INVALID_GROUP_ID);
   CHECK(h.Join("g", "", {}, 1000)->error_code ==
-        Code(ErrorCode::INVALID_SESSION_TIMEOUT));
+        ErrorCode::INVALID_SESSION_TIMEOUT);
   CHECK(h.Join("g", "", {}, 400000)->error_code ==
-        Code(ErrorCode::INVALID_SESSION_TIMEOUT));
-  CHECK(h.Join("g", "nobody")->error_code ==
-        Code(ErrorCode::UNKNOWN_MEMBER_ID));
+        ErrorCode::INVALID_SESSION_TIMEOUT);
+  CHECK(h.Join("g", "nobody")->error_code == ErrorCode::UNKNOWN_MEMBER_ID);
   auto [a, b] = StableGroupOfTwo(h, "g");
   // A member whose protocols the group cannot agree on.
   CHECK(h.Join("g", "", {}, 10000, 30000, false, {{"sticky", kMeta}})
-            ->error_code == Code(ErrorCode::INCONSISTENT_GROUP_PROTOCOL));
+            ->error_code == ErrorCode::INCONSISTENT_GROUP_PROTOCOL);
 }
 
 TEST_CASE("group.max.size refuses the member past the limit", "[groups]") {
@@ -314,7 +315,7 @@ TEST_CASE("group.max.size refuses the member past the limit", "[groups]") {
   auto a = h.JoinNew("g");
   auto second = h.Join("g", "", {}, 10000, 30000, false);
   REQUIRE(second.has_value());
-  CHECK(second->error_code == Code(ErrorCode::GROUP_MAX_SIZE_REACHED));
+  CHECK(second->error_code == ErrorCode::GROUP_MAX_SIZE_REACHED);
 }
 
 TEST_CASE(
@@ -323,20 +324,20 @@ TEST_CASE(
     "[groups]") {
   Harness h;
   auto [a, b] = StableGroupOfTwo(h, "g");
-  CHECK(h.Heartbeat("g", a, 1) == 0);
-  CHECK(h.Heartbeat("g", a, 0) == Code(ErrorCode::ILLEGAL_GENERATION));
-  CHECK(h.Heartbeat("g", "x", 1) == Code(ErrorCode::UNKNOWN_MEMBER_ID));
+  CHECK(h.Heartbeat("g", a, 1) == ErrorCode::NONE);
+  CHECK(h.Heartbeat("g", a, 0) == ErrorCode::ILLEGAL_GENERATION);
+  CHECK(h.Heartbeat("g", "x", 1) == ErrorCode::UNKNOWN_MEMBER_ID);
   // b falls silent; a keeps heartbeating past b's 10 s session.
   for (int i = 0; i < 4; ++i) {
     h.Advance(3000);
-    if (i < 3) CHECK(h.Heartbeat("g", a, 1) == 0);
+    if (i < 3) CHECK(h.Heartbeat("g", a, 1) == ErrorCode::NONE);
   }
-  CHECK(h.Heartbeat("g", a, 1) == Code(ErrorCode::REBALANCE_IN_PROGRESS));
+  CHECK(h.Heartbeat("g", a, 1) == ErrorCode::REBALANCE_IN_PROGRESS);
   CHECK(h.Describe("g").state == "PreparingRebalance");
   // a rejoins: it is everyone, so the rebalance completes at once.
   auto r = h.Join("g", a);
   REQUIRE(r.has_value());
-  CHECK(r->error_code == 0);
+  CHECK(r->error_code == ErrorCode::NONE);
   CHECK(r->generation == 2);
   CHECK(r->members.size() == 1);
   CHECK(h.Describe("g").state == "CompletingRebalance");
@@ -348,7 +349,7 @@ TEST_CASE("a member that does not rejoin in the rebalance timeout is removed",
   auto [a, b] = StableGroupOfTwo(h, "g");
   // A third member joins: the stable group rebalances.
   auto c = h.JoinNew("g");
-  CHECK(h.Heartbeat("g", a, 1) == Code(ErrorCode::REBALANCE_IN_PROGRESS));
+  CHECK(h.Heartbeat("g", a, 1) == ErrorCode::REBALANCE_IN_PROGRESS);
   auto ra = h.Join("g", a);
   CHECK(!ra.has_value());
   // b keeps heartbeating but never rejoins: after the 30 s rebalance
@@ -362,7 +363,7 @@ TEST_CASE("a member that does not rejoin in the rebalance timeout is removed",
   CHECK((*slot)->generation == 2);
   REQUIRE(c->has_value());
   CHECK(h.Describe("g").members.size() == 2);
-  CHECK(h.Heartbeat("g", b, 1) == Code(ErrorCode::UNKNOWN_MEMBER_ID));
+  CHECK(h.Heartbeat("g", b, 1) == ErrorCode::UNKNOWN_MEMBER_ID);
 }
 
 TEST_CASE("a leader that never syncs leaves after the rebalance timeout",
@@ -384,7 +385,7 @@ TEST_CASE("a leader that never syncs leaves after the rebalance timeout",
     h.Heartbeat("g", bid, 1);
   }
   REQUIRE(sb->has_value());
-  CHECK((*sb)->error_code == Code(ErrorCode::REBALANCE_IN_PROGRESS));
+  CHECK((*sb)->error_code == ErrorCode::REBALANCE_IN_PROGRESS);
   CHECK(h.Describe("g").members.size() == 1);
   CHECK(h.Describe("g").state == "PreparingRebalance");
 }
@@ -394,12 +395,12 @@ TEST_CASE("leave: the rest rebalance; the last one leaves an empty group",
   Harness h;
   auto [a, b] = StableGroupOfTwo(h, "g");
   LeaveResult l = h.Leave("g", {{b, std::nullopt}, {"ghost", std::nullopt}});
-  CHECK(l.error_code == 0);
+  CHECK(l.error_code == ErrorCode::NONE);
   CHECK(l.member_errors ==
-        std::vector<int16_t>{0, Code(ErrorCode::UNKNOWN_MEMBER_ID)});
+        std::vector<ErrorCode>{ErrorCode::NONE, ErrorCode::UNKNOWN_MEMBER_ID});
   CHECK(h.Describe("g").state == "PreparingRebalance");
   l = h.Leave("g", {{a, std::nullopt}});
-  CHECK(l.member_errors == std::vector<int16_t>{0});
+  CHECK(l.member_errors == std::vector<ErrorCode>{ErrorCode::NONE});
   GroupDescription d = h.Describe("g");
   CHECK(d.state == "Empty");
   CHECK(d.protocol_type == "consumer");
@@ -426,7 +427,7 @@ TEST_CASE("static member back within its session keeps its assignment",
   // The process restarts: a new JoinGroup with no member id, same instance.
   auto again = h.Join("g", "", std::string("inst-a"));
   REQUIRE(again.has_value());
-  CHECK(again->error_code == 0);
+  CHECK(again->error_code == ErrorCode::NONE);
   CHECK(again->member_id != old_id);
   CHECK(again->generation == 1);  // no rebalance
   CHECK(h.Describe("g").state == "Stable");
@@ -435,10 +436,10 @@ TEST_CASE("static member back within its session keeps its assignment",
   CHECK((*s2)->assignment == std::vector<uint8_t>{'X'});
   // The old incarnation is fenced.
   CHECK(h.Heartbeat("g", old_id, 1, std::string("inst-a")) ==
-        Code(ErrorCode::FENCED_INSTANCE_ID));
+        ErrorCode::FENCED_INSTANCE_ID);
   // Leaving by instance id alone (v4+ batch) removes the member.
   LeaveResult l = h.Leave("g", {{"", std::string("inst-a")}});
-  CHECK(l.member_errors == std::vector<int16_t>{0});
+  CHECK(l.member_errors == std::vector<ErrorCode>{ErrorCode::NONE});
   CHECK(h.Describe("g").state == "Empty");
 }
 
@@ -450,10 +451,10 @@ TEST_CASE("offset commits: members, standalone consumers and errors",
   // An assign-mode consumer commits with generation -1 and no member.
   auto errs = h.Commit(
       "solo", "", -1, {{"t", 0, 42, 3, std::string("m")}, {"t", 1, 7, -1, {}}});
-  CHECK(errs == std::vector<int16_t>{0, 0});
+  CHECK(errs == std::vector<ErrorCode>{ErrorCode::NONE, ErrorCode::NONE});
   FetchResult f = h.Fetch(
       "solo", std::vector<TopicPartition>{{"t", 0}, {"t", 1}, {"t", 2}});
-  REQUIRE(f.error_code == 0);
+  REQUIRE(f.error_code == ErrorCode::NONE);
   REQUIRE(f.offsets.size() == 3);
   CHECK(f.offsets[0].offset.offset == 42);
   CHECK(f.offsets[0].offset.leader_epoch == 3);
@@ -467,24 +468,24 @@ TEST_CASE("offset commits: members, standalone consumers and errors",
 
   std::string big(5000, 'x');
   errs = h.Commit("solo", "", -1, {{"t", 0, 1, -1, big}});
-  CHECK(errs ==
-        std::vector<int16_t>{Code(ErrorCode::OFFSET_METADATA_TOO_LARGE)});
+  CHECK(errs == std::vector<ErrorCode>{ErrorCode::OFFSET_METADATA_TOO_LARGE});
   h.Ready("nogroup");
   CHECK(h.Commit("nogroup", "m", 3, {{"t", 0, 1, -1, {}}}) ==
-        std::vector<int16_t>{Code(ErrorCode::ILLEGAL_GENERATION)});
+        std::vector<ErrorCode>{ErrorCode::ILLEGAL_GENERATION});
 
   auto [a, b] = StableGroupOfTwo(h, "g");
-  CHECK(h.Commit("g", a, 1, {{"t", 0, 10, -1, {}}}) == std::vector<int16_t>{0});
+  CHECK(h.Commit("g", a, 1, {{"t", 0, 10, -1, {}}}) ==
+        std::vector<ErrorCode>{ErrorCode::NONE});
   CHECK(h.Commit("g", a, 0, {{"t", 0, 11, -1, {}}}) ==
-        std::vector<int16_t>{Code(ErrorCode::ILLEGAL_GENERATION)});
+        std::vector<ErrorCode>{ErrorCode::ILLEGAL_GENERATION});
   CHECK(h.Commit("g", "stranger", 1, {{"t", 0, 11, -1, {}}}) ==
-        std::vector<int16_t>{Code(ErrorCode::UNKNOWN_MEMBER_ID)});
+        std::vector<ErrorCode>{ErrorCode::UNKNOWN_MEMBER_ID});
   CHECK(h.Commit("g", "", -1, {{"t", 0, 11, -1, {}}}) ==
-        std::vector<int16_t>{Code(ErrorCode::UNKNOWN_MEMBER_ID)});
-  h.log.fail_with = Code(ErrorCode::NOT_LEADER_OR_FOLLOWER);
+        std::vector<ErrorCode>{ErrorCode::UNKNOWN_MEMBER_ID});
+  h.log.fail_with = ErrorCode::NOT_LEADER_OR_FOLLOWER;
   CHECK(h.Commit("g", a, 1, {{"t", 0, 12, -1, {}}}) ==
-        std::vector<int16_t>{Code(ErrorCode::NOT_COORDINATOR)});
-  h.log.fail_with = 0;
+        std::vector<ErrorCode>{ErrorCode::NOT_COORDINATOR});
+  h.log.fail_with = ErrorCode::NONE;
   f = h.Fetch("g", std::vector<TopicPartition>{{"t", 0}});
   CHECK(f.offsets[0].offset.offset == 10);  // the failed write changed nothing
 }
@@ -493,19 +494,18 @@ TEST_CASE("groups and offsets survive a coordinator restart", "[groups]") {
   Harness h;
   auto [a, b] = StableGroupOfTwo(h, "g");
   REQUIRE(h.Commit("g", a, 1, {{"orders", 3, 99, 5, std::string("meta")}}) ==
-          std::vector<int16_t>{0});
+          std::vector<ErrorCode>{ErrorCode::NONE});
   h.Ready("solo");
   REQUIRE(h.Commit("solo", "", -1, {{"orders", 0, 5, -1, {}}}) ==
-          std::vector<int16_t>{0});
+          std::vector<ErrorCode>{ErrorCode::NONE});
   REQUIRE(h.Commit("solo", "", -1, {{"orders", 0, 6, -1, {}}}) ==
-          std::vector<int16_t>{0});
+          std::vector<ErrorCode>{ErrorCode::NONE});
 
   h.Restart();
   // The first request after a restart starts loading.
-  CHECK(h.Fetch("g").error_code ==
-        Code(ErrorCode::COORDINATOR_LOAD_IN_PROGRESS));
+  CHECK(h.Fetch("g").error_code == ErrorCode::COORDINATOR_LOAD_IN_PROGRESS);
   FetchResult f = h.Fetch("g");
-  REQUIRE(f.error_code == 0);
+  REQUIRE(f.error_code == ErrorCode::NONE);
   REQUIRE(f.offsets.size() == 1);
   CHECK(f.offsets[0].topic == "orders");
   CHECK(f.offsets[0].partition == 3);
@@ -519,7 +519,7 @@ TEST_CASE("groups and offsets survive a coordinator restart", "[groups]") {
   GroupDescription d = h.Describe("g");
   CHECK(d.state == "Stable");
   CHECK(d.members.size() == 2);
-  CHECK(h.Heartbeat("g", a, 1) == 0);
+  CHECK(h.Heartbeat("g", a, 1) == ErrorCode::NONE);
   auto s = h.Sync("g", b, 1);
   REQUIRE(s->has_value());
   CHECK((*s)->assignment == std::vector<uint8_t>{'B'});
@@ -533,7 +533,7 @@ TEST_CASE("offset keys name topics by full Pulsar name, as KoP did",
   Harness h;
   h.Ready("solo");
   REQUIRE(h.Commit("solo", "", -1, {{"orders", 0, 5, -1, {}}}) ==
-          std::vector<int16_t>{0});
+          std::vector<ErrorCode>{ErrorCode::NONE});
   const auto& part =
       h.log.partitions[{h.config.offsets_topic, h.coord->PartitionFor("solo")}];
   REQUIRE(part.stored.size() == 1);
@@ -572,29 +572,30 @@ TEST_CASE("a load whose read is dropped is retried, never stuck", "[groups]") {
                        [&f](FetchResult r) { f = r; });
     return f.error_code;
   };
-  CHECK(fetch() == Code(ErrorCode::COORDINATOR_LOAD_IN_PROGRESS));
+  CHECK(fetch() == ErrorCode::COORDINATOR_LOAD_IN_PROGRESS);
   log.drop = false;
   // The dropped read put the partition back to unloaded: this request
   // starts a new load instead of waiting forever.
-  CHECK(fetch() == Code(ErrorCode::COORDINATOR_LOAD_IN_PROGRESS));
-  CHECK(fetch() == 0);
+  CHECK(fetch() == ErrorCode::COORDINATOR_LOAD_IN_PROGRESS);
+  CHECK(fetch() == ErrorCode::NONE);
 }
 
 TEST_CASE("a partition owned elsewhere answers NOT_COORDINATOR, never waits",
           "[groups]") {
   OnScriptedLog h(2);
-  h.log.read_error = 6;  // NOT_LEADER_OR_FOLLOWER: another broker owns it
+  h.log.read_error = ErrorCode::NOT_LEADER_OR_FOLLOWER;  // another broker's
   auto fetch = [&h] { return h.Fetch(); };
   auto& log = h.log;
-  CHECK(fetch() == Code(ErrorCode::COORDINATOR_LOAD_IN_PROGRESS));
-  CHECK(fetch() == Code(ErrorCode::NOT_COORDINATOR));
-  CHECK(fetch() == Code(ErrorCode::NOT_COORDINATOR));
-  log.read_error = Code(ErrorCode::KAFKA_STORAGE_ERROR);
-  CHECK(fetch() == Code(ErrorCode::NOT_COORDINATOR));  // the previous cause
-  CHECK(fetch() == Code(ErrorCode::COORDINATOR_NOT_AVAILABLE));
-  log.read_error = 0;  // ownership came here: the reload it starts succeeds
-  CHECK(fetch() == Code(ErrorCode::COORDINATOR_NOT_AVAILABLE));
-  CHECK(fetch() == 0);
+  CHECK(fetch() == ErrorCode::COORDINATOR_LOAD_IN_PROGRESS);
+  CHECK(fetch() == ErrorCode::NOT_COORDINATOR);
+  CHECK(fetch() == ErrorCode::NOT_COORDINATOR);
+  log.read_error = ErrorCode::KAFKA_STORAGE_ERROR;
+  CHECK(fetch() == ErrorCode::NOT_COORDINATOR);  // the previous cause
+  CHECK(fetch() == ErrorCode::COORDINATOR_NOT_AVAILABLE);
+  log.read_error =
+      ErrorCode::NONE;  // ownership came here: the reload it starts succeeds
+  CHECK(fetch() == ErrorCode::COORDINATOR_NOT_AVAILABLE);
+  CHECK(fetch() == ErrorCode::NONE);
 }
 
 TEST_CASE("losing the partition's bundle unloads its groups; regaining reloads",
@@ -602,7 +603,7 @@ TEST_CASE("losing the partition's bundle unloads its groups; regaining reloads",
   Harness h;
   auto [leader, follower] = StableGroupOfTwo(h, "g");
   REQUIRE(h.Commit("g", leader, 1, {{"t", 0, 42, -1, "m"}}) ==
-          std::vector<int16_t>{0});
+          std::vector<ErrorCode>{ErrorCode::NONE});
   const int32_t partition = h.coord->PartitionFor("g");
   // A third member starts a rebalance: its join is parked until the others
   // rejoin.
@@ -612,14 +613,13 @@ TEST_CASE("losing the partition's bundle unloads its groups; regaining reloads",
   h.coord->Unload(partition);
   // The parked member hears NOT_COORDINATOR and looks for the new owner.
   REQUIRE(slot->has_value());
-  CHECK((*slot)->error_code == Code(ErrorCode::NOT_COORDINATOR));
+  CHECK((*slot)->error_code == ErrorCode::NOT_COORDINATOR);
   // Nothing of the group is left in memory: the next request reloads the
   // partition from the log (the fake log is still readable here, as when
   // the bundle comes back) and finds the committed offset.
-  CHECK(h.Fetch("g").error_code ==
-        Code(ErrorCode::COORDINATOR_LOAD_IN_PROGRESS));
+  CHECK(h.Fetch("g").error_code == ErrorCode::COORDINATOR_LOAD_IN_PROGRESS);
   FetchResult f = h.Fetch("g");
-  REQUIRE(f.error_code == 0);
+  REQUIRE(f.error_code == ErrorCode::NONE);
   REQUIRE(f.offsets.size() == 1);
   CHECK(f.offsets[0].offset.offset == 42);
   CHECK(h.Describe("g").state == "Stable");  // as last written, then expired
@@ -634,7 +634,8 @@ TEST_CASE("losing the partition's bundle unloads its groups; regaining reloads",
 TEST_CASE("Preload skips partitions owned elsewhere until they are ours",
           "[groups]") {
   OnScriptedLog h(3);
-  h.log.read_error = 6;  // every partition is another broker's
+  h.log.read_error =
+      ErrorCode::NOT_LEADER_OR_FOLLOWER;  // every partition is another broker's
   auto& log = h.log;
   auto& coord = *h.coord;
   auto& caller = h.caller;
@@ -642,7 +643,7 @@ TEST_CASE("Preload skips partitions owned elsewhere until they are ours",
   CHECK(log.reads == 3);
   coord.Preload(caller);  // every partition is another broker's: no reads
   CHECK(log.reads == 3);
-  log.read_error = 0;
+  log.read_error = ErrorCode::NONE;
   coord.Owned(1);  // Pulsar gave us partition 1's bundle
   coord.Preload(caller);
   CHECK(log.reads == 4);
@@ -658,19 +659,19 @@ TEST_CASE("a load whose read never answers is abandoned, then retried",
   auto& log = h.log;
   auto& clock = h.clock;
   auto& coord = *h.coord;
-  CHECK(fetch() == Code(ErrorCode::COORDINATOR_LOAD_IN_PROGRESS));
+  CHECK(fetch() == ErrorCode::COORDINATOR_LOAD_IN_PROGRESS);
   clock.now += 14000;
   coord.Tick();
-  CHECK(fetch() == Code(ErrorCode::COORDINATOR_LOAD_IN_PROGRESS));
+  CHECK(fetch() == ErrorCode::COORDINATOR_LOAD_IN_PROGRESS);
   clock.now += 2000;
   coord.Tick();  // 16 s without an answer: abandoned
   log.silent = false;
   // The next request starts a new load, which the log answers at once.
-  CHECK(fetch() == Code(ErrorCode::COORDINATOR_NOT_AVAILABLE));
-  CHECK(fetch() == 0);
+  CHECK(fetch() == ErrorCode::COORDINATOR_NOT_AVAILABLE);
+  CHECK(fetch() == ErrorCode::NONE);
   // The first read's late answer changes nothing.
-  log.parked[0](ReadResult{6, -1, -1, {}});
-  CHECK(fetch() == 0);
+  log.parked[0](ReadResult{ErrorCode::NOT_LEADER_OR_FOLLOWER, -1, -1, {}});
+  CHECK(fetch() == ErrorCode::NONE);
 }
 
 TEST_CASE("delete groups and offsets", "[groups]") {
@@ -678,17 +679,17 @@ TEST_CASE("delete groups and offsets", "[groups]") {
   h.log.subscriptions_supported = true;
   auto [a, b] = StableGroupOfTwo(h, "g");
   REQUIRE(h.Commit("g", a, 1, {{"t", 0, 1, -1, {}}}) ==
-          std::vector<int16_t>{0});
-  std::vector<int16_t> errs;
+          std::vector<ErrorCode>{ErrorCode::NONE});
+  std::vector<ErrorCode> errs;
   auto del = [&](std::vector<std::string> ids) {
     h.coord->Delete(h.MakeCaller(), ids,
-                    [&errs](std::vector<int16_t> e) { errs = e; });
+                    [&errs](std::vector<ErrorCode> e) { errs = e; });
     return errs;
   };
   h.Ready("missing");
   CHECK(del({"g", "missing"}) ==
-        std::vector<int16_t>{Code(ErrorCode::NON_EMPTY_GROUP),
-                             Code(ErrorCode::GROUP_ID_NOT_FOUND)});
+        std::vector<ErrorCode>{ErrorCode::NON_EMPTY_GROUP,
+                               ErrorCode::GROUP_ID_NOT_FOUND});
 
   // OffsetDelete on a subscribed topic of a live consumer group is refused.
   // Member metadata kMeta is not a valid subscription, so use an empty
@@ -696,22 +697,23 @@ TEST_CASE("delete groups and offsets", "[groups]") {
   OffsetDeleteResult od;
   h.coord->DeleteOffsets(h.MakeCaller(), "g", {{"t", 0}},
                          [&od](OffsetDeleteResult r) { od = r; });
-  CHECK(od.error_code == 0);
+  CHECK(od.error_code == ErrorCode::NONE);
 
   h.Leave("g", {{a, std::nullopt}, {b, std::nullopt}});
   REQUIRE(h.Commit("g", "", -1, {{"t", 1, 4, -1, {}}}) ==
-          std::vector<int16_t>{0});
+          std::vector<ErrorCode>{ErrorCode::NONE});
   CHECK(h.log.subscriptions.count({"t", 1, "g"}) == 1);
   h.coord->DeleteOffsets(h.MakeCaller(), "g", {{"t", 1}, {"u", 9}},
                          [&od](OffsetDeleteResult r) { od = r; });
-  CHECK(od.error_code == 0);
-  CHECK(od.partition_errors == std::vector<int16_t>{0, 0});
+  CHECK(od.error_code == ErrorCode::NONE);
+  CHECK(od.partition_errors ==
+        std::vector<ErrorCode>{ErrorCode::NONE, ErrorCode::NONE});
   CHECK(h.Fetch("g").offsets.empty());
   CHECK(h.log.subscriptions.count({"t", 1, "g"}) == 0);
 
   REQUIRE(h.Commit("g", "", -1, {{"t", 2, 4, -1, {}}}) ==
-          std::vector<int16_t>{0});
-  CHECK(del({"g"}) == std::vector<int16_t>{0});
+          std::vector<ErrorCode>{ErrorCode::NONE});
+  CHECK(del({"g"}) == std::vector<ErrorCode>{ErrorCode::NONE});
   CHECK(h.log.subscriptions.count({"t", 2, "g"}) == 0);
   CHECK(h.Describe("g").found == false);
   // Tombstones: after a restart the group stays gone.
@@ -733,15 +735,16 @@ TEST_CASE("OffsetDelete refuses topics a consumer group subscribes to",
   auto slot = h.pending_joins.back();
   REQUIRE(slot->has_value());
   const std::string id = (*slot)->member_id;
-  REQUIRE((*h.Sync("g", id, 1, {{id, {}}}))->error_code == 0);
+  REQUIRE((*h.Sync("g", id, 1, {{id, {}}}))->error_code == ErrorCode::NONE);
   REQUIRE(h.Commit("g", id, 1, {{"t", 0, 1, -1, {}}, {"u", 0, 1, -1, {}}}) ==
-          std::vector<int16_t>{0, 0});
+          std::vector<ErrorCode>{ErrorCode::NONE, ErrorCode::NONE});
   OffsetDeleteResult od;
   h.coord->DeleteOffsets(h.MakeCaller(), "g", {{"t", 0}, {"u", 0}},
                          [&od](OffsetDeleteResult r) { od = r; });
-  CHECK(od.error_code == 0);
+  CHECK(od.error_code == ErrorCode::NONE);
   CHECK(od.partition_errors ==
-        std::vector<int16_t>{Code(ErrorCode::GROUP_SUBSCRIBED_TO_TOPIC), 0});
+        std::vector<ErrorCode>{ErrorCode::GROUP_SUBSCRIBED_TO_TOPIC,
+                               ErrorCode::NONE});
   CHECK(h.Fetch("g").offsets.size() == 1);
 }
 
@@ -750,7 +753,7 @@ TEST_CASE("list groups with a state filter", "[groups]") {
   StableGroupOfTwo(h, "g1");
   h.Ready("g2");
   REQUIRE(h.Commit("g2", "", -1, {{"t", 0, 1, -1, {}}}) ==
-          std::vector<int16_t>{0});
+          std::vector<ErrorCode>{ErrorCode::NONE});
   ListResult r;
   auto list = [&](std::vector<std::string> states) {
     h.coord->List(h.MakeCaller(), states, [&r](ListResult x) { r = x; });
@@ -758,7 +761,7 @@ TEST_CASE("list groups with a state filter", "[groups]") {
   };
   list({});  // loads every partition
   r = list({});
-  CHECK(r.error_code == 0);
+  CHECK(r.error_code == ErrorCode::NONE);
   REQUIRE(r.groups.size() == 2);
   r = list({"stable"});
   REQUIRE(r.groups.size() == 1);
@@ -795,7 +798,7 @@ TEST_CASE("committed offsets of an empty group expire after retention",
   Harness h(c);
   h.Ready("solo");
   REQUIRE(h.Commit("solo", "", -1, {{"t", 0, 1, -1, {}}}) ==
-          std::vector<int16_t>{0});
+          std::vector<ErrorCode>{ErrorCode::NONE});
   h.Advance(30000);
   CHECK(h.Fetch("solo").offsets.size() == 1);
   h.Advance(40000);

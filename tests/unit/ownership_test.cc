@@ -184,7 +184,9 @@ TEST_CASE("FindCoordinator names the owner of the group's offsets partition",
 
   // The lookup failed (timed out, or refused as the shim once did): no broker
   // is named, least of all this one, and the client asks again.
-  for (int16_t failure : {int16_t{7}, int16_t{17}, int16_t{-1}}) {
+  for (ErrorCode failure :
+       {ErrorCode::REQUEST_TIMED_OUT, ErrorCode::INVALID_TOPIC_EXCEPTION,
+        ErrorCode::UNKNOWN_SERVER_ERROR}) {
     f.topics.offsets_errors[1] = failure;
     auto failed = Find(f, 3, "g0", 6);
     CHECK(failed.error_code == Code(ErrorCode::COORDINATOR_NOT_AVAILABLE));

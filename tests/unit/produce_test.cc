@@ -140,7 +140,7 @@ TEST_CASE("Produce errors are per partition and in Kafka's codes",
             .responses[0]
             .partition_responses[0]
             .error_code == Code(ErrorCode::INVALID_REQUIRED_ACKS));
-  f.log.fail_with = Code(ErrorCode::NOT_LEADER_OR_FOLLOWER);
+  f.log.fail_with = ErrorCode::NOT_LEADER_OR_FOLLOWER;
   f.conn->OnFrame(Frame(0, 9, 4, Request(1, {{0, &good}})));
   CHECK(Response<ProduceResponse>(f.sink.frames.at(3), 0, 9, 4)
             .responses[0]
@@ -284,13 +284,13 @@ TEST_CASE(
 TEST_CASE("a failed idempotent append can be retried", "[produce]") {
   Fixture f;
   auto b0 = IdempotentBatch(77, 0, 0, 2);
-  f.log.fail_with = Code(ErrorCode::NOT_LEADER_OR_FOLLOWER);
+  f.log.fail_with = ErrorCode::NOT_LEADER_OR_FOLLOWER;
   f.conn->OnFrame(Frame(0, 9, 1, Request(-1, {{0, &b0}})));
   CHECK(Response<ProduceResponse>(f.sink.frames.back(), 0, 9, 1)
             .responses[0]
             .partition_responses[0]
             .error_code == Code(ErrorCode::NOT_LEADER_OR_FOLLOWER));
-  f.log.fail_with = 0;
+  f.log.fail_with = ErrorCode::NONE;
   f.conn->OnFrame(Frame(0, 9, 2, Request(-1, {{0, &b0}})));
   auto r = Response<ProduceResponse>(f.sink.frames.back(), 0, 9, 2)
                .responses[0]

@@ -14,6 +14,8 @@
 #include <string>
 #include <utility>
 
+#include "kop/protocol/errors.h"
+
 namespace kop::core {
 
 struct SessionPartition {
@@ -21,7 +23,7 @@ struct SessionPartition {
   int32_t max_bytes = 0;
   // What the client last heard, so unchanged partitions are left out.
   bool sent = false;
-  int16_t error_code = 0;
+  protocol::ErrorCode error_code = protocol::ErrorCode::NONE;
   int64_t high_watermark = -1;
   int64_t log_start_offset = -1;
 };

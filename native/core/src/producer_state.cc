@@ -7,7 +7,6 @@
 namespace kop::core {
 namespace {
 
-using protocol::Code;
 using protocol::ErrorCode;
 
 constexpr size_t kRecentBatches =
@@ -44,12 +43,11 @@ ProducerStateTable::Check ProducerStateTable::Begin(
     // Unknown to us (new, or from before a restart): take it as it comes.
     e.epoch = epoch;
   } else if (epoch < e.epoch) {
-    return {Check::Kind::kError, Code(ErrorCode::INVALID_PRODUCER_EPOCH), -1};
+    return {Check::Kind::kError, ErrorCode::INVALID_PRODUCER_EPOCH, -1};
   } else if (epoch > e.epoch) {
     // A bumped epoch (KIP-360) starts its sequences again at 0.
     if (first_seq != 0) {
-      return {Check::Kind::kError,
-              Code(ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER), -1};
+      return {Check::Kind::kError, ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER, -1};
     }
     e = Entry{};
     e.epoch = epoch;
@@ -59,20 +57,19 @@ ProducerStateTable::Check ProducerStateTable::Begin(
         if (b.base_offset < 0) {
           // A retry of a batch still being appended: retriable, so the
           // client asks again once the first append has answered.
-          return {Check::Kind::kError, Code(ErrorCode::REQUEST_TIMED_OUT), -1};
+          return {Check::Kind::kError, ErrorCode::REQUEST_TIMED_OUT, -1};
         }
-        return {Check::Kind::kDuplicate, 0, b.base_offset};
+        return {Check::Kind::kDuplicate, ErrorCode::NONE, b.base_offset};
       }
     }
     if (first_seq != e.next_seq) {
-      return {Check::Kind::kError,
-              Code(ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER), -1};
+      return {Check::Kind::kError, ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER, -1};
     }
   }
   e.next_seq = NextSequence(last_seq);
   e.recent.push_back({first_seq, last_seq, -1});
   if (e.recent.size() > kRecentBatches) e.recent.pop_front();
-  return {Check::Kind::kAppend, 0, -1};
+  return {Check::Kind::kAppend, ErrorCode::NONE, -1};
 }
 
 void ProducerStateTable::Complete(int64_t producer_id, int16_t epoch,

@@ -17,6 +17,8 @@
 #include <string_view>
 #include <tuple>
 
+#include "kop/protocol/errors.h"
+
 namespace kop::core {
 
 class ProducerStateTable {
@@ -28,7 +30,7 @@ class ProducerStateTable {
 
   struct Check {
     enum class Kind { kAppend, kDuplicate, kError } kind;
-    int16_t error_code = 0;    // kError
+    protocol::ErrorCode error_code = protocol::ErrorCode::NONE;  // kError
     int64_t base_offset = -1;  // kDuplicate: the original batch's offset
   };
   // Checks a batch before it is appended, and on kAppend records it as the

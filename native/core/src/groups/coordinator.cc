@@ -140,7 +140,7 @@ void GroupCoordinator::SetState(Group& g, GroupState s) {
   g.state_timestamp_ms = clock_->NowMs();
 }
 
-void GroupCoordinator::FailParked(Member& m, int16_t error, Deferred& d,
+void GroupCoordinator::FailParked(Member& m, ErrorCode error, Deferred& d,
                                   Parked which) {
   if (which != Parked::kSync && m.awaiting_join) {
     JoinResult r;

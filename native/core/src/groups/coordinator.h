@@ -111,8 +111,8 @@ struct LeaveMember {
   std::optional<std::string> group_instance_id;
 };
 struct LeaveResult {
-  int16_t error_code = 0;
-  std::vector<int16_t> member_errors;  // one per requested member
+  ErrorCode error_code = ErrorCode::NONE;
+  std::vector<ErrorCode> member_errors;  // one per requested member
 };
 
 struct CommitPartition {
@@ -137,7 +137,7 @@ struct FetchedOffset {
   CommittedOffset offset;  // offset -1 when none
 };
 struct FetchResult {
-  int16_t error_code = 0;
+  ErrorCode error_code = ErrorCode::NONE;
   std::vector<FetchedOffset> offsets;
 };
 
@@ -150,7 +150,7 @@ struct MemberDescription {
   std::vector<uint8_t> assignment;  // Stable groups only
 };
 struct GroupDescription {
-  int16_t error_code = 0;
+  ErrorCode error_code = ErrorCode::NONE;
   bool found = false;
   std::string group_id;
   std::string state;
@@ -165,13 +165,13 @@ struct GroupListing {
   std::string state;
 };
 struct ListResult {
-  int16_t error_code = 0;
+  ErrorCode error_code = ErrorCode::NONE;
   std::vector<GroupListing> groups;
 };
 
 struct OffsetDeleteResult {
-  int16_t error_code = 0;
-  std::vector<int16_t> partition_errors;  // one per requested partition
+  ErrorCode error_code = ErrorCode::NONE;
+  std::vector<ErrorCode> partition_errors;  // one per requested partition
 };
 
 class GroupCoordinator {
@@ -183,9 +183,9 @@ class GroupCoordinator {
   // String.hashCode).
   int32_t PartitionFor(const std::string& group_id) const;
 
-  // FindCoordinator: 0 when this broker coordinates the group (and starts
+  // FindCoordinator: NONE when this broker coordinates the group (and starts
   // loading its partition), else the error.
-  int16_t FindCoordinator(const Caller& caller, const std::string& group_id);
+  ErrorCode FindCoordinator(const Caller& caller, const std::string& group_id);
 
   // Starts loading every partition not loaded yet (KoP lesson 14: load
   // eagerly, so the first JoinGroup or ListGroups does not wait). Cheap once
@@ -197,13 +197,13 @@ class GroupCoordinator {
   void Heartbeat(const Caller& caller, const std::string& group_id,
                  int32_t generation, const std::string& member_id,
                  const std::optional<std::string>& group_instance_id,
-                 std::function<void(int16_t)> done);
+                 std::function<void(ErrorCode)> done);
   void Leave(const Caller& caller, const std::string& group_id,
              std::vector<LeaveMember> members,
              std::function<void(LeaveResult)> done);
   // One error per partition, in request order.
   void CommitOffsets(const Caller& caller, CommitParams params,
-                     std::function<void(std::vector<int16_t>)> done);
+                     std::function<void(std::vector<ErrorCode>)> done);
   // `partitions` nullopt: every committed offset of the group.
   void FetchOffsets(const Caller& caller, const std::string& group_id,
                     std::optional<std::vector<TopicPartition>> partitions,
@@ -215,7 +215,7 @@ class GroupCoordinator {
             std::function<void(ListResult)> done);
   // One error per group.
   void Delete(const Caller& caller, std::vector<std::string> group_ids,
-              std::function<void(std::vector<int16_t>)> done);
+              std::function<void(std::vector<ErrorCode>)> done);
   void DeleteOffsets(const Caller& caller, const std::string& group_id,
                      std::vector<TopicPartition> partitions,
                      std::function<void(OffsetDeleteResult)> done);
@@ -242,22 +242,24 @@ class GroupCoordinator {
     // (NOT_LEADER_OR_FOLLOWER) answers NOT_COORDINATOR, other failures
     // COORDINATOR_NOT_AVAILABLE, so clients look again instead of waiting
     // on a load that cannot succeed.
-    int16_t load_error = 0;
+    ErrorCode load_error = ErrorCode::NONE;
   };
 
   // Which parked calls of a member FailParked answers.
   enum class Parked { kJoin, kSync, kJoinAndSync };
   // Answers a member's parked JoinGroup and/or SyncGroup with `error` (the
   // join first), leaving neither parked.
-  static void FailParked(Member& m, int16_t error, Deferred& d,
+  static void FailParked(Member& m, ErrorCode error, Deferred& d,
                          Parked which = Parked::kJoinAndSync);
 
-  // 0, or COORDINATOR_LOAD_IN_PROGRESS (starting a load if needed).
-  int16_t CheckCoordinator(const Caller& caller, int32_t partition,
-                           Deferred& d);
+  // NONE when the partition is loaded, else COORDINATOR_LOAD_IN_PROGRESS
+  // (starting a load if needed), or NOT_COORDINATOR / COORDINATOR_NOT_AVAILABLE
+  // after a failed load.
+  ErrorCode CheckCoordinator(const Caller& caller, int32_t partition,
+                             Deferred& d);
   // INVALID_GROUP_ID for an empty id, else CheckCoordinator of its partition.
-  int16_t CheckGroup(const Caller& caller, const std::string& group_id,
-                     Deferred& d);
+  ErrorCode CheckGroup(const Caller& caller, const std::string& group_id,
+                       Deferred& d);
   void StartLoad(const Caller& caller, int32_t partition, Deferred& d);
   void LoadFrom(const Caller& caller, int32_t partition, uint64_t epoch,
                 int64_t offset, Deferred& d);
@@ -290,13 +292,13 @@ class GroupCoordinator {
   void SetState(Group& g, GroupState s);
   JoinResult CurrentJoinResult(const Group& g, const Member& m,
                                bool with_members) const;
-  void ResetAndPropagateSyncError(Group& g, int16_t error, Deferred& d);
+  void ResetAndPropagateSyncError(Group& g, ErrorCode error, Deferred& d);
 
   // Appends records to the group's partition through the caller's log and
   // runs `done(error)` (Kafka's coordinator error mapping) under the lock.
   void Persist(const Caller& caller, int32_t partition,
                std::vector<LogRecord> records,
-               std::function<void(int16_t, Deferred&)> done, Deferred& d);
+               std::function<void(ErrorCode, Deferred&)> done, Deferred& d);
   // Group metadata a timer changed, written by the first caller that has a
   // log.
   void FlushDirty(const Caller& caller, Group& g, Deferred& d);

@@ -14,7 +14,6 @@
 
 namespace kop::core::groups {
 
-using protocol::Code;
 using protocol::ErrorCode;
 
 void GroupCoordinator::Describe(
@@ -27,7 +26,8 @@ void GroupCoordinator::Describe(
     GroupDescription& desc = out.emplace_back();
     desc.group_id = id;
     desc.state = StateName(GroupState::kDead);
-    if (int16_t err = CheckCoordinator(caller, PartitionFor(id), d)) {
+    if (const ErrorCode err = CheckCoordinator(caller, PartitionFor(id), d);
+        err != ErrorCode::NONE) {
       desc.error_code = err;
       continue;
     }
@@ -63,7 +63,7 @@ void GroupCoordinator::List(const Caller& caller,
   for (const std::string& s : states) wanted.insert(absl::AsciiStrToLower(s));
   for (const Partition& p : partitions_) {
     if (p.load == Partition::Load::kLoading) {
-      result.error_code = Code(ErrorCode::COORDINATOR_LOAD_IN_PROGRESS);
+      result.error_code = ErrorCode::COORDINATOR_LOAD_IN_PROGRESS;
     }
   }
   for (const auto& [id, g] : groups_) {
@@ -81,19 +81,20 @@ void GroupCoordinator::List(const Caller& caller,
     for (int32_t i = 0; i < static_cast<int32_t>(partitions_.size()); ++i) {
       if (partitions_[i].load == Partition::Load::kUnloaded) {
         StartLoad(caller, i, d);
-        result.error_code = Code(ErrorCode::COORDINATOR_LOAD_IN_PROGRESS);
+        result.error_code = ErrorCode::COORDINATOR_LOAD_IN_PROGRESS;
       }
     }
   }
   d.Reply(caller.post, done, std::move(result));
 }
 
-void GroupCoordinator::Delete(const Caller& caller,
-                              std::vector<std::string> group_ids,
-                              std::function<void(std::vector<int16_t>)> done) {
+void GroupCoordinator::Delete(
+    const Caller& caller, std::vector<std::string> group_ids,
+    std::function<void(std::vector<ErrorCode>)> done) {
   Deferred d;
   std::lock_guard<std::mutex> lock(mu_);
-  auto errors = std::make_shared<std::vector<int16_t>>(group_ids.size(), 0);
+  auto errors = std::make_shared<std::vector<ErrorCode>>(group_ids.size(),
+                                                         ErrorCode::NONE);
   auto outstanding = std::make_shared<int>(1);
   auto finish = [post = caller.post, done, errors, outstanding](Deferred& dd) {
     if (--*outstanding == 0) dd.Reply(post, done, *errors);
@@ -101,20 +102,21 @@ void GroupCoordinator::Delete(const Caller& caller,
   for (size_t i = 0; i < group_ids.size(); ++i) {
     const std::string& id = group_ids[i];
     if (id.empty()) {
-      (*errors)[i] = Code(ErrorCode::INVALID_GROUP_ID);
+      (*errors)[i] = ErrorCode::INVALID_GROUP_ID;
       continue;
     }
-    if (int16_t err = CheckCoordinator(caller, PartitionFor(id), d)) {
+    if (const ErrorCode err = CheckCoordinator(caller, PartitionFor(id), d);
+        err != ErrorCode::NONE) {
       (*errors)[i] = err;
       continue;
     }
     Group* g = Find(id);
     if (g == nullptr || g->Is(GroupState::kDead)) {
-      (*errors)[i] = Code(ErrorCode::GROUP_ID_NOT_FOUND);
+      (*errors)[i] = ErrorCode::GROUP_ID_NOT_FOUND;
       continue;
     }
     if (!g->Is(GroupState::kEmpty)) {
-      (*errors)[i] = Code(ErrorCode::NON_EMPTY_GROUP);
+      (*errors)[i] = ErrorCode::NON_EMPTY_GROUP;
       continue;
     }
     std::vector<LogRecord> tombstones;
@@ -130,10 +132,10 @@ void GroupCoordinator::Delete(const Caller& caller,
     Caller c = caller;
     Persist(
         caller, g->partition, std::move(tombstones),
-        [this, c, id, i, parts, errors, finish](int16_t err,
+        [this, c, id, i, parts, errors, finish](ErrorCode err,
                                                 Deferred& d2) mutable {
           Group* g = Find(id);
-          if (err != 0) {
+          if (err != ErrorCode::NONE) {
             (*errors)[i] = err;
             if (g != nullptr) SetState(*g, GroupState::kEmpty);
           } else {

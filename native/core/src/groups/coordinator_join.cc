@@ -15,7 +15,6 @@
 
 namespace kop::core::groups {
 
-using protocol::Code;
 using protocol::ErrorCode;
 
 namespace {
@@ -30,7 +29,7 @@ bool SameProtocols(const std::vector<Protocol>& a,
 }
 
 // A JoinGroup answered at once with `error`.
-JoinResult JoinError(int16_t error, const std::string& member_id) {
+JoinResult JoinError(ErrorCode error, const std::string& member_id) {
   JoinResult r;
   r.error_code = error;
   r.member_id = member_id;
@@ -52,29 +51,32 @@ void GroupCoordinator::Join(const Caller& caller, JoinParams p,
   Deferred d;
   std::lock_guard<std::mutex> lock(mu_);
   JoinCallback reply = OnCallerLoop(caller.post, std::move(done));
-  auto fail = [&](int16_t e) { d.Answer(reply, JoinError(e, p.member_id)); };
-  if (int16_t err = CheckGroup(caller, p.group_id, d)) return fail(err);
+  auto fail = [&](ErrorCode e) { d.Answer(reply, JoinError(e, p.member_id)); };
+  if (const ErrorCode err = CheckGroup(caller, p.group_id, d);
+      err != ErrorCode::NONE) {
+    return fail(err);
+  }
   if (p.session_timeout_ms < config_.min_session_timeout_ms ||
       p.session_timeout_ms > config_.max_session_timeout_ms) {
-    return fail(Code(ErrorCode::INVALID_SESSION_TIMEOUT));
+    return fail(ErrorCode::INVALID_SESSION_TIMEOUT);
   }
   const bool unknown_member = p.member_id.empty();
   Group* existing = Find(p.group_id);
   if (existing == nullptr && !unknown_member) {
-    return fail(Code(ErrorCode::UNKNOWN_MEMBER_ID));
+    return fail(ErrorCode::UNKNOWN_MEMBER_ID);
   }
   Group& g = existing ? *existing : GetOrCreate(p.group_id);
   FlushDirty(caller, g, d);
   if (static_cast<int64_t>(g.members.size()) >= config_.max_size &&
       !g.HasMember(p.member_id) && !g.pending_members.count(p.member_id)) {
-    return fail(Code(ErrorCode::GROUP_MAX_SIZE_REACHED));
+    return fail(ErrorCode::GROUP_MAX_SIZE_REACHED);
   }
   // Kafka's doUnknownJoinGroup and doCurrentMemberJoinGroup both start so.
   if (g.Is(GroupState::kDead)) {
-    return fail(Code(ErrorCode::COORDINATOR_NOT_AVAILABLE));
+    return fail(ErrorCode::COORDINATOR_NOT_AVAILABLE);
   }
   if (!g.SupportsProtocols(p.protocol_type, p.protocols)) {
-    return fail(Code(ErrorCode::INCONSISTENT_GROUP_PROTOCOL));
+    return fail(ErrorCode::INCONSISTENT_GROUP_PROTOCOL);
   }
   if (unknown_member) {
     JoinUnknownMember(caller, g, p, reply, d);
@@ -99,7 +101,7 @@ void GroupCoordinator::JoinUnknownMember(const Caller& caller, Group& g,
     // KIP-394: the client must come back with this id, so a client that
     // never does leaves no member behind (only a pending id that expires).
     g.pending_members[new_id] = clock_->NowMs() + p.session_timeout_ms;
-    d.Answer(done, JoinError(Code(ErrorCode::MEMBER_ID_REQUIRED), new_id));
+    d.Answer(done, JoinError(ErrorCode::MEMBER_ID_REQUIRED, new_id));
     return;
   }
   AddMemberAndRebalance(caller, g, new_id, p, done, d);
@@ -108,9 +110,7 @@ void GroupCoordinator::JoinUnknownMember(const Caller& caller, Group& g,
 void GroupCoordinator::JoinKnownMember(const Caller& caller, Group& g,
                                        JoinParams& p, JoinCallback& done,
                                        Deferred& d) {
-  auto fail = [&](ErrorCode e) {
-    d.Answer(done, JoinError(Code(e), p.member_id));
-  };
+  auto fail = [&](ErrorCode e) { d.Answer(done, JoinError(e, p.member_id)); };
   if (g.pending_members.count(p.member_id)) {
     AddMemberAndRebalance(caller, g, p.member_id, p, done, d);
     return;
@@ -180,7 +180,7 @@ void GroupCoordinator::UpdateMemberAndRebalance(Group& g, Member& m,
   // A retried JoinGroup replaces the parked one, which Kafka answers with
   // UNKNOWN_MEMBER_ID... but the client has moved on: drop it quietly with
   // REBALANCE_IN_PROGRESS so its slot is answered.
-  FailParked(m, Code(ErrorCode::REBALANCE_IN_PROGRESS), d, Parked::kJoin);
+  FailParked(m, ErrorCode::REBALANCE_IN_PROGRESS, d, Parked::kJoin);
   m.awaiting_join = std::move(done);
   if (g.Is(GroupState::kPreparingRebalance)) {
     MaybeCompleteJoin(g, d);
@@ -198,7 +198,7 @@ void GroupCoordinator::ReplaceStaticMember(const Caller& caller, Group& g,
   const std::optional<std::string> old_leader = g.leader_id;
   Member m = std::move(g.members.at(old_id));
   // The old incarnation's parked calls are fenced.
-  FailParked(m, Code(ErrorCode::FENCED_INSTANCE_ID), d);
+  FailParked(m, ErrorCode::FENCED_INSTANCE_ID, d);
   g.members.erase(old_id);
   std::replace(g.join_order.begin(), g.join_order.end(), old_id, new_id);
   if (g.IsLeader(old_id)) g.leader_id = new_id;
@@ -223,9 +223,9 @@ void GroupCoordinator::ReplaceStaticMember(const Caller& caller, Group& g,
     placed.awaiting_join = nullptr;
     Persist(
         caller, g.partition, {SnapshotGroup(g)},
-        [cb, r](int16_t err, Deferred& d2) {
+        [cb, r](ErrorCode err, Deferred& d2) {
           JoinResult out = r;
-          if (err != 0) out.error_code = err;
+          if (err != ErrorCode::NONE) out.error_code = err;
           d2.Answer(cb, out);
         },
         d);

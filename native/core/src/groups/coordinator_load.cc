@@ -19,7 +19,6 @@
 
 namespace kop::core::groups {
 
-using protocol::Code;
 using protocol::ErrorCode;
 
 namespace {
@@ -30,37 +29,38 @@ constexpr int64_t kLoadTimeoutMs = 15000;
 
 }  // namespace
 
-int16_t GroupCoordinator::CheckCoordinator(const Caller& caller,
-                                           int32_t partition, Deferred& d) {
+ErrorCode GroupCoordinator::CheckCoordinator(const Caller& caller,
+                                             int32_t partition, Deferred& d) {
   Partition& p = partitions_[partition];
   switch (p.load) {
     case Partition::Load::kLoaded:
-      return 0;
+      return ErrorCode::NONE;
     case Partition::Load::kLoading:
-      return Code(ErrorCode::COORDINATOR_LOAD_IN_PROGRESS);
+      return ErrorCode::COORDINATOR_LOAD_IN_PROGRESS;
     case Partition::Load::kUnloaded:
       if (caller.log == nullptr) {
-        return Code(ErrorCode::COORDINATOR_NOT_AVAILABLE);
+        return ErrorCode::COORDINATOR_NOT_AVAILABLE;
       }
-      if (p.load_error != 0) {
-        const int16_t failed = p.load_error;
+      if (p.load_error != ErrorCode::NONE) {
+        const ErrorCode failed = p.load_error;
         StartLoad(caller, partition, d);  // try again for the next request
-        if (p.load == Partition::Load::kLoaded) return 0;
-        return failed == Code(ErrorCode::NOT_LEADER_OR_FOLLOWER)
-                   ? Code(ErrorCode::NOT_COORDINATOR)
-                   : Code(ErrorCode::COORDINATOR_NOT_AVAILABLE);
+        if (p.load == Partition::Load::kLoaded) return ErrorCode::NONE;
+        return failed == ErrorCode::NOT_LEADER_OR_FOLLOWER
+                   ? ErrorCode::NOT_COORDINATOR
+                   : ErrorCode::COORDINATOR_NOT_AVAILABLE;
       }
       StartLoad(caller, partition, d);
       return p.load == Partition::Load::kLoaded
-                 ? 0
-                 : Code(ErrorCode::COORDINATOR_LOAD_IN_PROGRESS);
+                 ? ErrorCode::NONE
+                 : ErrorCode::COORDINATOR_LOAD_IN_PROGRESS;
   }
-  return Code(ErrorCode::COORDINATOR_NOT_AVAILABLE);
+  return ErrorCode::COORDINATOR_NOT_AVAILABLE;
 }
 
-int16_t GroupCoordinator::CheckGroup(const Caller& caller,
-                                     const std::string& group_id, Deferred& d) {
-  if (group_id.empty()) return Code(ErrorCode::INVALID_GROUP_ID);
+ErrorCode GroupCoordinator::CheckGroup(const Caller& caller,
+                                       const std::string& group_id,
+                                       Deferred& d) {
+  if (group_id.empty()) return ErrorCode::INVALID_GROUP_ID;
   return CheckCoordinator(caller, PartitionFor(group_id), d);
 }
 
@@ -111,14 +111,15 @@ void GroupCoordinator::LoadFrom(const Caller& caller, int32_t partition,
           if (p.load != Partition::Load::kLoading || p.load_epoch != epoch) {
             return;
           }
-          if (r.error_code != 0) {
+          if (r.error_code != ErrorCode::NONE) {
             // Owned by another broker is normal with several brokers.
-            Log(r.error_code == Code(ErrorCode::NOT_LEADER_OR_FOLLOWER)
+            Log(r.error_code == ErrorCode::NOT_LEADER_OR_FOLLOWER
                     ? LogLevel::kDebug
                     : LogLevel::kWarn,
                 "loading " + config_.offsets_topic + " partition " +
                     std::to_string(partition) + " failed with error " +
-                    std::to_string(r.error_code) + "; retried on next use");
+                    protocol::ErrorName(r.error_code) +
+                    "; retried on next use");
             p.load = Partition::Load::kUnloaded;
             p.load_error = r.error_code;
             staged_.erase(partition);
@@ -148,7 +149,7 @@ void GroupCoordinator::LoadFrom(const Caller& caller, int32_t partition,
           ApplyLoaded(partition, staged);
           staged_.erase(partition);
           p.load = Partition::Load::kLoaded;
-          p.load_error = 0;
+          p.load_error = ErrorCode::NONE;
           Log(LogLevel::kInfo, "loaded consumer groups of " +
                                    config_.offsets_topic + " partition " +
                                    std::to_string(partition));
@@ -215,14 +216,14 @@ void GroupCoordinator::ApplyLoaded(int32_t partition,
   }
 }
 
-int16_t GroupCoordinator::FindCoordinator(const Caller& caller,
-                                          const std::string& group_id) {
+ErrorCode GroupCoordinator::FindCoordinator(const Caller& caller,
+                                            const std::string& group_id) {
   Deferred d;
   std::lock_guard<std::mutex> lock(mu_);
-  const int16_t err = CheckCoordinator(caller, PartitionFor(group_id), d);
+  const ErrorCode err = CheckCoordinator(caller, PartitionFor(group_id), d);
   // Loading is not an error here: the client finds us and its next request
   // waits briefly for the load.
-  return err == Code(ErrorCode::COORDINATOR_LOAD_IN_PROGRESS) ? 0 : err;
+  return err == ErrorCode::COORDINATOR_LOAD_IN_PROGRESS ? ErrorCode::NONE : err;
 }
 
 void GroupCoordinator::Preload(const Caller& caller) {
@@ -237,7 +238,7 @@ void GroupCoordinator::Preload(const Caller& caller) {
     // Owned by another broker: loaded again only when a request for one of
     // its groups comes here, or when Pulsar gives us the bundle (Owned).
     if (p.load == Partition::Load::kUnloaded &&
-        p.load_error != Code(ErrorCode::NOT_LEADER_OR_FOLLOWER)) {
+        p.load_error != ErrorCode::NOT_LEADER_OR_FOLLOWER) {
       StartLoad(caller, i, d);
     }
   }
@@ -254,7 +255,7 @@ void GroupCoordinator::Unload(int32_t partition) {
   const bool was_loaded = p.load != Partition::Load::kUnloaded;
   ++p.load_epoch;  // a load still reading is ignored when it answers
   p.load = Partition::Load::kUnloaded;
-  p.load_error = 0;
+  p.load_error = ErrorCode::NONE;
   staged_.erase(partition);
   all_loaded_.store(false, std::memory_order_release);
   size_t dropped = 0;
@@ -265,7 +266,7 @@ void GroupCoordinator::Unload(int32_t partition) {
       continue;
     }
     for (auto& [id, m] : g.members) {
-      FailParked(m, Code(ErrorCode::NOT_COORDINATOR), d);
+      FailParked(m, ErrorCode::NOT_COORDINATOR, d);
     }
     it = groups_.erase(it);
     ++dropped;
@@ -295,7 +296,7 @@ void GroupCoordinator::AbandonStalledLoads(int64_t now) {
                              " ms; retried on next use");
     ++p.load_epoch;
     p.load = Partition::Load::kUnloaded;
-    p.load_error = Code(ErrorCode::REQUEST_TIMED_OUT);
+    p.load_error = ErrorCode::REQUEST_TIMED_OUT;
     staged_.erase(static_cast<int32_t>(i));
   }
 }
@@ -306,7 +307,7 @@ void GroupCoordinator::Owned(int32_t partition) {
   }
   std::lock_guard<std::mutex> lock(mu_);
   Partition& p = partitions_[partition];
-  if (p.load == Partition::Load::kUnloaded) p.load_error = 0;
+  if (p.load == Partition::Load::kUnloaded) p.load_error = ErrorCode::NONE;
 }
 
 }  // namespace kop::core::groups

@@ -13,7 +13,6 @@
 
 namespace kop::core::groups {
 
-using protocol::Code;
 using protocol::ErrorCode;
 
 void GroupCoordinator::Sync(const Caller& caller, SyncParams p,
@@ -21,46 +20,49 @@ void GroupCoordinator::Sync(const Caller& caller, SyncParams p,
   Deferred d;
   std::lock_guard<std::mutex> lock(mu_);
   SyncCallback reply = OnCallerLoop(caller.post, std::move(done));
-  auto fail = [&](int16_t e) {
+  auto fail = [&](ErrorCode e) {
     SyncResult r;
     r.error_code = e;
     d.Answer(reply, r);
   };
-  if (int16_t err = CheckGroup(caller, p.group_id, d)) return fail(err);
+  if (const ErrorCode err = CheckGroup(caller, p.group_id, d);
+      err != ErrorCode::NONE) {
+    return fail(err);
+  }
   Group* gp = Find(p.group_id);
-  if (gp == nullptr) return fail(Code(ErrorCode::UNKNOWN_MEMBER_ID));
+  if (gp == nullptr) return fail(ErrorCode::UNKNOWN_MEMBER_ID);
   Group& g = *gp;
   FlushDirty(caller, g, d);
   if (Fenced(g, p.group_instance_id, p.member_id)) {
-    return fail(Code(ErrorCode::FENCED_INSTANCE_ID));
+    return fail(ErrorCode::FENCED_INSTANCE_ID);
   }
   auto it = g.members.find(p.member_id);
-  if (it == g.members.end()) return fail(Code(ErrorCode::UNKNOWN_MEMBER_ID));
+  if (it == g.members.end()) return fail(ErrorCode::UNKNOWN_MEMBER_ID);
   if (p.generation != g.generation) {
-    return fail(Code(ErrorCode::ILLEGAL_GENERATION));
+    return fail(ErrorCode::ILLEGAL_GENERATION);
   }
   if ((p.protocol_type.has_value() && p.protocol_type != g.protocol_type) ||
       (p.protocol_name.has_value() && p.protocol_name != g.protocol_name)) {
-    return fail(Code(ErrorCode::INCONSISTENT_GROUP_PROTOCOL));
+    return fail(ErrorCode::INCONSISTENT_GROUP_PROTOCOL);
   }
   Member& m = it->second;
   switch (g.state) {
     case GroupState::kEmpty:
-      return fail(Code(ErrorCode::UNKNOWN_MEMBER_ID));
+      return fail(ErrorCode::UNKNOWN_MEMBER_ID);
     case GroupState::kDead:
-      return fail(Code(ErrorCode::COORDINATOR_NOT_AVAILABLE));
+      return fail(ErrorCode::COORDINATOR_NOT_AVAILABLE);
     case GroupState::kPreparingRebalance:
-      return fail(Code(ErrorCode::REBALANCE_IN_PROGRESS));
+      return fail(ErrorCode::REBALANCE_IN_PROGRESS);
     case GroupState::kStable: {
       m.heartbeat_deadline_ms = clock_->NowMs() + m.session_timeout_ms;
-      d.Answer(reply,
-               SyncResult{0, g.protocol_type, g.protocol_name, m.assignment});
+      d.Answer(reply, SyncResult{ErrorCode::NONE, g.protocol_type,
+                                 g.protocol_name, m.assignment});
       return;
     }
     case GroupState::kCompletingRebalance:
       break;
   }
-  FailParked(m, Code(ErrorCode::REBALANCE_IN_PROGRESS), d, Parked::kSync);
+  FailParked(m, ErrorCode::REBALANCE_IN_PROGRESS, d, Parked::kSync);
   m.awaiting_sync = reply;
   m.heartbeat_deadline_ms = clock_->NowMs() + m.session_timeout_ms;
   if (!g.IsLeader(p.member_id)) return;
@@ -80,14 +82,14 @@ void GroupCoordinator::Sync(const Caller& caller, SyncParams p,
   Persist(
       caller, g.partition, {std::move(snapshot)},
       [this, group_id, generation, assignment = std::move(assignment)](
-          int16_t err, Deferred& d2) {
+          ErrorCode err, Deferred& d2) {
         Group* gp = Find(group_id);
         if (gp == nullptr || gp->generation != generation ||
             !gp->Is(GroupState::kCompletingRebalance)) {
           return;  // the group moved on; its members were answered
         }
         Group& g = *gp;
-        if (err != 0) {
+        if (err != ErrorCode::NONE) {
           ResetAndPropagateSyncError(g, err, d2);
           PrepareRebalance(g, d2);
           return;
@@ -97,7 +99,8 @@ void GroupCoordinator::Sync(const Caller& caller, SyncParams p,
           m.assignment =
               a == assignment.end() ? std::vector<uint8_t>{} : a->second;
           if (m.awaiting_sync) {
-            SyncResult r{0, g.protocol_type, g.protocol_name, m.assignment};
+            SyncResult r{ErrorCode::NONE, g.protocol_type, g.protocol_name,
+                         m.assignment};
             d2.Answer(std::move(m.awaiting_sync), r);
             m.awaiting_sync = nullptr;
           }
@@ -114,32 +117,35 @@ void GroupCoordinator::Heartbeat(
     const Caller& caller, const std::string& group_id, int32_t generation,
     const std::string& member_id,
     const std::optional<std::string>& group_instance_id,
-    std::function<void(int16_t)> done) {
+    std::function<void(ErrorCode)> done) {
   Deferred d;
   std::lock_guard<std::mutex> lock(mu_);
-  auto answer = [&](int16_t e) { d.Reply(caller.post, done, e); };
-  if (int16_t err = CheckGroup(caller, group_id, d)) return answer(err);
+  auto answer = [&](ErrorCode e) { d.Reply(caller.post, done, e); };
+  if (const ErrorCode err = CheckGroup(caller, group_id, d);
+      err != ErrorCode::NONE) {
+    return answer(err);
+  }
   Group* g = Find(group_id);
-  if (g == nullptr) return answer(Code(ErrorCode::UNKNOWN_MEMBER_ID));
+  if (g == nullptr) return answer(ErrorCode::UNKNOWN_MEMBER_ID);
   FlushDirty(caller, *g, d);
   if (g->Is(GroupState::kDead)) {
-    return answer(Code(ErrorCode::COORDINATOR_NOT_AVAILABLE));
+    return answer(ErrorCode::COORDINATOR_NOT_AVAILABLE);
   }
   if (Fenced(*g, group_instance_id, member_id)) {
-    return answer(Code(ErrorCode::FENCED_INSTANCE_ID));
+    return answer(ErrorCode::FENCED_INSTANCE_ID);
   }
   auto it = g->members.find(member_id);
   if (it == g->members.end() || g->Is(GroupState::kEmpty)) {
-    return answer(Code(ErrorCode::UNKNOWN_MEMBER_ID));
+    return answer(ErrorCode::UNKNOWN_MEMBER_ID);
   }
   if (generation != g->generation) {
-    return answer(Code(ErrorCode::ILLEGAL_GENERATION));
+    return answer(ErrorCode::ILLEGAL_GENERATION);
   }
   it->second.heartbeat_deadline_ms =
       clock_->NowMs() + it->second.session_timeout_ms;
   answer(g->Is(GroupState::kPreparingRebalance)
-             ? Code(ErrorCode::REBALANCE_IN_PROGRESS)
-             : 0);
+             ? ErrorCode::REBALANCE_IN_PROGRESS
+             : ErrorCode::NONE);
 }
 
 void GroupCoordinator::Leave(const Caller& caller, const std::string& group_id,
@@ -149,31 +155,32 @@ void GroupCoordinator::Leave(const Caller& caller, const std::string& group_id,
   std::lock_guard<std::mutex> lock(mu_);
   LeaveResult result;
   auto answer = [&]() { d.Reply(caller.post, done, result); };
-  if (int16_t err = CheckGroup(caller, group_id, d)) {
+  if (const ErrorCode err = CheckGroup(caller, group_id, d);
+      err != ErrorCode::NONE) {
     result.error_code = err;
     return answer();
   }
   Group* g = Find(group_id);
   for (const LeaveMember& lm : members) {
-    int16_t err = 0;
+    ErrorCode err = ErrorCode::NONE;
     std::string id = lm.member_id;
     if (g == nullptr || g->Is(GroupState::kDead)) {
-      err = Code(ErrorCode::UNKNOWN_MEMBER_ID);
+      err = ErrorCode::UNKNOWN_MEMBER_ID;
     } else if (lm.group_instance_id.has_value()) {
       auto s = g->static_members.find(*lm.group_instance_id);
       if (s == g->static_members.end()) {
-        err = Code(ErrorCode::UNKNOWN_MEMBER_ID);
+        err = ErrorCode::UNKNOWN_MEMBER_ID;
       } else if (!id.empty() && s->second != id) {
-        err = Code(ErrorCode::FENCED_INSTANCE_ID);
+        err = ErrorCode::FENCED_INSTANCE_ID;
       } else {
         id = s->second;
       }
     }
-    if (err == 0 && g->pending_members.erase(id) > 0) {
+    if (err == ErrorCode::NONE && g->pending_members.erase(id) > 0) {
       MaybeCompleteJoin(*g, d);
-    } else if (err == 0 && !g->HasMember(id)) {
-      err = Code(ErrorCode::UNKNOWN_MEMBER_ID);
-    } else if (err == 0) {
+    } else if (err == ErrorCode::NONE && !g->HasMember(id)) {
+      err = ErrorCode::UNKNOWN_MEMBER_ID;
+    } else if (err == ErrorCode::NONE) {
       RemoveMemberAndUpdateGroup(*g, id, d);
     }
     result.member_errors.push_back(err);

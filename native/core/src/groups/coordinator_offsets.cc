@@ -17,47 +17,49 @@
 
 namespace kop::core::groups {
 
-using protocol::Code;
 using protocol::ErrorCode;
 
 void GroupCoordinator::CommitOffsets(
     const Caller& caller, CommitParams p,
-    std::function<void(std::vector<int16_t>)> done) {
+    std::function<void(std::vector<ErrorCode>)> done) {
   Deferred d;
   std::lock_guard<std::mutex> lock(mu_);
-  auto all = [&](int16_t e) {
-    d.Reply(caller.post, done, std::vector<int16_t>(p.partitions.size(), e));
+  auto all = [&](ErrorCode e) {
+    d.Reply(caller.post, done, std::vector<ErrorCode>(p.partitions.size(), e));
   };
-  if (int16_t err = CheckGroup(caller, p.group_id, d)) return all(err);
+  if (const ErrorCode err = CheckGroup(caller, p.group_id, d);
+      err != ErrorCode::NONE) {
+    return all(err);
+  }
   Group* gp = Find(p.group_id);
   if (gp == nullptr) {
-    if (p.generation >= 0) return all(Code(ErrorCode::ILLEGAL_GENERATION));
+    if (p.generation >= 0) return all(ErrorCode::ILLEGAL_GENERATION);
     gp = &GetOrCreate(p.group_id);  // a standalone (assign-mode) consumer
   }
   Group& g = *gp;
   FlushDirty(caller, g, d);
   if (g.Is(GroupState::kDead)) {
-    return all(Code(ErrorCode::COORDINATOR_NOT_AVAILABLE));
+    return all(ErrorCode::COORDINATOR_NOT_AVAILABLE);
   }
   const bool simple = p.generation < 0 && g.Is(GroupState::kEmpty);
   if (!simple) {
     if (Fenced(g, p.group_instance_id, p.member_id)) {
-      return all(Code(ErrorCode::FENCED_INSTANCE_ID));
+      return all(ErrorCode::FENCED_INSTANCE_ID);
     }
     if (g.Is(GroupState::kCompletingRebalance)) {
-      return all(Code(ErrorCode::REBALANCE_IN_PROGRESS));
+      return all(ErrorCode::REBALANCE_IN_PROGRESS);
     }
     auto it = g.members.find(p.member_id);
-    if (it == g.members.end()) return all(Code(ErrorCode::UNKNOWN_MEMBER_ID));
+    if (it == g.members.end()) return all(ErrorCode::UNKNOWN_MEMBER_ID);
     if (p.generation != g.generation) {
-      return all(Code(ErrorCode::ILLEGAL_GENERATION));
+      return all(ErrorCode::ILLEGAL_GENERATION);
     }
     it->second.heartbeat_deadline_ms =
         clock_->NowMs() + it->second.session_timeout_ms;
   }
 
   const int64_t now = clock_->NowMs();
-  std::vector<int16_t> errors(p.partitions.size(), 0);
+  std::vector<ErrorCode> errors(p.partitions.size(), ErrorCode::NONE);
   std::vector<LogRecord> records;
   auto accepted = std::make_shared<
       std::vector<std::pair<TopicPartition, CommittedOffset>>>();
@@ -66,7 +68,7 @@ void GroupCoordinator::CommitOffsets(
     const std::string metadata = cp.metadata.value_or("");
     if (static_cast<int64_t>(metadata.size()) >
         config_.offset_metadata_max_bytes) {
-      errors[i] = Code(ErrorCode::OFFSET_METADATA_TOO_LARGE);
+      errors[i] = ErrorCode::OFFSET_METADATA_TOO_LARGE;
       continue;
     }
     CommittedOffset o{cp.offset, cp.leader_epoch, metadata, now,
@@ -83,13 +85,13 @@ void GroupCoordinator::CommitOffsets(
   const std::string group_id = p.group_id;
   Persist(
       caller, g.partition, std::move(records),
-      [this, c, group_id, accepted, errors, done](int16_t err,
+      [this, c, group_id, accepted, errors, done](ErrorCode err,
                                                   Deferred& d2) mutable {
         std::vector<std::pair<TopicPartition, int64_t>> mirrored;
         Group* g = Find(group_id);
         for (size_t i = 0, a = 0; i < errors.size(); ++i) {
-          if (errors[i] != 0) continue;
-          if (err != 0) {
+          if (errors[i] != ErrorCode::NONE) continue;
+          if (err != ErrorCode::NONE) {
             errors[i] = err;
           } else if (g != nullptr) {
             g->offsets[(*accepted)[a].first] = (*accepted)[a].second;
@@ -111,7 +113,8 @@ void GroupCoordinator::FetchOffsets(
   Deferred d;
   std::lock_guard<std::mutex> lock(mu_);
   FetchResult result;
-  if (int16_t err = CheckGroup(caller, group_id, d)) {
+  if (const ErrorCode err = CheckGroup(caller, group_id, d);
+      err != ErrorCode::NONE) {
     result.error_code = err;
   } else {
     Group* g = Find(group_id);
@@ -140,21 +143,22 @@ void GroupCoordinator::DeleteOffsets(
   Deferred d;
   std::lock_guard<std::mutex> lock(mu_);
   OffsetDeleteResult result;
-  result.partition_errors.assign(partitions.size(), 0);
+  result.partition_errors.assign(partitions.size(), ErrorCode::NONE);
   auto answer = [&]() { d.Reply(caller.post, done, result); };
-  if (int16_t err = CheckGroup(caller, group_id, d)) {
+  if (const ErrorCode err = CheckGroup(caller, group_id, d);
+      err != ErrorCode::NONE) {
     result.error_code = err;
     return answer();
   }
   Group* g = Find(group_id);
   if (g == nullptr || g->Is(GroupState::kDead)) {
-    result.error_code = Code(ErrorCode::GROUP_ID_NOT_FOUND);
+    result.error_code = ErrorCode::GROUP_ID_NOT_FOUND;
     return answer();
   }
   const bool consumer =
       g->protocol_type == std::optional<std::string>("consumer");
   if (!g->Is(GroupState::kEmpty) && !consumer) {
-    result.error_code = Code(ErrorCode::NON_EMPTY_GROUP);
+    result.error_code = ErrorCode::NON_EMPTY_GROUP;
     return answer();
   }
   const std::set<std::string> subscribed = g->Is(GroupState::kEmpty)
@@ -165,7 +169,7 @@ void GroupCoordinator::DeleteOffsets(
   for (size_t i = 0; i < partitions.size(); ++i) {
     const TopicPartition& tp = partitions[i];
     if (subscribed.count(tp.first)) {
-      result.partition_errors[i] = Code(ErrorCode::GROUP_SUBSCRIBED_TO_TOPIC);
+      result.partition_errors[i] = ErrorCode::GROUP_SUBSCRIBED_TO_TOPIC;
       continue;
     }
     if (g->offsets.count(tp)) {
@@ -178,9 +182,9 @@ void GroupCoordinator::DeleteOffsets(
   Caller c = caller;
   Persist(
       caller, g->partition, std::move(tombstones),
-      [this, c, group_id, deleted, result, done](int16_t err,
+      [this, c, group_id, deleted, result, done](ErrorCode err,
                                                  Deferred& d2) mutable {
-        if (err != 0) {
+        if (err != ErrorCode::NONE) {
           result.error_code = err;
         } else if (Group* g = Find(group_id)) {
           for (const TopicPartition& tp : deleted) g->offsets.erase(tp);

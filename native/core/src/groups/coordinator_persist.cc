@@ -16,25 +16,24 @@
 
 namespace kop::core::groups {
 
-using protocol::Code;
 using protocol::ErrorCode;
 
 namespace {
 
 // Kafka's mapping of log-append errors for the coordinator
 // (GroupMetadataManager): the client retries or rediscovers.
-int16_t StoreError(int16_t append_error) {
+ErrorCode StoreError(ErrorCode append_error) {
   switch (append_error) {
-    case 0:
-      return 0;
-    case Code(ErrorCode::NOT_LEADER_OR_FOLLOWER):
-      return Code(ErrorCode::NOT_COORDINATOR);
-    case Code(ErrorCode::MESSAGE_TOO_LARGE):
-    case Code(ErrorCode::RECORD_LIST_TOO_LARGE):
-    case Code(ErrorCode::INVALID_FETCH_SIZE):
-      return Code(ErrorCode::INVALID_COMMIT_OFFSET_SIZE);
+    case ErrorCode::NONE:
+      return ErrorCode::NONE;
+    case ErrorCode::NOT_LEADER_OR_FOLLOWER:
+      return ErrorCode::NOT_COORDINATOR;
+    case ErrorCode::MESSAGE_TOO_LARGE:
+    case ErrorCode::RECORD_LIST_TOO_LARGE:
+    case ErrorCode::INVALID_FETCH_SIZE:
+      return ErrorCode::INVALID_COMMIT_OFFSET_SIZE;
     default:
-      return Code(ErrorCode::COORDINATOR_NOT_AVAILABLE);
+      return ErrorCode::COORDINATOR_NOT_AVAILABLE;
   }
 }
 
@@ -42,10 +41,10 @@ int16_t StoreError(int16_t append_error) {
 
 void GroupCoordinator::Persist(const Caller& caller, int32_t partition,
                                std::vector<LogRecord> records,
-                               std::function<void(int16_t, Deferred&)> done,
+                               std::function<void(ErrorCode, Deferred&)> done,
                                Deferred& d) {
   if (caller.log == nullptr) {
-    done(Code(ErrorCode::COORDINATOR_NOT_AVAILABLE), d);
+    done(ErrorCode::COORDINATOR_NOT_AVAILABLE, d);
     return;
   }
   std::vector<EncodedRecord> encoded;
@@ -62,22 +61,22 @@ void GroupCoordinator::Persist(const Caller& caller, int32_t partition,
   if (!st.ok()) {
     Log(LogLevel::kError, "cannot encode a __consumer_offsets entry: " +
                               std::string(st.message()));
-    done(Code(ErrorCode::UNKNOWN_SERVER_ERROR), d);
+    done(ErrorCode::UNKNOWN_SERVER_ERROR, d);
     return;
   }
   LogPort* log = caller.log;
   const int32_t n = static_cast<int32_t>(encoded.size());
-  auto cb = std::make_shared<std::function<void(int16_t, Deferred&)>>(
+  auto cb = std::make_shared<std::function<void(ErrorCode, Deferred&)>>(
       std::move(done));
   d.Run([this, log, partition, entry, n, cb]() {
     log->Append(config_.offsets_topic, partition, *entry, n,
                 [this, cb](const AppendResult& r) {
                   Deferred d;
                   std::lock_guard<std::mutex> lock(mu_);
-                  if (r.error_code != 0) {
+                  if (r.error_code != ErrorCode::NONE) {
                     Log(LogLevel::kWarn, "writing to " + config_.offsets_topic +
                                              " failed with error " +
-                                             std::to_string(r.error_code));
+                                             protocol::ErrorName(r.error_code));
                   }
                   (*cb)(StoreError(r.error_code), d);
                 });
@@ -88,7 +87,7 @@ void GroupCoordinator::FlushDirty(const Caller& caller, Group& g, Deferred& d) {
   if (!g.metadata_dirty || caller.log == nullptr) return;
   g.metadata_dirty = false;
   Persist(
-      caller, g.partition, {SnapshotGroup(g)}, [](int16_t, Deferred&) {}, d);
+      caller, g.partition, {SnapshotGroup(g)}, [](ErrorCode, Deferred&) {}, d);
 }
 
 LogPort* GroupCoordinator::MirrorLog(const Caller& caller) const {
@@ -113,12 +112,12 @@ void GroupCoordinator::MirrorOffsets(
     if (offset < 0) continue;
     d.Run([log, group_id, tp, offset]() {
       log->CommitSubscription(
-          tp.first, tp.second, group_id, offset, [group_id, tp](int16_t err) {
-            if (err != 0) {
+          tp.first, tp.second, group_id, offset, [group_id, tp](ErrorCode err) {
+            if (err != ErrorCode::NONE) {
               Log(LogLevel::kDebug,
                   "mirroring group " + group_id + " on " + tp.first + "-" +
                       std::to_string(tp.second) + " failed with error " +
-                      std::to_string(err));
+                      protocol::ErrorName(err));
             }
           });
     });
@@ -133,7 +132,7 @@ void GroupCoordinator::DeleteMirror(const Caller& caller,
   if (log == nullptr) return;
   for (const TopicPartition& tp : parts) {
     d.Run([log, group_id, tp]() {
-      log->DeleteSubscription(tp.first, tp.second, group_id, [](int16_t) {});
+      log->DeleteSubscription(tp.first, tp.second, group_id, [](ErrorCode) {});
     });
   }
 }

@@ -13,7 +13,6 @@
 
 namespace kop::core::groups {
 
-using protocol::Code;
 using protocol::ErrorCode;
 
 JoinResult GroupCoordinator::CurrentJoinResult(const Group& g, const Member& m,
@@ -42,7 +41,7 @@ void GroupCoordinator::MaybePrepareRebalance(Group& g, Deferred& d) {
   }
 }
 
-void GroupCoordinator::ResetAndPropagateSyncError(Group& g, int16_t error,
+void GroupCoordinator::ResetAndPropagateSyncError(Group& g, ErrorCode error,
                                                   Deferred& d) {
   for (auto& [id, m] : g.members) {
     m.assignment.clear();
@@ -52,7 +51,7 @@ void GroupCoordinator::ResetAndPropagateSyncError(Group& g, int16_t error,
 
 void GroupCoordinator::PrepareRebalance(Group& g, Deferred& d) {
   if (g.Is(GroupState::kCompletingRebalance)) {
-    ResetAndPropagateSyncError(g, Code(ErrorCode::REBALANCE_IN_PROGRESS), d);
+    ResetAndPropagateSyncError(g, ErrorCode::REBALANCE_IN_PROGRESS, d);
   }
   const int64_t now = clock_->NowMs();
   if (g.Is(GroupState::kEmpty)) {
@@ -118,7 +117,7 @@ void GroupCoordinator::RemoveMemberAndUpdateGroup(Group& g,
                                                   Deferred& d) {
   auto it = g.members.find(member_id);
   if (it == g.members.end()) return;
-  FailParked(it->second, Code(ErrorCode::UNKNOWN_MEMBER_ID), d);
+  FailParked(it->second, ErrorCode::UNKNOWN_MEMBER_ID, d);
   g.RemoveMember(member_id);
   RebalanceAfterMemberChange(g, d);
 }

@@ -13,7 +13,11 @@
 #include <utility>
 #include <vector>
 
+#include "kop/protocol/errors.h"
+
 namespace kop::core::groups {
+
+using protocol::ErrorCode;
 
 enum class GroupState {
   kEmpty,
@@ -33,7 +37,7 @@ struct Protocol {
 
 // What a JoinGroup answers (also to a parked join completed later).
 struct JoinResult {
-  int16_t error_code = 0;
+  ErrorCode error_code = ErrorCode::NONE;
   int32_t generation = -1;
   std::optional<std::string> protocol_type;
   std::optional<std::string> protocol_name;
@@ -49,7 +53,7 @@ struct JoinResult {
 };
 
 struct SyncResult {
-  int16_t error_code = 0;
+  ErrorCode error_code = ErrorCode::NONE;
   std::optional<std::string> protocol_type;
   std::optional<std::string> protocol_name;
   std::vector<uint8_t> assignment;

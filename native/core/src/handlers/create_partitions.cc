@@ -41,11 +41,11 @@ void HandleCreatePartitions(const RequestContext& ctx,
     if (request.validate_only) continue;
     ++pending->outstanding;
     ctx.topics->CreatePartitions(
-        t.name, t.count, [pending, i](int16_t error, std::string why) {
+        t.name, t.count, [pending, i](ErrorCode error, std::string why) {
           CreatePartitionsResponse::CreatePartitionsTopicResult& res =
               pending->response->results[i];
-          res.error_code = error;
-          if (error != 0) res.error_message = std::move(why);
+          res.error_code = Code(error);
+          if (error != ErrorCode::NONE) res.error_message = std::move(why);
           pending->Done();
         });
   }

@@ -67,11 +67,11 @@ void HandleCreateTopics(const RequestContext& ctx,
     if (request.validate_only) continue;
     ++pending->outstanding;
     ctx.topics->CreateTopic(t.name, partitions,
-                            [pending, i](int16_t error, std::string why) {
+                            [pending, i](ErrorCode error, std::string why) {
                               CreateTopicsResponse::CreatableTopicResult& res =
                                   pending->response->topics[i];
-                              res.error_code = error;
-                              if (error != 0) {
+                              res.error_code = Code(error);
+                              if (error != ErrorCode::NONE) {
                                 res.error_message = std::move(why);
                                 res.num_partitions = -1;
                                 res.replication_factor = -1;

@@ -39,11 +39,11 @@ void HandleDeleteTopics(const RequestContext& ctx,
     }
     ++pending->outstanding;
     ctx.topics->DeleteTopic(*targets[i].first,
-                            [pending, i](int16_t error, std::string why) {
+                            [pending, i](ErrorCode error, std::string why) {
                               DeleteTopicsResponse::DeletableTopicResult& res =
                                   pending->response->responses[i];
-                              res.error_code = error;
-                              if (error != 0)
+                              res.error_code = Code(error);
+                              if (error != ErrorCode::NONE)
                                 res.error_message = std::move(why);
                               pending->Done();
                             });

@@ -35,12 +35,12 @@ void HandleDescribeGroups(const RequestContext& ctx,
         for (auto& d : described) {
           auto& g = response->groups.emplace_back();
           g.group_id = d.group_id;
-          g.error_code = d.error_code;
+          g.error_code = Code(d.error_code);
           g.group_state = d.state;
           g.protocol_type = d.protocol_type;
           g.protocol_data = d.protocol;
           g.authorized_operations = kOperationsOmitted;
-          if (d.error_code == 0 && !d.found &&
+          if (d.error_code == ErrorCode::NONE && !d.found &&
               version >= kFirstNotFoundVersion) {
             g.error_code = Code(ErrorCode::GROUP_ID_NOT_FOUND);
             g.error_message = "group " + d.group_id + " not found";

@@ -66,12 +66,12 @@ int64_t Fill(PendingFetch& f, const Target& t, const ReadResult& r) {
   FetchResponse::PartitionData& out =
       f.response->responses[t.topic].partitions[t.partition];
   out.partition_index = t.index;
-  out.error_code = r.error_code;
+  out.error_code = Code(r.error_code);
   out.high_watermark = r.log_end_offset;
   out.last_stable_offset = r.log_end_offset;
   out.log_start_offset = r.log_start_offset;
   out.records = protocol::RecordsRef::Of({});
-  if (r.error_code != 0) return 0;
+  if (r.error_code != ErrorCode::NONE) return 0;
   if (t.offset < r.log_start_offset || t.offset > r.log_end_offset) {
     // Below the log start (trimmed by retention) or past the end: the
     // client resets by its auto.offset.reset policy.
@@ -131,12 +131,13 @@ void ApplySession(PendingFetch& f) {
       bool news = true;
       if (it != session->partitions.end()) {
         SessionPartition& sp = it->second;
-        news = !sp.sent || pd.error_code != 0 || !pd.records.data.empty() ||
-               sp.error_code != pd.error_code ||
+        const auto error = static_cast<ErrorCode>(pd.error_code);
+        news = !sp.sent || error != ErrorCode::NONE ||
+               !pd.records.data.empty() || sp.error_code != error ||
                sp.high_watermark != pd.high_watermark ||
                sp.log_start_offset != pd.log_start_offset;
         sp.sent = true;
-        sp.error_code = pd.error_code;
+        sp.error_code = error;
         sp.high_watermark = pd.high_watermark;
         sp.log_start_offset = pd.log_start_offset;
       }

@@ -35,7 +35,7 @@ constexpr int8_t kTransactionKey = 1;
 constexpr int16_t kFirstBatchedVersion = 4;
 
 struct Found {
-  int16_t error = 0;
+  ErrorCode error = ErrorCode::NONE;
   std::string message;
   BrokerNode node;
 };
@@ -48,16 +48,15 @@ using Owners = std::map<int32_t, BrokerNode>;
 Found Lookup(const RequestContext& ctx, int8_t key_type, const std::string& key,
              const Owners& owners) {
   if (key_type == kTransactionKey) {
-    return {Code(ErrorCode::TRANSACTIONAL_ID_AUTHORIZATION_FAILED),
+    return {ErrorCode::TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
             "transactions are not supported by kop-native",
             {}};
   }
   if (key_type != kGroupKey) {
-    return {
-        Code(ErrorCode::INVALID_REQUEST), "unsupported coordinator type", {}};
+    return {ErrorCode::INVALID_REQUEST, "unsupported coordinator type", {}};
   }
   if (key.empty()) {
-    return {Code(ErrorCode::INVALID_REQUEST), "empty group id", {}};
+    return {ErrorCode::INVALID_REQUEST, "empty group id", {}};
   }
   const BrokerState& b = *ctx.broker;
   const BrokerNode self{b.node_id, b.advertised_host, b.advertised_port};
@@ -66,20 +65,21 @@ Found Lookup(const RequestContext& ctx, int8_t key_type, const std::string& key,
       it->second.node_id != b.node_id) {
     const BrokerNode& owner = it->second;
     if (owner.node_id < 0) {
-      return {Code(ErrorCode::COORDINATOR_NOT_AVAILABLE),
+      return {ErrorCode::COORDINATOR_NOT_AVAILABLE,
               "the owner of the group's partition is not known yet",
               {}};
     }
-    return {0, "", owner};
+    return {ErrorCode::NONE, "", owner};
   }
-  const int16_t err = ctx.groups->FindCoordinator(MakeCaller(ctx), key);
-  return {err, err == 0 ? "" : "this broker cannot coordinate the group", self};
+  const ErrorCode err = ctx.groups->FindCoordinator(MakeCaller(ctx), key);
+  if (err == ErrorCode::NONE) return {err, "", self};
+  return {err, "this broker cannot coordinate the group", self};
 }
 
 template <typename Out>
 void Fill(Out& out, const Found& f) {
-  out.error_code = f.error;
-  if (f.error == 0) {
+  out.error_code = Code(f.error);
+  if (f.error == ErrorCode::NONE) {
     out.node_id = f.node.node_id;
     out.host = f.node.host;
     out.port = f.node.port;
@@ -138,8 +138,9 @@ void HandleFindCoordinator(const RequestContext& ctx,
         for (size_t i = 0; i < found.size() && i < partitions.size(); ++i) {
           // A failed lookup (timed out, refused) names no broker: naming this
           // one would send the group where it may not live. Clients retry.
-          owners[partitions[i]] =
-              found[i].error_code == 0 ? found[i].owner : BrokerNode{};
+          owners[partitions[i]] = found[i].error_code == ErrorCode::NONE
+                                      ? found[i].owner
+                                      : BrokerNode{};
         }
         Respond(ctx, *owned, owners, reply);
       });

@@ -3,11 +3,13 @@
 #include <memory>
 
 #include "handlers/handler.h"
+#include "kop/protocol/errors.h"
 #include "kop/protocol/messages/heartbeat_request.h"
 #include "kop/protocol/messages/heartbeat_response.h"
 
 namespace kop::core {
 
+using protocol::Code;
 using protocol::HeartbeatRequest;
 using protocol::HeartbeatResponse;
 
@@ -17,9 +19,9 @@ void HandleHeartbeat(const RequestContext& ctx,
   ctx.groups->Heartbeat(MakeCaller(ctx), request.group_id,
                         request.generation_id, request.member_id,
                         request.group_instance_id,
-                        [reply = std::move(reply)](int16_t error) {
+                        [reply = std::move(reply)](ErrorCode error) {
                           auto response = std::make_unique<HeartbeatResponse>();
-                          response->error_code = error;
+                          response->error_code = Code(error);
                           reply(std::move(response));
                         });
 }

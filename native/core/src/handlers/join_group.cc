@@ -4,11 +4,13 @@
 #include <memory>
 
 #include "handlers/handler.h"
+#include "kop/protocol/errors.h"
 #include "kop/protocol/messages/join_group_request.h"
 #include "kop/protocol/messages/join_group_response.h"
 
 namespace kop::core {
 
+using protocol::Code;
 using protocol::JoinGroupRequest;
 using protocol::JoinGroupResponse;
 
@@ -38,7 +40,7 @@ void HandleJoinGroup(const RequestContext& ctx,
   ctx.groups->Join(MakeCaller(ctx), std::move(p),
                    [reply = std::move(reply), version](groups::JoinResult r) {
                      auto response = std::make_unique<JoinGroupResponse>();
-                     response->error_code = r.error_code;
+                     response->error_code = Code(r.error_code);
                      response->generation_id = r.generation;
                      response->protocol_type = r.protocol_type;
                      // Nullable from v7; before that an absent protocol is "".

@@ -3,11 +3,13 @@
 #include <memory>
 
 #include "handlers/handler.h"
+#include "kop/protocol/errors.h"
 #include "kop/protocol/messages/leave_group_request.h"
 #include "kop/protocol/messages/leave_group_response.h"
 
 namespace kop::core {
 
+using protocol::Code;
 using protocol::LeaveGroupRequest;
 using protocol::LeaveGroupResponse;
 
@@ -32,16 +34,17 @@ void HandleLeaveGroup(const RequestContext& ctx,
       MakeCaller(ctx), request.group_id, std::move(members),
       [reply = std::move(reply), batch, echo](groups::LeaveResult r) {
         auto response = std::make_unique<LeaveGroupResponse>();
-        response->error_code = r.error_code;
+        response->error_code = Code(r.error_code);
         if (batch) {
           for (size_t i = 0; i < r.member_errors.size(); ++i) {
             auto& out = response->members.emplace_back();
             out.member_id = (*echo)[i].member_id;
             out.group_instance_id = (*echo)[i].group_instance_id;
-            out.error_code = r.member_errors[i];
+            out.error_code = Code(r.member_errors[i]);
           }
-        } else if (r.error_code == 0 && !r.member_errors.empty()) {
-          response->error_code = r.member_errors.front();
+        } else if (r.error_code == ErrorCode::NONE &&
+                   !r.member_errors.empty()) {
+          response->error_code = Code(r.member_errors.front());
         }
         reply(std::move(response));
       });

@@ -4,11 +4,13 @@
 
 #include "absl/strings/ascii.h"
 #include "handlers/handler.h"
+#include "kop/protocol/errors.h"
 #include "kop/protocol/messages/list_groups_request.h"
 #include "kop/protocol/messages/list_groups_response.h"
 
 namespace kop::core {
 
+using protocol::Code;
 using protocol::ListGroupsRequest;
 using protocol::ListGroupsResponse;
 
@@ -23,7 +25,7 @@ void HandleListGroups(const RequestContext& ctx,
       MakeCaller(ctx), request.states_filter,
       [reply = std::move(reply), classic_wanted](groups::ListResult r) {
         auto response = std::make_unique<ListGroupsResponse>();
-        response->error_code = r.error_code;
+        response->error_code = Code(r.error_code);
         if (classic_wanted) {
           for (auto& g : r.groups) {
             auto& out = response->groups.emplace_back();

@@ -56,8 +56,8 @@ struct Scan {
     Result().timestamp = timestamp;
     pending->Done();
   }
-  void Fail(int16_t error) {
-    Result().error_code = error;
+  void Fail(ErrorCode error) {
+    Result().error_code = Code(error);
     pending->Done();
   }
 
@@ -110,7 +110,8 @@ struct Scan {
     const int32_t partition = s->partition;
     log->Read(topic, partition, offset, kScanReadBytes, 0,
               [s, offset](const ReadResult& r) {
-                if (r.error_code != 0) return s->Fail(r.error_code);
+                if (r.error_code != ErrorCode::NONE)
+                  return s->Fail(r.error_code);
                 int64_t next = std::max(offset, r.log_start_offset);
                 for (std::span<const uint8_t> e : r.entries) {
                   if (s->Visit(e, next)) return;
@@ -176,8 +177,8 @@ void HandleListOffsets(const RequestContext& ctx,
                     [pending, t, p, ts](const ReadResult& r) {
                       ListOffsetsResponse::ListOffsetsPartitionResponse& res =
                           pending->response->topics[t].partitions[p];
-                      res.error_code = r.error_code;
-                      if (r.error_code == 0) {
+                      res.error_code = Code(r.error_code);
+                      if (r.error_code == ErrorCode::NONE) {
                         res.offset = ts == kLatest ? r.log_end_offset
                                                    : r.log_start_offset;
                         res.timestamp = -1;

@@ -65,9 +65,9 @@ std::unique_ptr<MetadataResponse> Respond(
   for (const TopicInfo& t : topics) {
     MetadataResponse::MetadataResponseTopic& out =
         response->topics.emplace_back();
-    out.error_code = t.error_code;
+    out.error_code = protocol::Code(t.error_code);
     out.name = t.name;
-    if (t.error_code != 0) continue;
+    if (t.error_code != ErrorCode::NONE) continue;
     out.topic_id = TopicId(b, t.name);
     const int32_t n = std::max(t.partitions, 1);
     out.partitions.reserve(static_cast<size_t>(n));
@@ -81,8 +81,7 @@ std::unique_ptr<MetadataResponse> Respond(
       const bool local = leader == nullptr || leader->local;
       const int32_t id = local ? b.node_id : leader->node_id;
       if (id < 0) {
-        part.error_code =
-            protocol::Code(protocol::ErrorCode::LEADER_NOT_AVAILABLE);
+        part.error_code = protocol::Code(ErrorCode::LEADER_NOT_AVAILABLE);
         part.leader_id = -1;
         continue;
       }
@@ -123,18 +122,13 @@ void HandleMetadata(const RequestContext& ctx, const protocol::Message& message,
   std::vector<TopicInfo> unnamed;
   for (const MetadataRequest::MetadataRequestTopic& t : *request.topics) {
     if (t.name.has_value() && !t.name->empty() && !IsLegalTopicName(*t.name)) {
-      unnamed.push_back(
-          {*t.name,
-           0,
-           protocol::Code(protocol::ErrorCode::INVALID_TOPIC_EXCEPTION),
-           {}});
+      unnamed.push_back({*t.name, 0, ErrorCode::INVALID_TOPIC_EXCEPTION, {}});
     } else if (t.name.has_value() && !t.name->empty()) {
       names.push_back(*t.name);
     } else {
       // A lookup by topic ID only (v10+): we derive IDs from names and keep
       // no reverse index yet.
-      unnamed.push_back(
-          {"", 0, protocol::Code(protocol::ErrorCode::UNKNOWN_TOPIC_ID), {}});
+      unnamed.push_back({"", 0, ErrorCode::UNKNOWN_TOPIC_ID, {}});
     }
   }
   // No names: still asked, so the answer brings the cluster's brokers up to

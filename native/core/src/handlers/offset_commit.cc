@@ -3,11 +3,13 @@
 #include <memory>
 
 #include "handlers/handler.h"
+#include "kop/protocol/errors.h"
 #include "kop/protocol/messages/offset_commit_request.h"
 #include "kop/protocol/messages/offset_commit_response.h"
 
 namespace kop::core {
 
+using protocol::Code;
 using protocol::OffsetCommitRequest;
 using protocol::OffsetCommitResponse;
 
@@ -42,11 +44,11 @@ void HandleOffsetCommit(const RequestContext& ctx,
   }
   ctx.groups->CommitOffsets(
       MakeCaller(ctx), std::move(p),
-      [reply = std::move(reply), response](std::vector<int16_t> errors) {
+      [reply = std::move(reply), response](std::vector<ErrorCode> errors) {
         size_t i = 0;
         for (auto& topic : (*response)->topics) {
           for (auto& part : topic.partitions) {
-            if (i < errors.size()) part.error_code = errors[i];
+            if (i < errors.size()) part.error_code = Code(errors[i]);
             ++i;
           }
         }

@@ -3,11 +3,13 @@
 #include <memory>
 
 #include "handlers/handler.h"
+#include "kop/protocol/errors.h"
 #include "kop/protocol/messages/offset_delete_request.h"
 #include "kop/protocol/messages/offset_delete_response.h"
 
 namespace kop::core {
 
+using protocol::Code;
 using protocol::OffsetDeleteRequest;
 using protocol::OffsetDeleteResponse;
 
@@ -28,12 +30,13 @@ void HandleOffsetDelete(const RequestContext& ctx,
   ctx.groups->DeleteOffsets(
       MakeCaller(ctx), request.group_id, std::move(partitions),
       [reply = std::move(reply), response](groups::OffsetDeleteResult r) {
-        (*response)->error_code = r.error_code;
+        (*response)->error_code = Code(r.error_code);
         size_t i = 0;
         for (auto& topic : (*response)->topics) {
           for (auto& part : topic.partitions) {
-            if (r.error_code == 0 && i < r.partition_errors.size()) {
-              part.error_code = r.partition_errors[i];
+            if (r.error_code == ErrorCode::NONE &&
+                i < r.partition_errors.size()) {
+              part.error_code = Code(r.partition_errors[i]);
             }
             ++i;
           }

@@ -4,11 +4,13 @@
 #include <memory>
 
 #include "handlers/handler.h"
+#include "kop/protocol/errors.h"
 #include "kop/protocol/messages/offset_fetch_request.h"
 #include "kop/protocol/messages/offset_fetch_response.h"
 
 namespace kop::core {
 
+using protocol::Code;
 using protocol::OffsetFetchRequest;
 using protocol::OffsetFetchResponse;
 
@@ -32,7 +34,7 @@ Partitions Requested(const std::optional<Topics>& topics) {
 // Fills Kafka's per-topic layout from the coordinator's flat list.
 template <typename TopicOut>
 void Fill(const groups::FetchResult& r, std::vector<TopicOut>& topics,
-          int16_t partition_error) {
+          ErrorCode partition_error) {
   for (const groups::FetchedOffset& f : r.offsets) {
     if (topics.empty() || topics.back().name != f.topic) {
       topics.emplace_back().name = f.topic;
@@ -42,7 +44,7 @@ void Fill(const groups::FetchResult& r, std::vector<TopicOut>& topics,
     p.committed_offset = f.offset.offset;
     p.committed_leader_epoch = f.offset.leader_epoch;
     p.metadata = f.offset.metadata;
-    p.error_code = partition_error;
+    p.error_code = Code(partition_error);
   }
 }
 
@@ -61,16 +63,17 @@ void HandleOffsetFetch(const RequestContext& ctx,
         [reply = std::move(reply), version,
          wanted](groups::FetchResult r) mutable {
           auto response = std::make_unique<OffsetFetchResponse>();
-          if (r.error_code != 0 && wanted.has_value()) {
+          if (r.error_code != ErrorCode::NONE && wanted.has_value()) {
             // v1 has no top-level error: every partition carries it.
             for (const auto& tp : *wanted) {
               r.offsets.push_back({tp.first, tp.second, {}});
             }
           }
           Fill(r, response->topics,
-               version < kFirstTopLevelErrorVersion ? r.error_code : 0);
+               version < kFirstTopLevelErrorVersion ? r.error_code
+                                                    : ErrorCode::NONE);
           if (version >= kFirstTopLevelErrorVersion) {
-            response->error_code = r.error_code;
+            response->error_code = Code(r.error_code);
           }
           reply(std::move(response));
         });
@@ -88,8 +91,8 @@ void HandleOffsetFetch(const RequestContext& ctx,
     ctx.groups->FetchOffsets(caller, group.group_id, Requested(group.topics),
                              [pending, i](groups::FetchResult r) {
                                auto& out = pending->response->groups[i];
-                               out.error_code = r.error_code;
-                               Fill(r, out.topics, 0);
+                               out.error_code = Code(r.error_code);
+                               Fill(r, out.topics, ErrorCode::NONE);
                                pending->Done();
                              });
   }

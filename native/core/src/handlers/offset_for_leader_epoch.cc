@@ -52,8 +52,8 @@ void HandleOffsetForLeaderEpoch(const RequestContext& ctx,
       ctx.log->Read(topic.topic, part.partition, 0, 0, 0,
                     [pending, t, p](const ReadResult& r) {
                       auto& res = pending->response->topics[t].partitions[p];
-                      res.error_code = r.error_code;
-                      if (r.error_code == 0) {
+                      res.error_code = Code(r.error_code);
+                      if (r.error_code == ErrorCode::NONE) {
                         res.leader_epoch = kEpoch;
                         res.end_offset = r.log_end_offset;
                       }

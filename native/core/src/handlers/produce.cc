@@ -61,12 +61,12 @@ void HandleProduce(const RequestContext& ctx, const protocol::Message& message,
   pending->acks_zero = request.acks == 0;
   pending->reply = std::move(reply);
 
-  int16_t request_error = 0;
+  ErrorCode request_error = ErrorCode::NONE;
   if (request.acks != 0 && request.acks != 1 && request.acks != -1) {
-    request_error = Code(ErrorCode::INVALID_REQUIRED_ACKS);
+    request_error = ErrorCode::INVALID_REQUIRED_ACKS;
   } else if (request.transactional_id.has_value()) {
     // Transactions are not served (no FindCoordinator for transactions).
-    request_error = Code(ErrorCode::TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+    request_error = ErrorCode::TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
   }
 
   const int64_t now = NowMs();
@@ -87,8 +87,8 @@ void HandleProduce(const RequestContext& ctx, const protocol::Message& message,
           out.partition_responses.emplace_back();
       result.index = part.index;
       result.base_offset = -1;
-      if (request_error != 0) {
-        result.error_code = request_error;
+      if (request_error != ErrorCode::NONE) {
+        result.error_code = Code(request_error);
         continue;
       }
       if (!IsLegalTopicName(topic.name)) {
@@ -127,7 +127,7 @@ void HandleProduce(const RequestContext& ctx, const protocol::Message& message,
             ctx.producers->Begin(h.producer_id, h.producer_epoch, topic.name,
                                  part.index, h.base_sequence, last_seq);
         if (check.kind == ProducerStateTable::Check::Kind::kError) {
-          result.error_code = check.error_code;
+          result.error_code = Code(check.error_code);
           continue;
         }
         if (check.kind == ProducerStateTable::Check::Kind::kDuplicate) {
@@ -159,12 +159,13 @@ void HandleProduce(const RequestContext& ctx, const protocol::Message& message,
            last_seq](const AppendResult& r) {
             ProduceResponse::PartitionProduceResponse& res =
                 pending->response->responses[t].partition_responses[p];
-            res.error_code = r.error_code;
-            res.base_offset = r.error_code == 0 ? r.base_offset : -1;
+            const bool ok = r.error_code == ErrorCode::NONE;
+            res.error_code = Code(r.error_code);
+            res.base_offset = ok ? r.base_offset : -1;
             res.log_start_offset = r.log_start_offset;
             if (idempotent) {
-              producers->Complete(pid, epoch, name, index, first, last_seq,
-                                  r.error_code == 0, r.base_offset);
+              producers->Complete(pid, epoch, name, index, first, last_seq, ok,
+                                  r.base_offset);
             }
             pending->Done();
           });

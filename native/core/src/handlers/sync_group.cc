@@ -3,11 +3,13 @@
 #include <memory>
 
 #include "handlers/handler.h"
+#include "kop/protocol/errors.h"
 #include "kop/protocol/messages/sync_group_request.h"
 #include "kop/protocol/messages/sync_group_response.h"
 
 namespace kop::core {
 
+using protocol::Code;
 using protocol::SyncGroupRequest;
 using protocol::SyncGroupResponse;
 
@@ -27,7 +29,7 @@ void HandleSyncGroup(const RequestContext& ctx,
   ctx.groups->Sync(MakeCaller(ctx), std::move(p),
                    [reply = std::move(reply)](groups::SyncResult r) {
                      auto response = std::make_unique<SyncGroupResponse>();
-                     response->error_code = r.error_code;
+                     response->error_code = Code(r.error_code);
                      response->protocol_type = r.protocol_type;
                      response->protocol_name = r.protocol_name;
                      response->assignment = std::move(r.assignment);

@@ -16,7 +16,12 @@
 #include <string_view>
 #include <vector>
 
+#include "kop/protocol/errors.h"
+
 namespace kop::core {
+
+// Kafka error codes, as the ports carry them (NONE: success).
+using protocol::ErrorCode;
 
 // Where a connection's responses go. Implemented by the JNI bridge.
 class ResponseSink {
@@ -46,10 +51,10 @@ struct BrokerNode {
 
 // Who owns one partition, as TopicPort::LookupOffsetsOwners answers it.
 struct PartitionOwner {
-  // 0: `owner` is valid. Anything else: the lookup failed or timed out, and
-  // no broker may be named (least of all this one: the group may live
+  // NONE: `owner` is valid. Anything else: the lookup failed or timed out,
+  // and no broker may be named (least of all this one: the group may live
   // elsewhere).
-  int16_t error_code = 0;
+  ErrorCode error_code = ErrorCode::NONE;
   // `local` for this broker; node_id -1 when no broker owns it right now.
   BrokerNode owner;
 };
@@ -58,7 +63,8 @@ struct TopicInfo {
   std::string name;  // Kafka topic name, e.g. "orders"
   int32_t partitions =
       0;  // >= 1 partitioned; 0 = non-partitioned (served as 1)
-  int16_t error_code = 0;  // Kafka error code (0, 3, 17, -1, ...)
+  // NONE, UNKNOWN_TOPIC_OR_PARTITION, INVALID_TOPIC_EXCEPTION, ...
+  ErrorCode error_code = ErrorCode::NONE;
   // The broker owning each partition (Pulsar's bundle owner), one per served
   // partition. Empty: this broker leads every partition (one broker, or
   // ownership unknown). A leader that is `local` or carries this broker's
@@ -93,40 +99,44 @@ class TopicPort {
   using OwnersDone = std::function<void(std::vector<PartitionOwner>)>;
   virtual void LookupOffsetsOwners(std::vector<int32_t> partitions,
                                    OwnersDone done) {
-    done(std::vector<PartitionOwner>(partitions.size(),
-                                     PartitionOwner{0, {-1, "", -1, true}}));
+    done(std::vector<PartitionOwner>(
+        partitions.size(),
+        PartitionOwner{ErrorCode::NONE, {-1, "", -1, true}}));
   }
 
   // Topic administration (CreateTopics, DeleteTopics, CreatePartitions),
   // served and advertised only when SupportsAdmin() is true.
   // `done(error_code, error_message)` runs once on the connection's event
   // loop.
-  using AdminDone = std::function<void(int16_t, std::string)>;
+  using AdminDone = std::function<void(ErrorCode, std::string)>;
   virtual bool SupportsAdmin() const { return false; }
   virtual void CreateTopic(std::string name, int32_t partitions,
                            AdminDone done) {
     (void)name, (void)partitions;
-    done(-1, "topic administration is not available");
+    done(ErrorCode::UNKNOWN_SERVER_ERROR,
+         "topic administration is not available");
   }
   virtual void DeleteTopic(std::string name, AdminDone done) {
     (void)name;
-    done(-1, "topic administration is not available");
+    done(ErrorCode::UNKNOWN_SERVER_ERROR,
+         "topic administration is not available");
   }
   virtual void CreatePartitions(std::string name, int32_t total_count,
                                 AdminDone done) {
     (void)name, (void)total_count;
-    done(-1, "topic administration is not available");
+    done(ErrorCode::UNKNOWN_SERVER_ERROR,
+         "topic administration is not available");
   }
 };
 
 struct AppendResult {
-  int16_t error_code = 0;         // Kafka error code
+  ErrorCode error_code = ErrorCode::NONE;
   int64_t base_offset = -1;       // Kafka offset of the entry's first record
   int64_t log_start_offset = -1;  // -1 if unknown
 };
 
 struct ReadResult {
-  int16_t error_code = 0;
+  ErrorCode error_code = ErrorCode::NONE;
   int64_t log_start_offset = -1;  // first offset still stored
   int64_t log_end_offset = -1;    // next offset to be written (high watermark)
   // Stored entries, as a cursor returns them (broker entry metadata first),
@@ -164,7 +174,7 @@ class LogPort {
                     std::function<void(const ReadResult&)> done) {
     (void)topic, (void)partition, (void)offset, (void)max_bytes,
         (void)max_wait_ms;
-    done(ReadResult{-1, -1, -1, {}});
+    done(ReadResult{ErrorCode::UNKNOWN_SERVER_ERROR, -1, -1, {}});
   }
 
   // Durable Pulsar subscriptions that mirror Kafka consumer groups' committed
@@ -177,17 +187,17 @@ class LogPort {
   // `offset` (the next offset the group will consume) is acknowledged.
   virtual void CommitSubscription(std::string_view topic, int32_t partition,
                                   std::string_view name, int64_t offset,
-                                  std::function<void(int16_t)> done) {
+                                  std::function<void(ErrorCode)> done) {
     (void)topic, (void)partition, (void)name, (void)offset;
-    done(-1);
+    done(ErrorCode::UNKNOWN_SERVER_ERROR);
   }
   // Deletes the subscription `name` from (topic, partition); a missing one
   // is not an error.
   virtual void DeleteSubscription(std::string_view topic, int32_t partition,
                                   std::string_view name,
-                                  std::function<void(int16_t)> done) {
+                                  std::function<void(ErrorCode)> done) {
     (void)topic, (void)partition, (void)name;
-    done(-1);
+    done(ErrorCode::UNKNOWN_SERVER_ERROR);
   }
 };
 

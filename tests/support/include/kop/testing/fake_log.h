@@ -25,7 +25,8 @@ class FakeLog : public LogPort {
     std::vector<std::function<void()>> waiters;  // long polls
   };
   std::map<std::pair<std::string, int32_t>, Partition> partitions;
-  int16_t fail_with = 0;  // every append fails with this error when set
+  // Every append fails with this error when set.
+  ErrorCode fail_with = ErrorCode::NONE;
   bool defer = false;
   bool readable = true;
 
@@ -35,12 +36,12 @@ class FakeLog : public LogPort {
     std::vector<uint8_t> copy(entry.begin(), entry.end());
     auto work = [this, key = std::make_pair(std::string(topic), partition),
                  copy = std::move(copy), num_records, done = std::move(done)] {
-      if (fail_with != 0) {
+      if (fail_with != ErrorCode::NONE) {
         done(AppendResult{fail_with, -1, -1});
         return;
       }
       Partition& p = partitions[key];
-      AppendResult r{0, p.next_offset, 0};
+      AppendResult r{ErrorCode::NONE, p.next_offset, 0};
       p.next_offset += num_records;
       p.entries.push_back(copy);
       p.last_offsets.push_back(p.next_offset - 1);
@@ -64,7 +65,7 @@ class FakeLog : public LogPort {
             int32_t max_bytes, int32_t max_wait_ms,
             std::function<void(const ReadResult&)> done) override {
     Partition& p = partitions[{std::string(topic), partition}];
-    ReadResult r{0, p.start_offset, p.next_offset, {}};
+    ReadResult r{ErrorCode::NONE, p.start_offset, p.next_offset, {}};
     if (max_bytes > 0) {
       int64_t bytes = 0;
       for (size_t i = 0; i < p.stored.size() && bytes < max_bytes; ++i) {
@@ -94,15 +95,15 @@ class FakeLog : public LogPort {
   }
   void CommitSubscription(std::string_view topic, int32_t partition,
                           std::string_view name, int64_t offset,
-                          std::function<void(int16_t)> done) override {
+                          std::function<void(ErrorCode)> done) override {
     subscriptions[{std::string(topic), partition, std::string(name)}] = offset;
-    done(0);
+    done(ErrorCode::NONE);
   }
   void DeleteSubscription(std::string_view topic, int32_t partition,
                           std::string_view name,
-                          std::function<void(int16_t)> done) override {
+                          std::function<void(ErrorCode)> done) override {
     subscriptions.erase({std::string(topic), partition, std::string(name)});
-    done(0);
+    done(ErrorCode::NONE);
   }
 
   // Long polls that time out answer with what there is (nothing).

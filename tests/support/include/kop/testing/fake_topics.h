@@ -20,11 +20,11 @@ class FakeTopics : public TopicPort {
   // The other brokers of the cluster (ClusterBrokers).
   std::vector<BrokerNode> cluster;
   // name -> the error code its lookup answers (a failed lookup).
-  std::map<std::string, int16_t> errors;
+  std::map<std::string, ErrorCode> errors;
   // __consumer_offsets partition -> its owner (absent: this broker's), and
   // -> the error its owner lookup answers (a failed lookup).
   std::map<int32_t, BrokerNode> offsets_owners;
-  std::map<int32_t, int16_t> offsets_errors;
+  std::map<int32_t, ErrorCode> offsets_errors;
   int32_t auto_create_partitions = 1;
   bool defer = false;
   bool admin = true;
@@ -33,22 +33,27 @@ class FakeTopics : public TopicPort {
   void CreateTopic(std::string name, int32_t partitions,
                    AdminDone done) override {
     if (!topics.emplace(name, partitions).second) {
-      done(36, "exists");  // TOPIC_ALREADY_EXISTS
+      done(ErrorCode::TOPIC_ALREADY_EXISTS, "exists");
     } else {
-      done(0, "");
+      done(ErrorCode::NONE, "");
     }
   }
   void DeleteTopic(std::string name, AdminDone done) override {
-    done(topics.erase(name) ? 0 : 3, "");
+    done(topics.erase(name) ? ErrorCode::NONE
+                            : ErrorCode::UNKNOWN_TOPIC_OR_PARTITION,
+         "");
   }
   void CreatePartitions(std::string name, int32_t total,
                         AdminDone done) override {
     auto it = topics.find(name);
-    if (it == topics.end()) return done(3, "missing");
-    if (total <= it->second)
-      return done(37, "cannot shrink");  // INVALID_PARTITIONS
+    if (it == topics.end()) {
+      return done(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION, "missing");
+    }
+    if (total <= it->second) {
+      return done(ErrorCode::INVALID_PARTITIONS, "cannot shrink");
+    }
     it->second = total;
-    done(0, "");
+    done(ErrorCode::NONE, "");
   }
 
   void Lookup(std::vector<std::string> names, bool auto_create,
@@ -65,9 +70,9 @@ class FakeTopics : public TopicPort {
           it = topics.emplace(n, auto_create_partitions).first;
         }
         if (it == topics.end()) {
-          out.push_back({n, 0, 3, {}});  // UNKNOWN_TOPIC_OR_PARTITION
+          out.push_back({n, 0, ErrorCode::UNKNOWN_TOPIC_OR_PARTITION, {}});
         } else {
-          out.push_back({n, it->second, 0, LeadersOf(n)});
+          out.push_back({n, it->second, ErrorCode::NONE, LeadersOf(n)});
         }
       }
       done(std::move(out));
@@ -98,7 +103,7 @@ class FakeTopics : public TopicPort {
     Run([this, done = std::move(done)] {
       std::vector<TopicInfo> out;
       for (const auto& [name, partitions] : topics)
-        out.push_back({name, partitions, 0, LeadersOf(name)});
+        out.push_back({name, partitions, ErrorCode::NONE, LeadersOf(name)});
       done(std::move(out));
     });
   }
