@@ -2,6 +2,7 @@ package io.kopnative;
 
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -42,8 +43,17 @@ import org.slf4j.LoggerFactory;
  *       {@link PersistentSubscription#resetCursor(Position)} (which disconnects Pulsar consumers of
  *       that subscription, if any).
  *   <li>The subscription is created on first commit (durable, initial position earliest, not
- *       replicated). Each commit refreshes its last-active time, which Pulsar's inactive
- *       subscription expiry ({@code subscriptionExpirationTimeMinutes}) measures.
+ *       replicated), with the marker {@link #MARKER_KEY}={@code true} in its subscription
+ *       properties (PIP-105; kept in the cursor, so it survives restarts). Each commit refreshes
+ *       its last-active time, which Pulsar's inactive subscription expiry
+ *       ({@code subscriptionExpirationTimeMinutes}) measures.
+ *   <li>It never moves, resets or deletes a subscription without that marker (issue 11): one made
+ *       by a Pulsar consumer, {@code pulsar-admin} or anything else, which a Kafka client could
+ *       otherwise take over by naming its group after it. Such a call answers 30
+ *       GROUP_AUTHORIZATION_FAILED (the core only logs it; the group's commit itself succeeds in
+ *       {@code __consumer_offsets}), and the first one per (partition, subscription) is logged at
+ *       WARN. This covers the race too: {@code createSubscription} returns the subscription that
+ *       already exists under that name, so it is checked the same way.
  *   <li>Calls for one (partition, subscription) run one after the other, in call order.
  * </ul>
  *
@@ -52,12 +62,18 @@ import org.slf4j.LoggerFactory;
  */
 final class SubscriptionMirror {
     private static final Logger log = LoggerFactory.getLogger(SubscriptionMirror.class);
+    /** The subscription property that marks a subscription as created by this mirror. */
+    static final String MARKER_KEY = "kop-native.group-mirror";
+    private static final Map<String, String> MARKER = Map.of(MARKER_KEY, "true");
+    /** How many foreign (partition, subscription) pairs are remembered as already reported. */
+    private static final int REPORTED_CAPACITY = 1024;
 
     private final PulsarPartitionLog topics;
     private final TopicNames names;
     private final long timeoutMs;
     /** Per (partition, subscription): completes when the latest call finished (keeps call order). */
     private final ConcurrentHashMap<String, CompletableFuture<Short>> tails = new ConcurrentHashMap<>();
+    private final ReportedOnce foreignReported = new ReportedOnce(REPORTED_CAPACITY);
 
     SubscriptionMirror(PulsarPartitionLog topics, TopicNames names, long timeoutMs) {
         this.topics = topics;
@@ -75,7 +91,36 @@ final class SubscriptionMirror {
                 && !name.startsWith("pulsar.");
     }
 
-    /** Moves (creating it if missing) subscription {@code name} of (topic, partition) to {@code offset}. */
+    /** Whether subscription properties {@code properties} carry the mirror's marker. */
+    static boolean isMirror(Map<String, String> properties) {
+        return properties != null && "true".equals(properties.get(MARKER_KEY));
+    }
+
+    /**
+     * Remembers up to {@code capacity} keys; {@link #first} is true the first time a key is seen.
+     * When full it forgets them all, so memory stays bounded and a key may be reported again
+     * after many others were.
+     */
+    static final class ReportedOnce {
+        private final int capacity;
+        private final Set<String> seen = ConcurrentHashMap.newKeySet();
+
+        ReportedOnce(int capacity) {
+            this.capacity = capacity;
+        }
+
+        boolean first(String key) {
+            if (seen.size() >= capacity && !seen.contains(key)) {
+                seen.clear();
+            }
+            return seen.add(key);
+        }
+    }
+
+    /**
+     * Moves (creating it if missing) subscription {@code name} of (topic, partition) to
+     * {@code offset}; one without the marker is left alone (30 GROUP_AUTHORIZATION_FAILED).
+     */
     CompletableFuture<Short> commit(String topic, int partition, String name, long offset) {
         if (!isValidName(name)) {
             return CompletableFuture.completedFuture(KafkaErrors.INVALID_GROUP_ID);
@@ -87,7 +132,10 @@ final class SubscriptionMirror {
                 r -> r.ok() ? commit(r.value(), name, offset) : CompletableFuture.completedFuture(r.error())));
     }
 
-    /** Deletes subscription {@code name} of (topic, partition); a missing subscription or topic is success. */
+    /**
+     * Deletes subscription {@code name} of (topic, partition); a missing subscription or topic is
+     * success, one without the marker is left alone (30 GROUP_AUTHORIZATION_FAILED).
+     */
     CompletableFuture<Short> delete(String topic, int partition, String name) {
         if (!isValidName(name)) {
             return CompletableFuture.completedFuture(KafkaErrors.INVALID_GROUP_ID);
@@ -130,6 +178,9 @@ final class SubscriptionMirror {
 
     private CompletableFuture<Short> commit(PersistentTopic pt, String name, long offset) {
         return subscription(pt, name).thenCompose(sub -> {
+            if (!ownedByMirror(pt, sub, name)) {
+                return CompletableFuture.completedFuture(KafkaErrors.GROUP_AUTHORIZATION_FAILED);
+            }
             ManagedCursor cursor = sub.getCursor();
             if (!cursor.isDurable()) {
                 log.warn("kop-native: subscription {} of {} is not durable; committed offsets are not mirrored into it",
@@ -142,18 +193,37 @@ final class SubscriptionMirror {
         });
     }
 
-    // Gets or creates the durable subscription.
+    // Gets or creates (with the marker) the durable subscription. createSubscription answers the
+    // existing subscription when one appeared meanwhile, so the caller checks the marker either way.
     private static CompletableFuture<PersistentSubscription> subscription(PersistentTopic pt, String name) {
         PersistentSubscription existing = pt.getSubscription(name);
         if (existing != null) {
             return CompletableFuture.completedFuture(existing);
         }
-        return pt.createSubscription(name, CommandSubscribe.InitialPosition.Earliest, false, Map.of())
+        return pt.createSubscription(name, CommandSubscribe.InitialPosition.Earliest, false, MARKER)
                 .thenApply(s -> {
-                    log.info("kop-native: subscription {} of {} mirrors a Kafka group's committed offsets", name,
-                            pt.getName());
-                    return (PersistentSubscription) s;
+                    PersistentSubscription sub = (PersistentSubscription) s;
+                    if (isMirror(sub.getSubscriptionProperties())) {
+                        log.info("kop-native: subscription {} of {} mirrors a Kafka group's committed offsets", name,
+                                pt.getName());
+                    }
+                    return sub;
                 });
+    }
+
+    // Whether the mirror may move or delete `sub`: only if it carries the marker. Warns once per
+    // (partition, subscription) otherwise.
+    private boolean ownedByMirror(PersistentTopic pt, PersistentSubscription sub, String name) {
+        if (isMirror(sub.getSubscriptionProperties())) {
+            return true;
+        }
+        if (foreignReported.first(pt.getName() + "#" + name)) {
+            log.warn("kop-native: subscription {} on {} was not created by the Kafka group mirror (no {}=true "
+                    + "property); kop-native leaves it alone. Kafka group {} keeps its committed offsets in "
+                    + "__consumer_offsets only. See docs/consumer-groups.md to adopt the subscription.", name,
+                    pt.getName(), MARKER_KEY, name);
+        }
+        return false;
     }
 
     /**
@@ -212,10 +282,13 @@ final class SubscriptionMirror {
         return done;
     }
 
-    private static CompletableFuture<Short> delete(PersistentTopic pt, String name) {
+    private CompletableFuture<Short> delete(PersistentTopic pt, String name) {
         PersistentSubscription sub = pt.getSubscription(name);
         if (sub == null) {
             return CompletableFuture.completedFuture(KafkaErrors.NONE);
+        }
+        if (!ownedByMirror(pt, sub, name)) {
+            return CompletableFuture.completedFuture(KafkaErrors.GROUP_AUTHORIZATION_FAILED);
         }
         return sub.delete().thenApply(v -> {
             log.info("kop-native: deleted subscription {} of {} with its Kafka group", name, pt.getName());
