@@ -50,6 +50,14 @@ class GroupSubscriptionMirrorTest(unittest.TestCase):
         self.assertEqual(seen, want, f"msgBacklog of subscription {group!r} per partition after committing "
                                      f"{committed} with log end offsets {ends} (None: no such subscription)")
 
+    def join_and_poll(self, group, topic):
+        """Driver consumer `c` joins `group` on `topic` and consumes 8 records."""
+        got = self.d(f"""
+            c = consumer({group!r})
+            c.subscribe([{topic!r}])
+            _ = poll_records(c, 8, 30)""")
+        self.assertEqual(len(got), 8, got)
+
     def commit(self, topic, offsets):
         tps = ", ".join(f"TopicPartition({topic!r}, {p}, {o})" for p, o in offsets.items())
         result = self.d(f"_ = tps(c.commit(offsets=[{tps}], asynchronous=False))")
@@ -67,11 +75,7 @@ class GroupSubscriptionMirrorTest(unittest.TestCase):
         for p in range(2):
             self.assertEqual(admin("GET", f"/{topic}-partition-{p}/stats")["subscriptions"], {},
                              "subscriptions before any commit")
-        got = self.d(f"""
-            c = consumer({group!r})
-            c.subscribe([{topic!r}])
-            _ = poll_records(c, 8, 30)""")
-        self.assertEqual(len(got), 8, got)
+        self.join_and_poll(group, topic)
 
         self.commit(topic, {0: 4, 1: 7})
         self.wait_backlogs(topic, group, {0: 4, 1: 7})
@@ -156,11 +160,7 @@ class GroupSubscriptionMirrorTest(unittest.TestCase):
         before = self.app_state(topic, name)
         self.assertEqual([before[p][1:] for p in range(2)], [(N, {}), (N - 6, {})], before)
 
-        got = self.d(f"""
-            c = consumer({name!r})
-            c.subscribe([{topic!r}])
-            _ = poll_records(c, 8, 30)""")
-        self.assertEqual(len(got), 8, got)
+        self.join_and_poll(name, topic)
         self.commit(topic, {0: 4, 1: 2})
         self.commit(control, {0: 4, 1: 2})
         self.wait_backlogs(control, name, {0: 4, 1: 2})

@@ -180,7 +180,9 @@ class LogPort {
   // Durable Pulsar subscriptions that mirror Kafka consumer groups' committed
   // offsets, so Pulsar's stats show Kafka lag and retention keeps what a
   // group has not consumed. Used only when SupportsSubscriptions() is true.
-  // `done(error_code)` runs once, on the connection's event loop.
+  // `done(error_code)` runs once, on the connection's event loop. Neither call
+  // touches a subscription the mirror did not create (issue 11): they answer
+  // GROUP_AUTHORIZATION_FAILED and leave it as it is.
   virtual bool SupportsSubscriptions() const { return false; }
   // Creates the subscription `name` on (topic, partition) if missing and
   // moves its mark-delete position so that every entry wholly below
