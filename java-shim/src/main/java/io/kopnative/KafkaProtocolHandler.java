@@ -46,11 +46,33 @@ public class KafkaProtocolHandler implements ProtocolHandler {
             log.error("kop-native: refusing to start the Kafka protocol handler: {}", e.getMessage());
             throw e;
         }
+        logListenerPolicy(config);
         NativeBridge.load();
         ClassPreloader.preload();
         broker = NativeBroker.create(config.toNativeKeysAndValues());
         log.info("kop-native: Kafka protocol handler initialized: kafkaListeners={}, kafkaAdvertisedListeners={}, "
                 + "settings={}", config.listeners(), config.advertisedListenersText(), config.effective());
+    }
+
+    /**
+     * Issue 11, no side door: one ERROR line per listener refused because it would let
+     * unauthenticated clients in although Pulsar authentication is on, one WARN line per such
+     * listener opened through kafkaAllowUnauthenticatedListeners (at every start, so it is not
+     * forgotten). With every listener refused the handler still starts (core, tick thread, group
+     * coordinator's metadata, ownership listener) but opens no port and advertises no Kafka
+     * listener; the broker keeps serving Pulsar's own protocol.
+     */
+    private static void logListenerPolicy(KopConfig config) {
+        for (Listener l : config.refusedListeners()) {
+            log.error(ListenerPolicy.refusal(l));
+        }
+        for (Listener l : config.unauthenticatedListeners()) {
+            log.warn(ListenerPolicy.warning(l));
+        }
+        if (config.listeners().isEmpty()) {
+            log.error("kop-native: no Kafka listener is open: this broker serves no Kafka client (Pulsar's own "
+                    + "protocol is not affected)");
+        }
     }
 
     @Override

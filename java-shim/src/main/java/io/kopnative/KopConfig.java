@@ -1,6 +1,7 @@
 package io.kopnative;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -51,6 +52,10 @@ public final class KopConfig {
     static final String GROUP_MAX_SIZE = "groupMaxSize";
     // Ours: mirror committed offsets into durable Pulsar subscriptions named after the group.
     static final String KAFKA_GROUP_SUBSCRIPTION_MIRROR = "kafkaGroupSubscriptionMirror";
+    // Ours (issue 11): open listeners that do not authenticate although Pulsar authentication is on.
+    static final String KAFKA_ALLOW_UNAUTHENTICATED_LISTENERS = "kafkaAllowUnauthenticatedListeners";
+    // KoP's key (Kafka: ssl.client.auth). Read only for the side-door rule: no SSL listener exists yet.
+    static final String KOP_SSL_CLIENT_AUTH = "kopSslClientAuth";
 
     static final String OFFSETS_TOPIC_NAME = "__consumer_offsets";
     static final String DEFAULT_LISTENERS = "PLAINTEXT://127.0.0.1:9092";
@@ -59,7 +64,9 @@ public final class KopConfig {
     static final Set<String> SUPPORTED_SECURITY_PROTOCOLS = Set.of("PLAINTEXT");
     static final Set<String> ENTRY_FORMATS = Set.of("pulsar", "kafka");
 
-    private final List<Listener> listeners;
+    private final List<Listener> listeners;          // the ones that open
+    private final List<Listener> refusedListeners;   // not opened: see ListenerPolicy
+    private final List<Listener> unauthenticatedListeners; // opened through the override, with a warning
     private final List<Listener> advertisedListeners;
     private final String advertisedListenersText;
     private final int maxFrameSize;
@@ -67,9 +74,11 @@ public final class KopConfig {
     private final Map<String, String> effective; // key -> value after defaults, for the core
     private final Map<String, String> raw;       // every string property of broker.conf
 
-    private KopConfig(List<Listener> listeners, List<Listener> advertisedListeners, int maxFrameSize,
+    private KopConfig(ListenerSplit split, List<Listener> advertisedListeners, int maxFrameSize,
                       long connectionMaxIdleMs, Map<String, String> effective, Map<String, String> raw) {
-        this.listeners = listeners;
+        this.listeners = split.open();
+        this.refusedListeners = split.refused();
+        this.unauthenticatedListeners = split.unauthenticated();
         this.advertisedListeners = advertisedListeners;
         this.advertisedListenersText = advertisedListeners.stream().map(Listener::toString)
                 .collect(Collectors.joining(","));
@@ -115,6 +124,14 @@ public final class KopConfig {
                         + l.name() + " of " + KAFKA_LISTENERS);
             }
         }
+        boolean allowUnauthenticated = getBoolean(raw, KAFKA_ALLOW_UNAUTHENTICATED_LISTENERS, false);
+        effective.put(KAFKA_ALLOW_UNAUTHENTICATED_LISTENERS, Boolean.toString(allowUnauthenticated));
+        ListenerSplit split = ListenerSplit.of(listeners, conf.isAuthenticationEnabled(), allowUnauthenticated,
+                get(raw, KOP_SSL_CLIENT_AUTH, "none"));
+        // A refused listener is not advertised either: other brokers then send no Kafka client to it.
+        List<Listener> advertisedOpen = advertised.stream()
+                .filter(a -> split.refused().stream().noneMatch(r -> r.name().equals(a.name())))
+                .collect(Collectors.toList());
 
         effective.put(KAFKA_LISTENERS, listenersText);
         effective.put(KAFKA_TENANT, get(raw, KAFKA_TENANT, "public"));
@@ -153,8 +170,9 @@ public final class KopConfig {
         effective.put(KAFKA_GROUP_SUBSCRIPTION_MIRROR,
                 Boolean.toString(getBoolean(raw, KAFKA_GROUP_SUBSCRIPTION_MIRROR, true)));
 
-        KopConfig c = new KopConfig(listeners, advertised, maxFrameSize, idleMs, effective, raw);
-        Listener first = advertised.get(0);
+        KopConfig c = new KopConfig(split, advertisedOpen, maxFrameSize, idleMs, effective, raw);
+        // The core's own endpoint; with every listener refused it serves no client, any entry does.
+        Listener first = advertisedOpen.isEmpty() ? advertised.get(0) : advertisedOpen.get(0);
         effective.put(KAFKA_ADVERTISED_LISTENERS, c.advertisedListenersText);
         effective.put("kop.advertised.host", first.host());
         effective.put("kop.advertised.port", Integer.toString(first.port()));
@@ -163,6 +181,28 @@ public final class KopConfig {
         effective.put("kop.broker.entry.metadata.interceptors",
                 String.join(",", conf.getBrokerEntryMetadataInterceptors()));
         return c;
+    }
+
+    /** The configured listeners sorted by {@link ListenerPolicy}. */
+    private record ListenerSplit(List<Listener> open, List<Listener> refused, List<Listener> unauthenticated) {
+        static ListenerSplit of(List<Listener> listeners, boolean pulsarAuthentication, boolean allowUnauthenticated,
+                                String sslClientAuth) {
+            List<Listener> open = new ArrayList<>();
+            List<Listener> refused = new ArrayList<>();
+            List<Listener> unauthenticated = new ArrayList<>();
+            for (Listener l : listeners) {
+                switch (ListenerPolicy.decide(pulsarAuthentication, allowUnauthenticated, l.securityProtocol(),
+                        sslClientAuth)) {
+                    case REFUSE -> refused.add(l);
+                    case OPEN_UNAUTHENTICATED -> {
+                        unauthenticated.add(l);
+                        open.add(l);
+                    }
+                    default -> open.add(l);
+                }
+            }
+            return new ListenerSplit(List.copyOf(open), List.copyOf(refused), List.copyOf(unauthenticated));
+        }
     }
 
     private static void checkIndexInterceptor(Set<String> interceptors) {
@@ -266,15 +306,29 @@ public final class KopConfig {
         return n;
     }
 
+    /** The listeners to open: the configured ones minus {@link #refusedListeners()}. */
     public List<Listener> listeners() {
         return listeners;
+    }
+
+    /** Listeners not opened because they would be an unauthenticated side door (see {@link ListenerPolicy}). */
+    public List<Listener> refusedListeners() {
+        return refusedListeners;
+    }
+
+    /** Open listeners that let unauthenticated clients in although Pulsar authentication is on (the override). */
+    public List<Listener> unauthenticatedListeners() {
+        return unauthenticatedListeners;
     }
 
     public List<Listener> advertisedListeners() {
         return advertisedListeners;
     }
 
-    /** What Pulsar publishes for this broker under protocols.kafka (KoP: kafkaAdvertisedListeners). */
+    /**
+     * What Pulsar publishes for this broker under protocols.kafka (KoP: kafkaAdvertisedListeners),
+     * without the refused listeners; empty when every listener is refused.
+     */
     public String advertisedListenersText() {
         return advertisedListenersText;
     }
