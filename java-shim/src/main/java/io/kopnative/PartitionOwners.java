@@ -236,7 +236,8 @@ final class PartitionOwners {
         if (advertised.isEmpty() || advertised.get().isBlank()) {
             if (warned.add(brokerId)) {
                 log.warn("kop-native: broker {} advertises no Kafka listener: Kafka clients are not sent there (is the "
-                        + "kafka protocol handler loaded there?)", brokerId);
+                        + "kafka protocol handler loaded there, with a listener open? see docs/security.md)",
+                        brokerId);
             }
             return null;
         }
