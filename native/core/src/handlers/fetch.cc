@@ -284,8 +284,10 @@ void HandleFetch(const RequestContext& ctx, const protocol::Message& message,
     const size_t p = out.partitions.size();
     FetchResponse::PartitionData& pd = out.partitions.emplace_back();
     pd.partition_index = index;
-    if (!IsLegalTopicName(name)) {
-      pd.error_code = Code(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION);
+    if (const ErrorCode refused = CheckClientTopic(
+            *ctx.broker, name, ErrorCode::UNKNOWN_TOPIC_OR_PARTITION);
+        refused != ErrorCode::NONE) {
+      pd.error_code = Code(refused);
       continue;
     }
     f->targets.push_back(
