@@ -196,10 +196,7 @@ TEST_CASE("Produce to an internal or system topic is refused, unwritten",
 
 FetchRequest FetchAll(int32_t session_id, int32_t epoch,
                       const std::vector<std::string>& names) {
-  FetchRequest req;
-  req.max_wait_ms = 0;
-  req.min_bytes = 0;
-  req.max_bytes = 1 << 20;
+  FetchRequest req;  // max_wait_ms 0: answered at once
   req.session_id = session_id;
   req.session_epoch = epoch;
   for (const std::string& name : names) {
