@@ -284,12 +284,9 @@ void HandleFetch(const RequestContext& ctx, const protocol::Message& message,
     const size_t p = out.partitions.size();
     FetchResponse::PartitionData& pd = out.partitions.emplace_back();
     pd.partition_index = index;
-    if (const ErrorCode refused = CheckClientTopic(
-            *ctx.broker, name, ErrorCode::UNKNOWN_TOPIC_OR_PARTITION);
-        refused != ErrorCode::NONE) {
-      pd.error_code = Code(refused);
-      continue;
-    }
+    pd.error_code = Code(CheckClientTopic(
+        *ctx.broker, name, ErrorCode::UNKNOWN_TOPIC_OR_PARTITION));
+    if (pd.error_code != 0) continue;
     f->targets.push_back(
         Target{t, p, name, index, offset, max > 0 ? max : INT32_MAX});
   }
