@@ -23,8 +23,11 @@ void HandleCreatePartitions(const RequestContext& ctx,
     CreatePartitionsResponse::CreatePartitionsTopicResult& out =
         pending->response->results.emplace_back();
     out.name = t.name;
-    if (!IsLegalTopicName(t.name)) {
-      out.error_code = Code(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION);
+    if (const ErrorCode refused = CheckClientTopic(
+            *ctx.broker, t.name, ErrorCode::UNKNOWN_TOPIC_OR_PARTITION);
+        refused != ErrorCode::NONE) {
+      out.error_code = Code(refused);
+      out.error_message = RefusalMessage(refused);
       continue;
     }
     if (t.assignments.has_value() && !t.assignments->empty()) {

@@ -35,9 +35,11 @@ void HandleCreateTopics(const RequestContext& ctx,
       out.error_code = Code(code);
       out.error_message = std::move(message);
     };
-    if (!IsLegalTopicName(t.name)) {
-      fail(ErrorCode::INVALID_TOPIC_EXCEPTION,
-           "topic names are 1-249 characters of [a-zA-Z0-9._-]");
+    if (const ErrorCode refused = CheckClientTopic(
+            *ctx.broker, t.name, ErrorCode::INVALID_TOPIC_EXCEPTION);
+        refused != ErrorCode::NONE) {
+      fail(refused, RefusalMessage(refused).value_or(
+                        "topic names are 1-249 characters of [a-zA-Z0-9._-]"));
       continue;
     }
     if (!t.assignments.empty()) {

@@ -33,8 +33,12 @@ void HandleDeleteTopics(const RequestContext& ctx,
       out.error_code = Code(ErrorCode::UNKNOWN_TOPIC_ID);
       continue;
     }
-    if (!IsLegalTopicName(*targets[i].first)) {
-      out.error_code = Code(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION);
+    if (const ErrorCode refused =
+            CheckClientTopic(*ctx.broker, *targets[i].first,
+                             ErrorCode::UNKNOWN_TOPIC_OR_PARTITION);
+        refused != ErrorCode::NONE) {
+      out.error_code = Code(refused);
+      out.error_message = RefusalMessage(refused);
       continue;
     }
     ++pending->outstanding;

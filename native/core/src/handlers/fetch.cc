@@ -284,10 +284,9 @@ void HandleFetch(const RequestContext& ctx, const protocol::Message& message,
     const size_t p = out.partitions.size();
     FetchResponse::PartitionData& pd = out.partitions.emplace_back();
     pd.partition_index = index;
-    if (!IsLegalTopicName(name)) {
-      pd.error_code = Code(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION);
-      continue;
-    }
+    pd.error_code = Code(CheckClientTopic(
+        *ctx.broker, name, ErrorCode::UNKNOWN_TOPIC_OR_PARTITION));
+    if (pd.error_code != 0) continue;
     f->targets.push_back(
         Target{t, p, name, index, offset, max > 0 ? max : INT32_MAX});
   }

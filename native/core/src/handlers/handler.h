@@ -9,12 +9,15 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "broker_state.h"
 #include "fetch_sessions.h"
 #include "groups/coordinator.h"
+#include "kop/protocol/errors.h"
 #include "kop/protocol/message.h"
 #include "producer_state.h"
+#include "topic_access.h"
 
 namespace kop::core {
 
@@ -39,11 +42,24 @@ struct RequestContext {
   std::string client_host = "/unknown";
 };
 
-// Kafka's topic-name rule (Topic.validate): 1-249 of [a-zA-Z0-9._-], not "."
-// or "..". Everything a client names is checked, so no client reaches a
-// Pulsar-only name such as the coordinator's persistent://.../
-// __consumer_offsets.
-bool IsLegalTopicName(std::string_view name);
+// Every topic name a client sends goes through CheckClientTopic
+// (topic_access.h) before any port call for it.
+
+// Hands the coordinator's per-partition answers (`errors`, in request
+// order) to the partitions of a group response that were passed on: those
+// CheckClientTopic refused already carry their error and are skipped.
+template <typename Topics>
+void AnswerPassedPartitions(Topics& topics,
+                            const std::vector<protocol::ErrorCode>& errors) {
+  size_t i = 0;
+  for (auto& topic : topics) {
+    for (auto& part : topic.partitions) {
+      if (part.error_code != 0) continue;
+      if (i < errors.size()) part.error_code = protocol::Code(errors[i]);
+      ++i;
+    }
+  }
+}
 
 // The coordinator's view of this request's connection.
 groups::Caller MakeCaller(const RequestContext& ctx);

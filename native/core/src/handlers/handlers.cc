@@ -59,18 +59,6 @@ bool Servable(const Handler& h, const TopicPort* topics, const LogPort* log,
   return false;
 }
 
-bool IsLegalTopicName(std::string_view name) {
-  if (name.empty() || name.size() > 249 || name == "." || name == "..") {
-    return false;
-  }
-  for (char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
-    if (!ok) return false;
-  }
-  return true;
-}
-
 groups::Caller MakeCaller(const RequestContext& ctx) {
   groups::Caller c;
   c.log = ctx.log;

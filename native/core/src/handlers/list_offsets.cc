@@ -149,8 +149,10 @@ void HandleListOffsets(const RequestContext& ctx,
       ListOffsetsResponse::ListOffsetsPartitionResponse& result =
           out.partitions.emplace_back();
       result.partition_index = part.partition_index;
-      if (!IsLegalTopicName(topic.name)) {
-        result.error_code = Code(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION);
+      if (const ErrorCode refused = CheckClientTopic(
+              *ctx.broker, topic.name, ErrorCode::UNKNOWN_TOPIC_OR_PARTITION);
+          refused != ErrorCode::NONE) {
+        result.error_code = Code(refused);
         continue;
       }
       const int64_t ts = part.timestamp;

@@ -6,6 +6,10 @@
 // live brokers, and librdkafka disconnects from brokers left out). A partition
 // no broker owns at the moment answers LEADER_NOT_AVAILABLE, so clients retry.
 // Leader epochs are -1, so clients skip KIP-320 epoch validation.
+//
+// A named topic CheckClientTopic refuses answers its error and is neither
+// looked up nor auto-created; the all-topics list leaves internal and
+// system topics out, as Kafka leaves out topics a client may not describe.
 #include <algorithm>
 #include <set>
 
@@ -115,14 +119,30 @@ void HandleMetadata(const RequestContext& ctx, const protocol::Message& message,
   const bool all = !request.topics.has_value() ||
                    (ctx.api_version == 0 && request.topics->empty());
   if (all) {
-    ctx.topics->ListAll(std::move(done));
+    // Topics no client may touch are left out, as Kafka leaves out topics
+    // the client is not authorized to describe.
+    ctx.topics->ListAll(
+        [ctx, done = std::move(done)](std::vector<TopicInfo> topics) mutable {
+          std::erase_if(topics, [&ctx](const TopicInfo& t) {
+            return CheckClientTopic(*ctx.broker, t.name,
+                                    ErrorCode::INVALID_TOPIC_EXCEPTION) ==
+                   ErrorCode::TOPIC_AUTHORIZATION_FAILED;
+          });
+          done(std::move(topics));
+        });
     return;
   }
   std::vector<std::string> names;
   std::vector<TopicInfo> unnamed;
   for (const MetadataRequest::MetadataRequestTopic& t : *request.topics) {
-    if (t.name.has_value() && !t.name->empty() && !IsLegalTopicName(*t.name)) {
-      unnamed.push_back({*t.name, 0, ErrorCode::INVALID_TOPIC_EXCEPTION, {}});
+    const ErrorCode refused =
+        t.name.has_value() && !t.name->empty()
+            ? CheckClientTopic(*ctx.broker, *t.name,
+                               ErrorCode::INVALID_TOPIC_EXCEPTION)
+            : ErrorCode::NONE;
+    if (refused != ErrorCode::NONE) {
+      // Neither looked up nor auto-created.
+      unnamed.push_back({*t.name, 0, refused, {}});
     } else if (t.name.has_value() && !t.name->empty()) {
       names.push_back(*t.name);
     } else {

@@ -1,5 +1,9 @@
 // OffsetCommit (key 8): stored in __consumer_offsets, answered once written,
 // then mirrored into the group's Pulsar subscription on each partition.
+// A partition of a topic CheckClientTopic refuses answers its error and is
+// neither stored nor mirrored; if none is left, the coordinator is not
+// asked (as Kafka's KafkaApis answers without it when no topic is
+// authorized).
 #include <memory>
 
 #include "handlers/handler.h"
@@ -32,26 +36,33 @@ void HandleOffsetCommit(const RequestContext& ctx,
   // The response mirrors the request's shape.
   auto response = std::make_shared<std::unique_ptr<OffsetCommitResponse>>(
       std::make_unique<OffsetCommitResponse>());
+  bool refused_any = false;
   for (const auto& topic : request.topics) {
     auto& out = (*response)->topics.emplace_back();
     out.name = topic.name;
+    const ErrorCode refused = CheckClientTopic(
+        *ctx.broker, topic.name, ErrorCode::UNKNOWN_TOPIC_OR_PARTITION);
     for (const auto& part : topic.partitions) {
-      out.partitions.emplace_back().partition_index = part.partition_index;
+      auto& result = out.partitions.emplace_back();
+      result.partition_index = part.partition_index;
+      if (refused != ErrorCode::NONE) {
+        result.error_code = Code(refused);
+        refused_any = true;
+        continue;
+      }
       p.partitions.push_back(
           {topic.name, part.partition_index, part.committed_offset,
            part.committed_leader_epoch, part.committed_metadata});
     }
   }
+  if (refused_any && p.partitions.empty()) {
+    reply(std::move(*response));
+    return;
+  }
   ctx.groups->CommitOffsets(
       MakeCaller(ctx), std::move(p),
       [reply = std::move(reply), response](std::vector<ErrorCode> errors) {
-        size_t i = 0;
-        for (auto& topic : (*response)->topics) {
-          for (auto& part : topic.partitions) {
-            if (i < errors.size()) part.error_code = Code(errors[i]);
-            ++i;
-          }
-        }
+        AnswerPassedPartitions((*response)->topics, errors);
         reply(std::move(*response));
       });
 }

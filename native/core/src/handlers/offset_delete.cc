@@ -1,5 +1,7 @@
 // OffsetDelete (key 47, KIP-496): removes committed offsets of partitions
-// the group does not consume (all of them for an empty group).
+// the group does not consume (all of them for an empty group). A partition
+// of a topic CheckClientTopic refuses answers its error and is not passed
+// on.
 #include <memory>
 
 #include "handlers/handler.h"
@@ -22,24 +24,23 @@ void HandleOffsetDelete(const RequestContext& ctx,
   for (const auto& topic : request.topics) {
     auto& out = (*response)->topics.emplace_back();
     out.name = topic.name;
+    const ErrorCode refused = CheckClientTopic(
+        *ctx.broker, topic.name, ErrorCode::UNKNOWN_TOPIC_OR_PARTITION);
     for (const auto& p : topic.partitions) {
-      out.partitions.emplace_back().partition_index = p.partition_index;
-      partitions.emplace_back(topic.name, p.partition_index);
+      auto& result = out.partitions.emplace_back();
+      result.partition_index = p.partition_index;
+      result.error_code = Code(refused);
+      if (refused == ErrorCode::NONE) {
+        partitions.emplace_back(topic.name, p.partition_index);
+      }
     }
   }
   ctx.groups->DeleteOffsets(
       MakeCaller(ctx), request.group_id, std::move(partitions),
       [reply = std::move(reply), response](groups::OffsetDeleteResult r) {
         (*response)->error_code = Code(r.error_code);
-        size_t i = 0;
-        for (auto& topic : (*response)->topics) {
-          for (auto& part : topic.partitions) {
-            if (r.error_code == ErrorCode::NONE &&
-                i < r.partition_errors.size()) {
-              part.error_code = Code(r.partition_errors[i]);
-            }
-            ++i;
-          }
+        if (r.error_code == ErrorCode::NONE) {
+          AnswerPassedPartitions((*response)->topics, r.partition_errors);
         }
         reply(std::move(*response));
       });

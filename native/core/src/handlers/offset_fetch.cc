@@ -1,6 +1,8 @@
 // OffsetFetch (key 9): committed offsets of one group (v1-7) or several
 // (v8+); topics null (v2+) means every committed partition. There are no
 // transactional offsets, so require_stable has nothing to wait for.
+// A named partition of a topic CheckClientTopic refuses answers its error
+// and is not passed on; "every committed partition" leaves such topics out.
 #include <memory>
 
 #include "handlers/handler.h"
@@ -21,30 +23,65 @@ constexpr int16_t kFirstMultiGroupVersion = 8;
 
 using Partitions = std::optional<std::vector<groups::TopicPartition>>;
 
+// A group's requested partitions: those passed on to the coordinator
+// (nullopt: every committed one) and those CheckClientTopic refused.
+struct Requested {
+  Partitions passed;
+  std::vector<std::pair<groups::TopicPartition, ErrorCode>> refused;
+};
+
 template <typename Topics>
-Partitions Requested(const std::optional<Topics>& topics) {
-  if (!topics.has_value()) return std::nullopt;
-  std::vector<groups::TopicPartition> out;
+Requested Split(const BrokerState& broker,
+                const std::optional<Topics>& topics) {
+  Requested out;
+  if (!topics.has_value()) return out;
+  out.passed.emplace();
   for (const auto& t : *topics) {
-    for (int32_t p : t.partition_indexes) out.emplace_back(t.name, p);
+    const ErrorCode refused =
+        CheckClientTopic(broker, t.name, ErrorCode::UNKNOWN_TOPIC_OR_PARTITION);
+    for (int32_t p : t.partition_indexes) {
+      if (refused == ErrorCode::NONE) {
+        out.passed->emplace_back(t.name, p);
+      } else {
+        out.refused.push_back({{t.name, p}, refused});
+      }
+    }
   }
   return out;
 }
 
-// Fills Kafka's per-topic layout from the coordinator's flat list.
 template <typename TopicOut>
-void Fill(const groups::FetchResult& r, std::vector<TopicOut>& topics,
+void Add(std::vector<TopicOut>& topics, const std::string& topic,
+         int32_t partition, const groups::CommittedOffset& offset,
+         ErrorCode error) {
+  if (topics.empty() || topics.back().name != topic) {
+    topics.emplace_back().name = topic;
+  }
+  auto& p = topics.back().partitions.emplace_back();
+  p.partition_index = partition;
+  p.committed_offset = offset.offset;
+  p.committed_leader_epoch = offset.leader_epoch;
+  p.metadata = offset.metadata;
+  p.error_code = Code(error);
+}
+
+// Fills Kafka's per-topic layout from the coordinator's flat list, then the
+// refused partitions. Offsets committed on internal topics (before they
+// were refused) are never shown.
+template <typename TopicOut>
+void Fill(const BrokerState& broker, const groups::FetchResult& r,
+          const Requested& requested, std::vector<TopicOut>& topics,
           ErrorCode partition_error) {
   for (const groups::FetchedOffset& f : r.offsets) {
-    if (topics.empty() || topics.back().name != f.topic) {
-      topics.emplace_back().name = f.topic;
+    if (CheckClientTopic(broker, f.topic,
+                         ErrorCode::UNKNOWN_TOPIC_OR_PARTITION) ==
+        ErrorCode::TOPIC_AUTHORIZATION_FAILED) {
+      continue;
     }
-    auto& p = topics.back().partitions.emplace_back();
-    p.partition_index = f.partition;
-    p.committed_offset = f.offset.offset;
-    p.committed_leader_epoch = f.offset.leader_epoch;
-    p.metadata = f.offset.metadata;
-    p.error_code = Code(partition_error);
+    Add(topics, f.topic, f.partition, f.offset, partition_error);
+  }
+  for (const auto& [tp, error] : requested.refused) {
+    Add(topics, tp.first, tp.second, {}, error);
   }
 }
 
@@ -56,20 +93,21 @@ void HandleOffsetFetch(const RequestContext& ctx,
   const int16_t version = ctx.api_version;
   const groups::Caller caller = MakeCaller(ctx);
 
+  const BrokerState* broker = ctx.broker;
   if (version < kFirstMultiGroupVersion) {
-    Partitions wanted = Requested(request.topics);
+    Requested wanted = Split(*broker, request.topics);
     ctx.groups->FetchOffsets(
-        caller, request.group_id, wanted,
-        [reply = std::move(reply), version,
+        caller, request.group_id, wanted.passed,
+        [reply = std::move(reply), version, broker,
          wanted](groups::FetchResult r) mutable {
           auto response = std::make_unique<OffsetFetchResponse>();
-          if (r.error_code != ErrorCode::NONE && wanted.has_value()) {
+          if (r.error_code != ErrorCode::NONE && wanted.passed.has_value()) {
             // v1 has no top-level error: every partition carries it.
-            for (const auto& tp : *wanted) {
+            for (const auto& tp : *wanted.passed) {
               r.offsets.push_back({tp.first, tp.second, {}});
             }
           }
-          Fill(r, response->topics,
+          Fill(*broker, r, wanted, response->topics,
                version < kFirstTopLevelErrorVersion ? r.error_code
                                                     : ErrorCode::NONE);
           if (version >= kFirstTopLevelErrorVersion) {
@@ -88,13 +126,17 @@ void HandleOffsetFetch(const RequestContext& ctx,
     const auto& group = request.groups[i];
     pending->response->groups[i].group_id = group.group_id;
     ++pending->outstanding;
-    ctx.groups->FetchOffsets(caller, group.group_id, Requested(group.topics),
-                             [pending, i](groups::FetchResult r) {
-                               auto& out = pending->response->groups[i];
-                               out.error_code = Code(r.error_code);
-                               Fill(r, out.topics, ErrorCode::NONE);
-                               pending->Done();
-                             });
+    Requested wanted = Split(*broker, group.topics);
+    Partitions passed = wanted.passed;
+    ctx.groups->FetchOffsets(
+        caller, group.group_id, std::move(passed),
+        [pending, i, broker,
+         wanted = std::move(wanted)](groups::FetchResult r) {
+          auto& out = pending->response->groups[i];
+          out.error_code = Code(r.error_code);
+          Fill(*broker, r, wanted, out.topics, ErrorCode::NONE);
+          pending->Done();
+        });
   }
   pending->Done();
 }

@@ -39,8 +39,10 @@ void HandleOffsetForLeaderEpoch(const RequestContext& ctx,
       const auto& part = topic.partitions[p];
       auto& result = out.partitions.emplace_back();
       result.partition = part.partition;
-      if (!IsLegalTopicName(topic.topic)) {
-        result.error_code = Code(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION);
+      if (const ErrorCode refused = CheckClientTopic(
+              *ctx.broker, topic.topic, ErrorCode::UNKNOWN_TOPIC_OR_PARTITION);
+          refused != ErrorCode::NONE) {
+        result.error_code = Code(refused);
         continue;
       }
       if (part.current_leader_epoch > kEpoch) {

@@ -91,8 +91,12 @@ void HandleProduce(const RequestContext& ctx, const protocol::Message& message,
         result.error_code = Code(request_error);
         continue;
       }
-      if (!IsLegalTopicName(topic.name)) {
-        result.error_code = Code(ErrorCode::INVALID_TOPIC_EXCEPTION);
+      if (const ErrorCode refused = CheckClientTopic(
+              *ctx.broker, topic.name, ErrorCode::INVALID_TOPIC_EXCEPTION);
+          refused != ErrorCode::NONE) {
+        result.error_code = Code(refused);
+        if (ctx.api_version >= 8)
+          result.error_message = RefusalMessage(refused);
         continue;
       }
       absl::StatusOr<protocol::RecordBatchView> batch =

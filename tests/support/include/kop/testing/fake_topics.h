@@ -25,6 +25,8 @@ class FakeTopics : public TopicPort {
   // -> the error its owner lookup answers (a failed lookup).
   std::map<int32_t, BrokerNode> offsets_owners;
   std::map<int32_t, ErrorCode> offsets_errors;
+  // Every name Lookup was asked about, in order.
+  std::vector<std::string> looked_up;
   int32_t auto_create_partitions = 1;
   bool defer = false;
   bool admin = true;
@@ -58,6 +60,7 @@ class FakeTopics : public TopicPort {
 
   void Lookup(std::vector<std::string> names, bool auto_create,
               std::function<void(std::vector<TopicInfo>)> done) override {
+    looked_up.insert(looked_up.end(), names.begin(), names.end());
     Run([this, names = std::move(names), auto_create, done = std::move(done)] {
       std::vector<TopicInfo> out;
       for (const std::string& n : names) {

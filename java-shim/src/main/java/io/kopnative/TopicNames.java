@@ -12,7 +12,9 @@ import org.apache.pulsar.common.naming.TopicName;
  *   <li>A name starting with {@code persistent://} is a full Pulsar name, used as is (the core
  *       names the group coordinator's
  *       {@code persistent://{kafkaMetadataTenant}/{kafkaMetadataNamespace}/__consumer_offsets}
- *       this way, and Kafka clients may too).
+ *       this way). A Kafka client's names reach the shim only after the core's
+ *       {@code CheckClientTopic}, which refuses full names, the metadata namespace, {@code __}
+ *       (system) topics and non-persistent topics.
  *   <li>Any other name is a topic of the Kafka namespace: {@code orders} is
  *       {@code persistent://{kafkaTenant}/{kafkaNamespace}/orders}.
  *   <li>Partition p of a partitioned topic is {@code <name>-partition-<p>}; a non-partitioned
