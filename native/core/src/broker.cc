@@ -16,9 +16,11 @@ class KafkaBroker : public Broker {
         groups_(state_.groups, groups::SystemClock()) {}
 
   std::unique_ptr<Connection> Accept(ResponseSink* sink, TopicPort* topics,
-                                     LogPort* log) override {
+                                     LogPort* log, SecurityPort* security,
+                                     ListenerSecurity listener) override {
     return std::make_unique<KafkaConnection>(state_, sink, topics, log,
-                                             &producers_, &groups_);
+                                             &producers_, &groups_, security,
+                                             std::move(listener));
   }
 
   void Tick() override { groups_.Tick(); }

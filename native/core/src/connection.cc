@@ -20,14 +20,18 @@ constexpr size_t kMinHeaderBytes = 8;
 KafkaConnection::KafkaConnection(const BrokerState& broker, ResponseSink* sink,
                                  TopicPort* topics, LogPort* log,
                                  ProducerStateTable* producers,
-                                 groups::GroupCoordinator* groups)
+                                 groups::GroupCoordinator* groups,
+                                 SecurityPort* security,
+                                 ListenerSecurity listener)
     : state_(std::make_shared<State>()),
       topics_(topics),
       log_(log),
       producers_(producers),
-      groups_(groups) {
+      groups_(groups),
+      security_(security) {
   state_->broker = &broker;
   state_->sink = sink;
+  state_->session = Session(std::move(listener));
 }
 
 // Replies still outstanding hold the state; they find it closed and drop.
@@ -132,7 +136,9 @@ void KafkaConnection::OnFrame(std::span<const uint8_t> frame) {
       groups_,
       [weak](std::function<void()> task) { Post(weak, std::move(task)); },
       &s.fetch_sessions,
-      client_host_};
+      client_host_,
+      &s.session,
+      security_};
   handler->handle(ctx, *request,
                   [weak, id](std::unique_ptr<protocol::Message> body) {
                     if (std::shared_ptr<State> st = weak.lock()) {

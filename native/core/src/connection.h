@@ -15,6 +15,7 @@
 #include "kop/core/broker.h"
 #include "kop/protocol/message.h"
 #include "producer_state.h"
+#include "session.h"
 
 namespace kop::core {
 
@@ -23,7 +24,9 @@ class KafkaConnection : public Connection {
   KafkaConnection(const BrokerState& broker, ResponseSink* sink,
                   TopicPort* topics, LogPort* log,
                   ProducerStateTable* producers,
-                  groups::GroupCoordinator* groups = nullptr);
+                  groups::GroupCoordinator* groups = nullptr,
+                  SecurityPort* security = nullptr,
+                  ListenerSecurity listener = {});
   ~KafkaConnection() override;
 
   void OnFrame(std::span<const uint8_t> frame) override;
@@ -55,6 +58,7 @@ class KafkaConnection : public Connection {
     std::mutex post_mu;
     bool post_closed = false;
     FetchSessions fetch_sessions;
+    Session session{ListenerSecurity{}};
   };
   static void Post(const std::weak_ptr<State>& weak,
                    std::function<void()> task);
@@ -69,6 +73,7 @@ class KafkaConnection : public Connection {
   LogPort* log_;
   ProducerStateTable* producers_;
   groups::GroupCoordinator* groups_;
+  SecurityPort* security_;
   std::string client_host_ = "/unknown";
 };
 

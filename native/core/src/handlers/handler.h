@@ -17,6 +17,7 @@
 #include "kop/protocol/errors.h"
 #include "kop/protocol/message.h"
 #include "producer_state.h"
+#include "session.h"
 #include "topic_access.h"
 
 namespace kop::core {
@@ -40,6 +41,11 @@ struct RequestContext {
   // touched on the connection's event loop, where port callbacks run.
   FetchSessions* fetch_sessions = nullptr;
   std::string client_host = "/unknown";
+  // Who the client is (role, SASL progress, namespace of short names). Only
+  // touched on the connection's event loop; never nullptr on a connection.
+  Session* session = nullptr;
+  // Pulsar authentication and authorization (nullptr: neither).
+  SecurityPort* security = nullptr;
 };
 
 // Every topic name a client sends goes through CheckClientTopic

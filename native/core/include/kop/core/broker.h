@@ -203,6 +203,81 @@ class LogPort {
   }
 };
 
+// What Pulsar's authentication provider made of one credential
+// (SecurityPort::Authenticate).
+struct AuthResult {
+  // NONE, or SASL_AUTHENTICATION_FAILED (wrong, expired or unknown
+  // credential; no such provider configured).
+  ErrorCode error_code = ErrorCode::NONE;
+  // For the client and the log: never contains the credential.
+  std::string error_message;
+  // The Pulsar role the credential proves (NONE only).
+  std::string role;
+  // When the credential stops being valid (a token's `exp`), in ms since the
+  // Unix epoch; 0: it does not expire. KIP-368's session_lifetime_ms comes
+  // from it.
+  int64_t expires_at_ms = 0;
+};
+
+// What a Kafka request needs to be allowed to do with a topic, in Pulsar's
+// terms (TopicOperation / NamespaceOperation): lookup, produce and consume
+// on the topic; create, delete and alter-partitions on it (Pulsar checks the
+// namespace's CREATE_TOPIC / DELETE_TOPIC and the topic's partition policy).
+enum class TopicAction {
+  kLookup,
+  kProduce,
+  kConsume,
+  kCreate,
+  kDelete,
+  kAlterPartitions,
+};
+
+// Pulsar's AuthenticationService and AuthorizationService, implemented by
+// the JNI bridge (in-memory in tests). Every callback runs exactly once, on
+// the connection's event loop; never after the connection is gone.
+class SecurityPort {
+ public:
+  virtual ~SecurityPort() = default;
+  // Checks `credential` with the broker's authentication provider for
+  // `auth_method` (Pulsar's method names: "token", ...), the way Pulsar's
+  // own binary protocol checks a CommandConnect's auth_data.
+  virtual void Authenticate(std::string auth_method, std::string credential,
+                            std::function<void(AuthResult)> done) {
+    (void)auth_method, (void)credential;
+    done(AuthResult{ErrorCode::SASL_AUTHENTICATION_FAILED,
+                    "authentication is not available", "", 0});
+  }
+  // Whether Pulsar authorization is on (authorizationEnabled=true). When it
+  // is off, Authorize is never called and every role may do everything, as
+  // on Pulsar's own protocol.
+  virtual bool AuthorizationEnabled() const { return false; }
+  // Whether `role` may do `action` on the Pulsar topic `topic` (a full name,
+  // persistent://tenant/namespace/local, never a -partition-N name). For
+  // kConsume, `subscription` is the group id the consume is for (Pulsar's
+  // subscription-level permissions), or empty. `done` gets NONE (allowed),
+  // TOPIC_AUTHORIZATION_FAILED (refused), or another code when the check
+  // itself failed (the caller refuses then too).
+  virtual void Authorize(std::string role, std::string topic,
+                         TopicAction action, std::string subscription,
+                         std::function<void(ErrorCode)> done) {
+    (void)role, (void)topic, (void)action, (void)subscription;
+    done(ErrorCode::TOPIC_AUTHORIZATION_FAILED);
+  }
+};
+
+// How the listener a connection arrived on authenticates its clients.
+struct ListenerSecurity {
+  // SASL_PLAINTEXT or SASL_SSL: before authentication completes, only
+  // ApiVersions, SaslHandshake and SaslAuthenticate are answered; anything
+  // else closes the connection, as Kafka's SaslServerAuthenticator does.
+  bool sasl = false;
+  // The SASL mechanisms offered (saslAllowedMechanisms), e.g. "PLAIN".
+  std::vector<std::string> sasl_mechanisms;
+  // SSL with client authentication: the role Pulsar's TLS provider derived
+  // from the client certificate (empty: none, the client is anonymous).
+  std::string tls_role;
+};
+
 class Connection {
  public:
   virtual ~Connection() = default;
@@ -222,11 +297,13 @@ class Broker {
  public:
   virtual ~Broker() = default;
   static std::unique_ptr<Broker> Create(const Config& config);
-  // `sink`, `topics` and `log` outlive the returned connection. Without a
-  // log (nullptr) the connection neither serves nor advertises Produce.
-  virtual std::unique_ptr<Connection> Accept(ResponseSink* sink,
-                                             TopicPort* topics,
-                                             LogPort* log = nullptr) = 0;
+  // `sink`, `topics`, `log` and `security` outlive the returned connection.
+  // Without a log (nullptr) the connection neither serves nor advertises
+  // Produce. Without a security port, SASL listeners authenticate no one and
+  // authorization is off.
+  virtual std::unique_ptr<Connection> Accept(
+      ResponseSink* sink, TopicPort* topics, LogPort* log = nullptr,
+      SecurityPort* security = nullptr, ListenerSecurity listener = {}) = 0;
   // Drives time-based work (group session and rebalance timeouts, the
   // initial rebalance delay, offset expiry). The shim calls it about every
   // 100 ms from any thread; it never blocks on a port.

@@ -1,0 +1,53 @@
+// Who is on the other end of one connection: what the listener demands, how
+// far SASL authentication got, the Pulsar role it proved and the namespace
+// short topic names resolve in. Touched only on the connection's event loop.
+#ifndef KOP_CORE_SESSION_H_
+#define KOP_CORE_SESSION_H_
+
+#include <cstdint>
+#include <string>
+
+#include "kop/core/broker.h"
+
+namespace kop::core {
+
+struct Session {
+  enum class State {
+    // No SASL on this listener: every API is served, as the role below
+    // (empty: anonymous, on a PLAINTEXT or SSL listener).
+    kOpen,
+    // SASL listener, before SaslHandshake.
+    kAwaitHandshake,
+    // SaslHandshake chose `mechanism`; SaslAuthenticate comes next.
+    kAwaitAuthenticate,
+    // SaslAuthenticate succeeded: every API is served, as `role`.
+    kAuthenticated,
+  };
+
+  explicit Session(ListenerSecurity l)
+      : listener(std::move(l)),
+        state(listener.sasl ? State::kAwaitHandshake : State::kOpen),
+        role(listener.tls_role) {}
+
+  // Whether requests other than the SASL exchange may be served.
+  bool Ready() const {
+    return state == State::kOpen || state == State::kAuthenticated;
+  }
+
+  ListenerSecurity listener;
+  State state;
+  std::string mechanism;
+  // The Pulsar role requests act as (empty: anonymous).
+  std::string role;
+  // "persistent://tenant/namespace/" that short topic names resolve in on
+  // this connection (the SASL user name's tenant/namespace); empty: the
+  // broker's kafkaTenant/kafkaNamespace.
+  std::string topic_prefix;
+  // When the authenticated credential expires (ms since the epoch); 0:
+  // never. KIP-368: the connection is closed once it passes.
+  int64_t expires_at_ms = 0;
+};
+
+}  // namespace kop::core
+
+#endif  // KOP_CORE_SESSION_H_
