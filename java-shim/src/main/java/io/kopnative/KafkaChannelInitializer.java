@@ -8,8 +8,10 @@ import io.netty.handler.timeout.IdleStateHandler;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Pipeline of one Kafka listener: idle timeout, then framing by the 4-byte big-endian size
- * prefix (stripped), then {@link KafkaFrameHandler}. A size above kafkaMaxFrameSize fails fast:
+ * Pipeline of one Kafka listener: on SSL and SASL_SSL listeners TLS first (an SslHandler from the
+ * listener's current {@link ServerSslContext}, then {@link TlsHandshakeHandler}), then idle
+ * timeout, then framing by the 4-byte big-endian size prefix (stripped), then
+ * {@link KafkaFrameHandler}. A size above kafkaMaxFrameSize fails fast:
  * the decoder raises TooLongFrameException before allocating anything and the handler closes the
  * connection, as Kafka does for oversized requests.
  */
@@ -20,6 +22,7 @@ final class KafkaChannelInitializer extends ChannelInitializer<SocketChannel> {
     private final long idleMs;
     private final TopicSource topics; // null in unit tests
     private final PartitionLog partitionLog; // null in unit tests
+    private final ServerSslContext tls; // null: no TLS on this listener
 
     KafkaChannelInitializer(NativeBroker broker, Listener listener, KopConfig config) {
         this(broker, listener, config, null);
@@ -31,6 +34,16 @@ final class KafkaChannelInitializer extends ChannelInitializer<SocketChannel> {
 
     KafkaChannelInitializer(NativeBroker broker, Listener listener, KopConfig config, TopicSource topics,
                             PartitionLog partitionLog) {
+        this(broker, listener, config, topics, partitionLog, null);
+    }
+
+    KafkaChannelInitializer(NativeBroker broker, Listener listener, KopConfig config, TopicSource topics,
+                            PartitionLog partitionLog, ServerSslContext tls) {
+        if (TlsSettings.usesTls(listener.securityProtocol()) && tls == null) {
+            // Never serve an SSL/SASL_SSL listener in clear text.
+            throw new IllegalArgumentException("Kafka listener " + listener + " needs a TLS context");
+        }
+        this.tls = tls;
         this.partitionLog = partitionLog;
         this.broker = broker;
         this.topics = topics;
@@ -42,6 +55,11 @@ final class KafkaChannelInitializer extends ChannelInitializer<SocketChannel> {
 
     @Override
     protected void initChannel(SocketChannel ch) {
+        if (tls != null) {
+            // The context current now: a reload swaps it for later connections only.
+            ch.pipeline().addLast("ssl", tls.current().newHandler(ch.alloc()));
+            ch.pipeline().addLast("tls", new TlsHandshakeHandler(listener));
+        }
         if (idleMs > 0) {
             ch.pipeline().addLast("idle", new IdleStateHandler(0, 0, idleMs, TimeUnit.MILLISECONDS));
         }

@@ -4,7 +4,12 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.socket.SocketChannel;
 import java.net.InetSocketAddress;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.apache.pulsar.broker.ServiceConfiguration;
 import org.apache.pulsar.broker.protocol.ProtocolHandler;
 import org.apache.pulsar.broker.service.BrokerService;
@@ -27,6 +32,8 @@ public class KafkaProtocolHandler implements ProtocolHandler {
     private KafkaMetadataSetup metadata;
     private OwnershipListener ownership;
     private int offsetsPartitions; // what the core was told offsetsTopicNumPartitions is
+    private Map<String, ServerSslContext> tls = Map.of(); // by listener name: the open SSL/SASL_SSL ones
+    private ScheduledExecutorService tlsReloader;         // null: no TLS listener or no reload
 
     @Override
     public String protocolName() {
@@ -47,6 +54,11 @@ public class KafkaProtocolHandler implements ProtocolHandler {
             throw e;
         }
         logListenerPolicy(config);
+        openTls(conf);
+        if (config.listeners().isEmpty()) {
+            log.error("kop-native: no Kafka listener is open: this broker serves no Kafka client (Pulsar's own "
+                    + "protocol is not affected)");
+        }
         NativeBridge.load();
         ClassPreloader.preload();
         broker = NativeBroker.create(config.toNativeKeysAndValues());
@@ -69,9 +81,59 @@ public class KafkaProtocolHandler implements ProtocolHandler {
         for (Listener l : config.unauthenticatedListeners()) {
             log.warn(ListenerPolicy.warning(l));
         }
-        if (config.listeners().isEmpty()) {
-            log.error("kop-native: no Kafka listener is open: this broker serves no Kafka client (Pulsar's own "
-                    + "protocol is not affected)");
+    }
+
+    /**
+     * Builds the TLS context of every open SSL/SASL_SSL listener. One without a certificate
+     * configured, or whose files or passwords do not work, gets one ERROR line and is shut (neither
+     * opened nor advertised: the configuration is read again without it); the broker keeps running.
+     * Starts the reload check when tlsCertRefreshCheckDurationSec > 0.
+     */
+    private void openTls(ServiceConfiguration conf) {
+        TlsSettings settings = config.tls();
+        Map<String, ServerSslContext> opened = new LinkedHashMap<>();
+        Set<String> shut = new LinkedHashSet<>();
+        for (Listener l : config.listeners()) {
+            if (!TlsSettings.usesTls(l.securityProtocol())) {
+                continue;
+            }
+            if (!settings.hasCertificate()) {
+                log.error(settings.noCertificate(l));
+                shut.add(l.name());
+                continue;
+            }
+            try {
+                ServerSslContext ctx = ServerSslContext.open(l, settings, ServerSslContext.defaultProvider());
+                opened.put(l.name(), ctx);
+                log.info("kop-native: Kafka listener {} uses the {} TLS engine; {}", l, ctx.engineName(), settings);
+            } catch (ServerSslContext.TlsSetupException e) {
+                log.error("kop-native: refusing to open Kafka listener {} (security protocol {}): {}", l,
+                        l.securityProtocol(), e.getMessage());
+                shut.add(l.name());
+            }
+        }
+        if (!shut.isEmpty()) {
+            config = KopConfig.from(conf, shut);
+        }
+        tls = Map.copyOf(opened);
+        if (!tls.isEmpty() && settings.refreshSeconds > 0) {
+            tlsReloader = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "kop-tls-reload");
+                t.setDaemon(true);
+                return t;
+            });
+            tlsReloader.scheduleWithFixedDelay(this::reloadTls, settings.refreshSeconds, settings.refreshSeconds,
+                    TimeUnit.SECONDS);
+        }
+    }
+
+    private void reloadTls() {
+        for (ServerSslContext ctx : tls.values()) {
+            try {
+                ctx.reloadIfChanged();
+            } catch (RuntimeException e) {
+                log.warn("kop-native: Kafka listener {}: TLS reload check failed", ctx.listener(), e);
+            }
         }
     }
 
@@ -133,7 +195,8 @@ public class KafkaProtocolHandler implements ProtocolHandler {
     public Map<InetSocketAddress, ChannelInitializer<SocketChannel>> newChannelInitializers() {
         Map<InetSocketAddress, ChannelInitializer<SocketChannel>> out = new LinkedHashMap<>();
         for (Listener l : config.listeners()) {
-            out.put(l.bindAddress(), new KafkaChannelInitializer(broker, l, config, topics, partitionLog));
+            out.put(l.bindAddress(), new KafkaChannelInitializer(broker, l, config, topics, partitionLog,
+                    tls.get(l.name())));
             log.info("kop-native: Kafka listener {} on {}", l, l.bindAddress());
         }
         return out;
@@ -141,6 +204,10 @@ public class KafkaProtocolHandler implements ProtocolHandler {
 
     @Override
     public void close() {
+        if (tlsReloader != null) {
+            tlsReloader.shutdownNow();
+            tlsReloader = null;
+        }
         if (ownership != null) {
             ownership.close();
         }

@@ -54,14 +54,14 @@ public final class KopConfig {
     static final String KAFKA_GROUP_SUBSCRIPTION_MIRROR = "kafkaGroupSubscriptionMirror";
     // Ours (issue 11): open listeners that do not authenticate although Pulsar authentication is on.
     static final String KAFKA_ALLOW_UNAUTHENTICATED_LISTENERS = "kafkaAllowUnauthenticatedListeners";
-    // KoP's key (Kafka: ssl.client.auth). Read only for the side-door rule: no SSL listener exists yet.
+    // KoP's key (Kafka: ssl.client.auth): the side-door rule and TLS (TlsSettings reads every kopSsl* key).
     static final String KOP_SSL_CLIENT_AUTH = "kopSslClientAuth";
 
     static final String OFFSETS_TOPIC_NAME = "__consumer_offsets";
     static final String DEFAULT_LISTENERS = "PLAINTEXT://127.0.0.1:9092";
     static final int DEFAULT_MAX_FRAME_SIZE = 100 * 1024 * 1024;
     static final long DEFAULT_CONNECTION_MAX_IDLE_MS = 600_000L;
-    static final Set<String> SUPPORTED_SECURITY_PROTOCOLS = Set.of("PLAINTEXT");
+    static final Set<String> SUPPORTED_SECURITY_PROTOCOLS = Set.of("PLAINTEXT", "SSL");
     static final Set<String> ENTRY_FORMATS = Set.of("pulsar", "kafka");
 
     private final List<Listener> listeners;          // the ones that open
@@ -73,9 +73,12 @@ public final class KopConfig {
     private final long connectionMaxIdleMs;
     private final Map<String, String> effective; // key -> value after defaults, for the core
     private final Map<String, String> raw;       // every string property of broker.conf
+    private final TlsSettings tls;               // for the SSL and SASL_SSL listeners
 
     private KopConfig(ListenerSplit split, List<Listener> advertisedListeners, int maxFrameSize,
-                      long connectionMaxIdleMs, Map<String, String> effective, Map<String, String> raw) {
+                      long connectionMaxIdleMs, Map<String, String> effective, Map<String, String> raw,
+                      TlsSettings tls) {
+        this.tls = tls;
         this.listeners = split.open();
         this.refusedListeners = split.refused();
         this.unauthenticatedListeners = split.unauthenticated();
@@ -93,6 +96,15 @@ public final class KopConfig {
      * that names the key when the broker must not start.
      */
     public static KopConfig from(ServiceConfiguration conf) {
+        return from(conf, Set.of());
+    }
+
+    /**
+     * As {@link #from(ServiceConfiguration)}, with the listeners named in {@code shut} refused too
+     * (neither opened nor advertised): the handler's second pass for TLS listeners whose
+     * certificate could not be loaded.
+     */
+    public static KopConfig from(ServiceConfiguration conf, Set<String> shut) {
         Properties props = conf.getProperties() == null ? new Properties() : conf.getProperties();
         Map<String, String> raw = new LinkedHashMap<>();
         for (String key : props.stringPropertyNames()) {
@@ -126,8 +138,9 @@ public final class KopConfig {
         }
         boolean allowUnauthenticated = getBoolean(raw, KAFKA_ALLOW_UNAUTHENTICATED_LISTENERS, false);
         effective.put(KAFKA_ALLOW_UNAUTHENTICATED_LISTENERS, Boolean.toString(allowUnauthenticated));
+        TlsSettings tls = TlsSettings.from(raw, conf);
         ListenerSplit split = ListenerSplit.of(listeners, conf.isAuthenticationEnabled(), allowUnauthenticated,
-                get(raw, KOP_SSL_CLIENT_AUTH, "none"));
+                get(raw, KOP_SSL_CLIENT_AUTH, "none")).shut(shut);
         // A refused listener is not advertised either: other brokers then send no Kafka client to it.
         List<Listener> advertisedOpen = advertised.stream()
                 .filter(a -> split.refused().stream().noneMatch(r -> r.name().equals(a.name())))
@@ -170,7 +183,7 @@ public final class KopConfig {
         effective.put(KAFKA_GROUP_SUBSCRIPTION_MIRROR,
                 Boolean.toString(getBoolean(raw, KAFKA_GROUP_SUBSCRIPTION_MIRROR, true)));
 
-        KopConfig c = new KopConfig(split, advertisedOpen, maxFrameSize, idleMs, effective, raw);
+        KopConfig c = new KopConfig(split, advertisedOpen, maxFrameSize, idleMs, effective, raw, tls);
         // The core's own endpoint; with every listener refused it serves no client, any entry does.
         Listener first = advertisedOpen.isEmpty() ? advertised.get(0) : advertisedOpen.get(0);
         effective.put(KAFKA_ADVERTISED_LISTENERS, c.advertisedListenersText);
@@ -202,6 +215,18 @@ public final class KopConfig {
                 }
             }
             return new ListenerSplit(List.copyOf(open), List.copyOf(refused), List.copyOf(unauthenticated));
+        }
+
+        /** Moves the listeners named in {@code names} from open to refused. */
+        ListenerSplit shut(Set<String> names) {
+            if (names.isEmpty()) {
+                return this;
+            }
+            List<Listener> refusedToo = new ArrayList<>(refused);
+            open.stream().filter(l -> names.contains(l.name())).forEach(refusedToo::add);
+            return new ListenerSplit(open.stream().filter(l -> !names.contains(l.name())).toList(),
+                    List.copyOf(refusedToo),
+                    unauthenticated.stream().filter(l -> !names.contains(l.name())).toList());
         }
     }
 
@@ -311,7 +336,10 @@ public final class KopConfig {
         return listeners;
     }
 
-    /** Listeners not opened because they would be an unauthenticated side door (see {@link ListenerPolicy}). */
+    /**
+     * Listeners not opened: an unauthenticated side door (see {@link ListenerPolicy}), or named in
+     * {@code shut} (a TLS listener without a usable certificate).
+     */
     public List<Listener> refusedListeners() {
         return refusedListeners;
     }
@@ -319,6 +347,11 @@ public final class KopConfig {
     /** Open listeners that let unauthenticated clients in although Pulsar authentication is on (the override). */
     public List<Listener> unauthenticatedListeners() {
         return unauthenticatedListeners;
+    }
+
+    /** The TLS settings (kopSsl* keys, Pulsar's PEM files) of the SSL and SASL_SSL listeners. */
+    TlsSettings tls() {
+        return tls;
     }
 
     public List<Listener> advertisedListeners() {
