@@ -33,6 +33,10 @@ class ResponseSink {
   // The core asks for the connection to be closed (Kafka closes on frames it
   // cannot parse). Responses already sent are flushed first.
   virtual void Close() = 0;
+  // Like Close, after a failed SASL authentication: the shim holds the
+  // response and closes only after connection.failed.authentication.delay.ms
+  // (Kafka's key), so a client guessing credentials cannot retry at once.
+  virtual void CloseAfterFailedAuthentication() { Close(); }
   // Runs `task` later on the connection's event loop. May be called from any
   // thread (the group coordinator completes a parked JoinGroup from another
   // member's connection or from Tick); the core never calls it after the
