@@ -20,6 +20,7 @@ final class KafkaChannelInitializer extends ChannelInitializer<SocketChannel> {
     private final long idleMs;
     private final TopicSource topics; // null in unit tests
     private final PartitionLog partitionLog; // null in unit tests
+    private final SaslAuthenticator sasl; // non-null on SASL listeners
 
     KafkaChannelInitializer(NativeBroker broker, Listener listener, KopConfig config) {
         this(broker, listener, config, null);
@@ -31,6 +32,13 @@ final class KafkaChannelInitializer extends ChannelInitializer<SocketChannel> {
 
     KafkaChannelInitializer(NativeBroker broker, Listener listener, KopConfig config, TopicSource topics,
                             PartitionLog partitionLog) {
+        this(broker, listener, config, topics, partitionLog, null);
+    }
+
+    /** {@code sasl}: how a SASL listener authenticates (ignored, and may be null, on other listeners). */
+    KafkaChannelInitializer(NativeBroker broker, Listener listener, KopConfig config, TopicSource topics,
+                            PartitionLog partitionLog, SaslAuthenticator sasl) {
+        this.sasl = listener.securityProtocol().startsWith("SASL_") ? sasl : null;
         this.partitionLog = partitionLog;
         this.broker = broker;
         this.topics = topics;
@@ -46,12 +54,13 @@ final class KafkaChannelInitializer extends ChannelInitializer<SocketChannel> {
             ch.pipeline().addLast("idle", new IdleStateHandler(0, 0, idleMs, TimeUnit.MILLISECONDS));
         }
         ch.pipeline().addLast("frameDecoder", newFrameDecoder());
-        ch.pipeline().addLast("kafka", new KafkaFrameHandler(broker, listener, topics, partitionLog));
+        ch.pipeline().addLast("kafka", new KafkaFrameHandler(broker, listener, topics, partitionLog, sasl));
     }
 
     /** The framing and Kafka handlers of one connection (tests drive them on an EmbeddedChannel). */
     ChannelHandler[] connectionHandlers() {
-        return new ChannelHandler[] {newFrameDecoder(), new KafkaFrameHandler(broker, listener, topics, partitionLog)};
+        return new ChannelHandler[] {newFrameDecoder(),
+            new KafkaFrameHandler(broker, listener, topics, partitionLog, sasl)};
     }
 
     private LengthFieldBasedFrameDecoder newFrameDecoder() {

@@ -6,11 +6,14 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,6 +37,7 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
     private final NativeBroker broker;
     private final Listener listener;
     private final PortEndpoints endpoints; // the work behind the port upcalls
+    private final SaslAuthenticator sasl; // non-null on SASL listeners
     private volatile ChannelHandlerContext ctx; // set once, on the event loop, before the native connection opens
     private long connection;        // native handle; 0 when none
     private boolean closing;        // the core or an error asked to close: drop further frames
@@ -51,8 +55,15 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
     }
 
     KafkaFrameHandler(NativeBroker broker, Listener listener, TopicSource topics, PartitionLog partitionLog) {
+        this(broker, listener, topics, partitionLog, null);
+    }
+
+    /** {@code sasl}: the listener authenticates with SASL through it (null: it does not). */
+    KafkaFrameHandler(NativeBroker broker, Listener listener, TopicSource topics, PartitionLog partitionLog,
+                      SaslAuthenticator sasl) {
         this.broker = broker;
         this.listener = listener;
+        this.sasl = sasl;
         this.endpoints = new PortEndpoints(this, listener, topics, partitionLog);
     }
 
@@ -60,7 +71,8 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
         this.ctx = ctx;
         readCursors = new ReadCursors(ReadCursors.Loop.of(ctx.channel().eventLoop()));
-        connection = broker.openConnection(this);
+        connection = sasl == null ? broker.openConnection(this)
+                : broker.openConnection(this, true, sasl.mechanisms());
         if (connection == 0) {
             log.warn("[{}] closing Kafka connection on {}: the native core did not accept it",
                     ctx.channel().remoteAddress(), listener);
@@ -229,6 +241,54 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
      */
     void onNativeSubscription(long requestId, int op, byte[] topic, int partition, byte[] name, long offset) {
         endpoints.subscription(requestId, op, topic, partition, name, offset);
+    }
+
+    /**
+     * Upcall from the core (SecurityPort::Authenticate, during nativeOnFrame): check
+     * {@code credential} (UTF-8, never logged) with the broker's Pulsar provider for
+     * {@code method}; answer with {@link NativeBridge#nativeOnAuthenticated} for {@code requestId},
+     * always later, from this channel's event loop.
+     */
+    void onNativeAuthenticate(long requestId, byte[] method, byte[] credential) {
+        endpoints.authenticate(requestId, sasl, method, credential, remoteSocket(), sslSession());
+    }
+
+    /**
+     * Upcall from the core after a failed SASL authentication: like {@link #onNativeClose}, but
+     * the response is held and the connection closed only after
+     * connection.failed.authentication.delay.ms, as Kafka does, so that a client guessing
+     * credentials cannot retry at once. Nothing more is read meanwhile.
+     */
+    void onNativeCloseFailedAuth() {
+        long delay = sasl == null ? 0 : sasl.failedDelayMs();
+        if (closing || ctx == null) {
+            return;
+        }
+        if (delay <= 0) {
+            closeAfterFlush();
+            return;
+        }
+        closing = true;
+        flushPending = false; // the response waits in the outbound buffer
+        ChannelHandlerContext c = ctx;
+        c.channel().config().setAutoRead(false);
+        try {
+            c.executor().schedule(() -> {
+                c.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            }, delay, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            c.close();
+        }
+    }
+
+    private java.net.SocketAddress remoteSocket() {
+        return ctx == null ? null : ctx.channel().remoteAddress();
+    }
+
+    // The TLS session of an SSL or SASL_SSL listener, for providers that look at it; null otherwise.
+    private SSLSession sslSession() {
+        SslHandler ssl = ctx == null ? null : ctx.pipeline().get(SslHandler.class);
+        return ssl == null ? null : ssl.engine().getSession();
     }
 
     /** The peer, for log lines; "?" before the channel is active. */

@@ -36,7 +36,15 @@ final class NativeBroker implements AutoCloseable {
 
     /** A native connection handle for {@code handler}, or 0 if the broker is closed or refused. */
     synchronized long openConnection(KafkaFrameHandler handler) {
-        return handle == 0 ? 0 : NativeBridge.nativeOpenConnection(handle, handler);
+        return openConnection(handler, false, null);
+    }
+
+    /**
+     * As {@link #openConnection(KafkaFrameHandler)}, on a listener that authenticates with SASL
+     * ({@code sasl}) offering {@code saslMechanisms}.
+     */
+    synchronized long openConnection(KafkaFrameHandler handler, boolean sasl, String[] saslMechanisms) {
+        return handle == 0 ? 0 : NativeBridge.nativeOpenConnection(handle, handler, sasl, saslMechanisms);
     }
 
     /** Starts ticking the core every {@code intervalMs} (once; ignored when closed or already ticking). */
