@@ -129,12 +129,15 @@ JNIEXPORT void JNICALL Java_io_kopnative_NativeBridge_nativeDestroyBroker(
 }
 
 // static native long nativeOpenConnection(long broker,
-//     KafkaFrameHandler handler, boolean sasl, String[] saslMechanisms)
+//     KafkaFrameHandler handler, boolean sasl, String[] saslMechanisms,
+//     String advertisedHost, int advertisedPort)
 //   -> 0 on error. `sasl`: the listener is SASL_PLAINTEXT or SASL_SSL, and
-//   offers `saslMechanisms` (saslAllowedMechanisms).
+//   offers `saslMechanisms` (saslAllowedMechanisms). The listener's advertised
+//   endpoint names this broker on the connection (null host: the broker's).
 JNIEXPORT jlong JNICALL Java_io_kopnative_NativeBridge_nativeOpenConnection(
     JNIEnv* env, jclass, jlong broker, jobject handler, jboolean sasl,
-    jobjectArray sasl_mechanisms) {
+    jobjectArray sasl_mechanisms, jstring advertised_host,
+    jint advertised_port) {
   return kop::jni::Guarded("nativeOpenConnection", jlong{0}, [&]() -> jlong {
     auto* b = kop::jni::FromHandle<BrokerHandle>(broker);
     if (b == nullptr || handler == nullptr) {
@@ -144,6 +147,10 @@ JNIEXPORT jlong JNICALL Java_io_kopnative_NativeBridge_nativeOpenConnection(
     }
     kop::core::ListenerSecurity listener;
     if (!ListenerFromJava(env, sasl, sasl_mechanisms, listener)) return 0;
+    if (advertised_host != nullptr) {
+      listener.advertised_host = kop::jni::Utf8FromJava(env, advertised_host);
+      listener.advertised_port = advertised_port;
+    }
     jobject ref = env->NewGlobalRef(handler);
     if (ref == nullptr) {
       kop::jni::ClearPendingException(env, "nativeOpenConnection");

@@ -320,3 +320,35 @@ TEST_CASE("requests pipelined behind a pending SaslAuthenticate close",
 
 }  // namespace
 }  // namespace kop::core
+
+namespace kop::core {
+namespace {
+
+TEST_CASE("Metadata names this broker by the connection's listener", "[sasl]") {
+  std::unique_ptr<Broker> broker =
+      Broker::Create({{"kop.advertised.host", "plain.example"},
+                      {"kop.advertised.port", "9092"}});
+  testing::RecordingSink sink;
+  testing::FakeTopics topics;
+  ListenerSecurity l;
+  l.advertised_host = "sasl.example";
+  l.advertised_port = 9093;
+  auto conn = broker->Accept(&sink, &topics, nullptr, nullptr, l);
+  conn->OnFrame(testing::RequestFrame(3, 12, 1, protocol::MetadataRequest{}));
+  REQUIRE(sink.frames.size() == 1);
+  auto resp = testing::DecodeResponse<protocol::MetadataResponse>(
+      sink.frames[0], 3, 12, 1);
+  REQUIRE(resp.brokers.size() == 1);
+  CHECK(resp.brokers[0].host == "sasl.example");
+  CHECK(resp.brokers[0].port == 9093);
+
+  testing::RecordingSink sink2;
+  auto plain = broker->Accept(&sink2, &topics);
+  plain->OnFrame(testing::RequestFrame(3, 12, 2, protocol::MetadataRequest{}));
+  auto resp2 = testing::DecodeResponse<protocol::MetadataResponse>(
+      sink2.frames[0], 3, 12, 2);
+  CHECK(resp2.brokers[0].host == "plain.example");
+}
+
+}  // namespace
+}  // namespace kop::core

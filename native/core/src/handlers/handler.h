@@ -72,6 +72,10 @@ void AnswerPassedPartitions(Topics& topics,
   }
 }
 
+// This broker as the connection's listener advertises it (Metadata,
+// FindCoordinator).
+BrokerNode SelfNode(const RequestContext& ctx);
+
 // The coordinator's view of this request's connection.
 groups::Caller MakeCaller(const RequestContext& ctx);
 

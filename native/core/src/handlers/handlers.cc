@@ -64,6 +64,17 @@ bool Servable(const Handler& h, const TopicPort* topics, const LogPort* log,
   return false;
 }
 
+BrokerNode SelfNode(const RequestContext& ctx) {
+  const BrokerState& b = *ctx.broker;
+  if (ctx.session != nullptr &&
+      !ctx.session->listener.advertised_host.empty() &&
+      ctx.session->listener.advertised_port >= 0) {
+    return BrokerNode{b.node_id, ctx.session->listener.advertised_host,
+                      ctx.session->listener.advertised_port};
+  }
+  return BrokerNode{b.node_id, b.advertised_host, b.advertised_port};
+}
+
 groups::Caller MakeCaller(const RequestContext& ctx) {
   groups::Caller c;
   c.log = ctx.log;

@@ -280,6 +280,12 @@ struct ListenerSecurity {
   // SSL with client authentication: the role Pulsar's TLS provider derived
   // from the client certificate (empty: none, the client is anonymous).
   std::string tls_role;
+  // This listener's advertised endpoint (kafkaAdvertisedListeners), which
+  // Metadata and FindCoordinator name this broker by on its connections, as
+  // Kafka answers each listener's own address. Empty host: the broker's
+  // (kop.advertised.host/port).
+  std::string advertised_host;
+  int32_t advertised_port = -1;
 };
 
 class Connection {

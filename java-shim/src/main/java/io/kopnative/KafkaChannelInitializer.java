@@ -21,6 +21,7 @@ final class KafkaChannelInitializer extends ChannelInitializer<SocketChannel> {
     private final TopicSource topics; // null in unit tests
     private final PartitionLog partitionLog; // null in unit tests
     private final SaslAuthenticator sasl; // non-null on SASL listeners
+    private final Listener advertised; // the listener's kafkaAdvertisedListeners entry, or null
 
     KafkaChannelInitializer(NativeBroker broker, Listener listener, KopConfig config) {
         this(broker, listener, config, null);
@@ -39,6 +40,8 @@ final class KafkaChannelInitializer extends ChannelInitializer<SocketChannel> {
     KafkaChannelInitializer(NativeBroker broker, Listener listener, KopConfig config, TopicSource topics,
                             PartitionLog partitionLog, SaslAuthenticator sasl) {
         this.sasl = listener.securityProtocol().startsWith("SASL_") ? sasl : null;
+        this.advertised = config.advertisedListeners().stream().filter(a -> a.name().equals(listener.name()))
+                .findFirst().orElse(null);
         this.partitionLog = partitionLog;
         this.broker = broker;
         this.topics = topics;
@@ -54,13 +57,13 @@ final class KafkaChannelInitializer extends ChannelInitializer<SocketChannel> {
             ch.pipeline().addLast("idle", new IdleStateHandler(0, 0, idleMs, TimeUnit.MILLISECONDS));
         }
         ch.pipeline().addLast("frameDecoder", newFrameDecoder());
-        ch.pipeline().addLast("kafka", new KafkaFrameHandler(broker, listener, topics, partitionLog, sasl));
+        ch.pipeline().addLast("kafka", new KafkaFrameHandler(broker, listener, topics, partitionLog, sasl, advertised));
     }
 
     /** The framing and Kafka handlers of one connection (tests drive them on an EmbeddedChannel). */
     ChannelHandler[] connectionHandlers() {
         return new ChannelHandler[] {newFrameDecoder(),
-            new KafkaFrameHandler(broker, listener, topics, partitionLog, sasl)};
+            new KafkaFrameHandler(broker, listener, topics, partitionLog, sasl, advertised)};
     }
 
     private LengthFieldBasedFrameDecoder newFrameDecoder() {

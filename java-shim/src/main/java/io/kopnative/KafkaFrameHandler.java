@@ -38,6 +38,7 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
     private final Listener listener;
     private final PortEndpoints endpoints; // the work behind the port upcalls
     private final SaslAuthenticator sasl; // non-null on SASL listeners
+    private final Listener advertised; // this listener's advertised endpoint; null: the broker's
     private volatile ChannelHandlerContext ctx; // set once, on the event loop, before the native connection opens
     private long connection;        // native handle; 0 when none
     private boolean closing;        // the core or an error asked to close: drop further frames
@@ -55,15 +56,19 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
     }
 
     KafkaFrameHandler(NativeBroker broker, Listener listener, TopicSource topics, PartitionLog partitionLog) {
-        this(broker, listener, topics, partitionLog, null);
+        this(broker, listener, topics, partitionLog, null, null);
     }
 
-    /** {@code sasl}: the listener authenticates with SASL through it (null: it does not). */
+    /**
+     * {@code sasl}: the listener authenticates with SASL through it (null: it does not);
+     * {@code advertised}: the listener's advertised endpoint (null: the broker's).
+     */
     KafkaFrameHandler(NativeBroker broker, Listener listener, TopicSource topics, PartitionLog partitionLog,
-                      SaslAuthenticator sasl) {
+                      SaslAuthenticator sasl, Listener advertised) {
         this.broker = broker;
         this.listener = listener;
         this.sasl = sasl;
+        this.advertised = advertised;
         this.endpoints = new PortEndpoints(this, listener, topics, partitionLog);
     }
 
@@ -71,8 +76,7 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
         this.ctx = ctx;
         readCursors = new ReadCursors(ReadCursors.Loop.of(ctx.channel().eventLoop()));
-        connection = sasl == null ? broker.openConnection(this)
-                : broker.openConnection(this, true, sasl.mechanisms());
+        connection = broker.openConnection(this, sasl != null, sasl == null ? null : sasl.mechanisms(), advertised);
         if (connection == 0) {
             log.warn("[{}] closing Kafka connection on {}: the native core did not accept it",
                     ctx.channel().remoteAddress(), listener);

@@ -89,9 +89,13 @@ public final class NativeBridge {
     /** Drops the shim's reference; open connections keep the core alive until they close. */
     static native void nativeDestroyBroker(long broker);
 
-    /** Opens a core connection whose responses go to {@code handler}; 0 on failure. */
+    /**
+     * Opens a core connection whose responses go to {@code handler}; 0 on failure. {@code sasl}: the
+     * listener authenticates with SASL, offering {@code saslMechanisms}. {@code advertisedHost}
+     * (null: the broker's) and {@code advertisedPort}: the listener's advertised endpoint.
+     */
     static native long nativeOpenConnection(long broker, KafkaFrameHandler handler, boolean sasl,
-                                            String[] saslMechanisms);
+                                            String[] saslMechanisms, String advertisedHost, int advertisedPort);
 
     /** One request frame without its length prefix; 0 or a negative error code. */
     static native int nativeOnFrame(long connection, long address, int length);
