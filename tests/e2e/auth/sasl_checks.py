@@ -111,6 +111,34 @@ def kcat(args, stdin=None, timeout=60):
     return subprocess.run(["kcat", *args], input=stdin, capture_output=True, timeout=timeout)
 
 
+def java_client(check, sasl_port, tokens):
+    """Java kafka-clients 4.4.0, SASL/PLAIN through sasl.jaas.config (java/SaslJavaClient.java),
+    compiled against the classpath tests/e2e/test_java_clients.py resolves."""
+    if not all(shutil.which(t) for t in ("mvn", "java", "javac")):
+        check("java_tools_available", False, "mvn, java or javac missing")
+        return
+    import test_java_clients  # noqa: E402  (tests/e2e: the kafka-clients classpath, resolved once)
+    try:
+        cp, _ = test_java_clients.classpath("4.4.0")
+    except AssertionError as e:
+        check("java_classpath", False, str(e)[-300:])
+        return
+    classes = os.path.join(test_java_clients.OUT, "classes-sasl")
+    os.makedirs(classes, exist_ok=True)
+    src = os.path.join(HERE, "java", "SaslJavaClient.java")
+    out = subprocess.run(["javac", "-nowarn", "-d", classes, "-cp", cp, src], capture_output=True, text=True,
+                         timeout=300)
+    if not check("java_client_compiles", out.returncode == 0, out.stderr[-300:]):
+        return
+    for mode, token in (("ok", tokens["good"]), ("refused", tokens["foreign"])):
+        p = subprocess.run(["java", "-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp", classes + os.pathsep + cp,
+                            "SaslJavaClient", mode, f"127.0.0.1:{sasl_port}", f"sasl-java-{os.getpid()}",
+                            f"sasl-g-java-{os.getpid()}", token], capture_output=True, text=True, timeout=240)
+        lines = p.stdout.strip().splitlines()
+        check(f"java_plain_{mode}", p.returncode == 0 and lines and lines[-1] == "ok",
+              (" | ".join(lines[-2:]) + " " + p.stderr[-400:]).strip())
+
+
 def run(check, ports, sign, venv_python, broker_log):
     """`ports`: (plaintext, sasl); `sign(claims, foreign=False)`: an HS256 token with the broker's
     key (or another one)."""
@@ -198,6 +226,8 @@ def run(check, ports, sign, venv_python, broker_log):
                   (out[-1] if out else "") + " " + p.stderr.decode(errors="replace")[-400:])
     else:
         check("confluent_kafka_available", False, f"no {venv_python}")
+
+    java_client(check, sasl_port, tokens)
 
     text = broker_log()
     leaked = [name for name, tok in tokens.items() if tok.split(".")[-1] in text or tok in text]
