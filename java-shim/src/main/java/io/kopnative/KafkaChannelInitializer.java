@@ -1,9 +1,12 @@
 package io.kopnative;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
+import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.util.concurrent.TimeUnit;
 
@@ -56,17 +59,38 @@ final class KafkaChannelInitializer extends ChannelInitializer<SocketChannel> {
         if (idleMs > 0) {
             ch.pipeline().addLast("idle", new IdleStateHandler(0, 0, idleMs, TimeUnit.MILLISECONDS));
         }
-        ch.pipeline().addLast("frameDecoder", newFrameDecoder());
-        ch.pipeline().addLast("kafka", new KafkaFrameHandler(broker, listener, topics, partitionLog, sasl, advertised));
+        for (ChannelHandler h : connectionHandlers()) {
+            ch.pipeline().addLast(h instanceof KafkaFrameHandler ? "kafka" : "frameDecoder", h);
+        }
     }
 
     /** The framing and Kafka handlers of one connection (tests drive them on an EmbeddedChannel). */
     ChannelHandler[] connectionHandlers() {
-        return new ChannelHandler[] {newFrameDecoder(),
-            new KafkaFrameHandler(broker, listener, topics, partitionLog, sasl, advertised)};
+        KafkaFrameHandler handler = new KafkaFrameHandler(broker, listener, topics, partitionLog, sasl, advertised);
+        return new ChannelHandler[] {newFrameDecoder(handler), handler};
     }
 
-    private LengthFieldBasedFrameDecoder newFrameDecoder() {
-        return new LengthFieldBasedFrameDecoder(maxFrameLength, 0, 4, 0, 4);
+    // On a SASL listener, frames before authentication are limited to sasl.server.max.receive.size
+    // (Kafka's SaslServerAuthenticator does the same), so an unauthenticated client cannot make the
+    // broker buffer kafkaMaxFrameSize bytes.
+    private LengthFieldBasedFrameDecoder newFrameDecoder(KafkaFrameHandler handler) {
+        if (sasl == null) {
+            return new LengthFieldBasedFrameDecoder(maxFrameLength, 0, 4, 0, 4);
+        }
+        long preAuthMax = sasl.maxReceiveSize();
+        return new LengthFieldBasedFrameDecoder(maxFrameLength, 0, 4, 0, 4) {
+            @Override
+            protected Object decode(ChannelHandlerContext ctx, ByteBuf in) throws Exception {
+                if (!handler.authenticated() && in.readableBytes() >= 4) {
+                    long size = in.getUnsignedInt(in.readerIndex());
+                    if (size > preAuthMax) {
+                        throw new TooLongFrameException("request frame of " + size + " bytes before SASL "
+                                + "authentication, larger than " + KopConfig.SASL_SERVER_MAX_RECEIVE_SIZE + "="
+                                + preAuthMax);
+                    }
+                }
+                return super.decode(ctx, in);
+            }
+        };
     }
 }

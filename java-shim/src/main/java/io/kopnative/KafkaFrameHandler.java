@@ -45,6 +45,7 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
     private boolean inNativeCall;   // re-entrancy guard for upcalls made during nativeOnFrame
     private boolean flushPending;   // responses written during a read, flushed at readComplete
     private boolean releaseDeferred; // channel went away during a native call
+    private boolean authenticated;  // a SASL authentication succeeded (larger frames are read from then on)
     private ReadCursors readCursors; // the connection's read cursors; closed with the channel
 
     KafkaFrameHandler(NativeBroker broker, Listener listener) {
@@ -285,6 +286,16 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /** Whether the client authenticated with SASL on this connection. Event loop only. */
+    boolean authenticated() {
+        return authenticated;
+    }
+
+    /** The provider accepted the client's credential (the core may still refuse it). Event loop only. */
+    void markAuthenticated() {
+        authenticated = true;
+    }
+
     private java.net.SocketAddress remoteSocket() {
         return ctx == null ? null : ctx.channel().remoteAddress();
     }
@@ -421,7 +432,7 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (cause instanceof TooLongFrameException) {
-            log.warn("[{}] closing Kafka connection on {}: request frame larger than kafkaMaxFrameSize ({})",
+            log.warn("[{}] closing Kafka connection on {}: request frame too large ({})",
                     ctx.channel().remoteAddress(), listener, cause.getMessage());
         } else if (cause instanceof IOException) {
             log.debug("[{}] Kafka connection I/O error: {}", ctx.channel().remoteAddress(), cause.toString());

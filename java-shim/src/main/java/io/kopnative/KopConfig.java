@@ -70,6 +70,9 @@ public final class KopConfig {
     /** Kafka's key: how long a connection waits to be closed after a failed authentication. */
     static final String FAILED_AUTHENTICATION_DELAY_MS = "connection.failed.authentication.delay.ms";
     static final long DEFAULT_FAILED_AUTHENTICATION_DELAY_MS = 100;
+    /** Kafka's key: the largest request frame a SASL listener reads before authentication. */
+    static final String SASL_SERVER_MAX_RECEIVE_SIZE = "sasl.server.max.receive.size";
+    static final long DEFAULT_SASL_SERVER_MAX_RECEIVE_SIZE = 524_288;
     static final Set<String> ENTRY_FORMATS = Set.of("pulsar", "kafka");
 
     private final List<Listener> listeners;          // the ones that open
@@ -181,6 +184,8 @@ public final class KopConfig {
                 SASL_ALLOWED_MECHANISMS, "PLAIN"))));
         putLong(effective, raw, CONNECTIONS_MAX_REAUTH_MS, 0, 0, Long.MAX_VALUE);
         putLong(effective, raw, FAILED_AUTHENTICATION_DELAY_MS, DEFAULT_FAILED_AUTHENTICATION_DELAY_MS, 0,
+                Integer.MAX_VALUE);
+        putLong(effective, raw, SASL_SERVER_MAX_RECEIVE_SIZE, DEFAULT_SASL_SERVER_MAX_RECEIVE_SIZE, 1024,
                 Integer.MAX_VALUE);
 
         KopConfig c = new KopConfig(split, advertisedOpen, maxFrameSize, idleMs, effective, raw);
@@ -385,6 +390,11 @@ public final class KopConfig {
     /** {@code connection.failed.authentication.delay.ms}. */
     public long failedAuthenticationDelayMs() {
         return Long.parseLong(effective.get(FAILED_AUTHENTICATION_DELAY_MS));
+    }
+
+    /** {@code sasl.server.max.receive.size}. */
+    public long saslServerMaxReceiveSize() {
+        return Long.parseLong(effective.get(SASL_SERVER_MAX_RECEIVE_SIZE));
     }
 
     public Map<String, String> effective() {

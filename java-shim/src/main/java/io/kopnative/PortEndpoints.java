@@ -220,10 +220,13 @@ final class PortEndpoints {
                                 SaslAuthenticator.Outcome.failed("this listener does not authenticate"))
                         : sasl.authenticate(decodeUtf8(method), decodeUtf8(credential), remote, ssl),
                 why -> SaslAuthenticator.Outcome.failed("the broker could not check the credential"),
-                o -> handler.completeOnLoop("an authentication", c -> NativeBridge.nativeOnAuthenticated(c,
-                        requestId, o.error(), o.message(),
-                        o.role() == null ? null : o.role().getBytes(StandardCharsets.UTF_8), o.expiresAtMs()),
-                        null));
+                o -> handler.completeOnLoop("an authentication", c -> {
+                    if (o.error() == 0) {
+                        handler.markAuthenticated();
+                    }
+                    return NativeBridge.nativeOnAuthenticated(c, requestId, o.error(), o.message(),
+                            o.role() == null ? null : o.role().getBytes(StandardCharsets.UTF_8), o.expiresAtMs());
+                }, null));
     }
 
     private static <T> CompletableFuture<T> noPort(String what) {

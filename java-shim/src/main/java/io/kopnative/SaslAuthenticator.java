@@ -42,16 +42,27 @@ final class SaslAuthenticator {
     private final Providers providers;
     private final List<String> mechanisms;
     private final long failedDelayMs;
+    private final long maxReceiveSize;
 
     SaslAuthenticator(Providers providers, List<String> mechanisms, long failedDelayMs) {
+        this(providers, mechanisms, failedDelayMs, KopConfig.DEFAULT_SASL_SERVER_MAX_RECEIVE_SIZE);
+    }
+
+    SaslAuthenticator(Providers providers, List<String> mechanisms, long failedDelayMs, long maxReceiveSize) {
         this.providers = providers;
         this.mechanisms = List.copyOf(mechanisms);
         this.failedDelayMs = failedDelayMs;
+        this.maxReceiveSize = maxReceiveSize;
     }
 
     static SaslAuthenticator of(AuthenticationService service, KopConfig config) {
         return new SaslAuthenticator(service::getAuthenticationProvider, config.saslMechanisms(),
-                config.failedAuthenticationDelayMs());
+                config.failedAuthenticationDelayMs(), config.saslServerMaxReceiveSize());
+    }
+
+    /** The largest request frame read before authentication (sasl.server.max.receive.size). */
+    long maxReceiveSize() {
+        return maxReceiveSize;
     }
 
     /** The mechanisms SASL listeners offer (saslAllowedMechanisms). */

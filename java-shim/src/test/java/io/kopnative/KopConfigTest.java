@@ -91,6 +91,7 @@ class KopConfigTest {
         assertEquals("SASL_PLAINTEXT", d.listeners().get(1).securityProtocol());
         assertEquals(List.of("PLAIN"), d.saslMechanisms());
         assertEquals(100, d.failedAuthenticationDelayMs());
+        assertEquals(524_288, d.saslServerMaxReceiveSize());
         assertEquals("0", nativeMap(d).get("connectionsMaxReauthMs"));
 
         KopConfig c = KopConfig.from(conf("saslAllowedMechanisms", " oauthbearer, PLAIN,PLAIN ",
@@ -120,6 +121,7 @@ class KopConfigTest {
                 new String[] {"saslAllowedMechanisms", " , "},
                 new String[] {"connectionsMaxReauthMs", "-1"},
                 new String[] {"connection.failed.authentication.delay.ms", "soon"},
+                new String[] {"sasl.server.max.receive.size", "10"},
                 new String[] {"kafkaMaxFrameSize", "12"},
                 new String[] {"offsetsTopicNumPartitions", "zero"},
                 new String[] {"entryFormat", "mixed_kafka"})) {

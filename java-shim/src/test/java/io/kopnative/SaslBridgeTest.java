@@ -39,7 +39,7 @@ class SaslBridgeTest extends NativeTestBase {
                         : java.util.concurrent.CompletableFuture.failedFuture(
                                 new javax.naming.AuthenticationException("signature mismatch"));
             }
-        }, config.saslMechanisms(), config.failedAuthenticationDelayMs());
+        }, config.saslMechanisms(), config.failedAuthenticationDelayMs(), config.saslServerMaxReceiveSize());
         return new KafkaChannelInitializer(broker, config.listeners().get(0), config, null, null, sasl);
     }
 
@@ -124,6 +124,26 @@ class SaslBridgeTest extends NativeTestBase {
         assertTrue(message.contains("signature mismatch"), message);
         r.release();
         assertFalse(ch.isOpen());
+    }
+
+    @Test
+    void largeFramesWaitForAuthentication() {
+        int big = (int) config.saslServerMaxReceiveSize() + 1;
+        EmbeddedChannel ch = connect();
+        ByteBuf head = Unpooled.buffer().writeInt(big).writeShort(3).writeShort(0).writeInt(1);
+        ch.writeInbound(head);
+        ch.runPendingTasks();
+        assertFalse(ch.isOpen(), "a frame above sasl.server.max.receive.size before SASL closes");
+
+        EmbeddedChannel ok = connect();
+        ok.writeInbound(handshake(1, "PLAIN"));
+        nextResponse(ok).release();
+        ok.writeInbound(authenticate(2, "public", "token:good"));
+        nextResponse(ok).release();
+        ok.writeInbound(Unpooled.buffer().writeInt(big).writeShort(3).writeShort(0).writeInt(1));
+        ok.runPendingTasks();
+        assertTrue(ok.isOpen(), "after SASL, frames up to kafkaMaxFrameSize are read");
+        ok.finishAndReleaseAll();
     }
 
     @Test
