@@ -3,13 +3,13 @@ broker with Pulsar token authentication and a SASL_PLAINTEXT listener (saslAllow
 PLAIN,OAUTHBEARER):
 
 - raw frames (kafka_wire): the SASL APIs are advertised only on the SASL listener; a request
-  before SASL closes the connection unanswered; wrong, expired, foreign-key, `nomethod` and
+  (or a frame above sasl.server.max.receive.size) before SASL closes the connection unanswered; wrong, expired, foreign-key, `nomethod` and
   malformed credentials answer SASL_AUTHENTICATION_FAILED after the failure delay, then close,
   and no request goes through; KIP-368's session_lifetime_ms follows the token's exp and past it
   the connection closes;
 - kcat and confluent-kafka (build/e2e-venv, sasl_clients.py): PLAIN with `public/default` and
   `token:<jwt>` produces, consumes and commits in a group; OAUTHBEARER produces and consumes;
-  a wrong token fails;
+  a wrong token fails; Java kafka-clients 4.4.0 PLAIN through sasl.jaas.config likewise;
 - the broker log has a failure line per refused attempt and none of the tokens.
 """
 import os
@@ -159,6 +159,11 @@ def run(check, ports, sign, venv_python, broker_log):
     with _connect(sasl_port) as s:
         through = metadata_answered(s, 1)
         check("metadata_before_sasl_closes", not through, "Metadata before SaslHandshake is not answered")
+
+    with _connect(sasl_port) as s:
+        # A 600 kB frame before SASL: refused at its length prefix (sasl.server.max.receive.size).
+        s.sendall(struct.pack(">ihhi", 600_000, 3, 0, 1))
+        check("big_frame_before_sasl_closes", kafka_wire.wait_closed(s, 10), "600000-byte length prefix")
 
     with _connect(sasl_port) as s:
         error, names = handshake(s, 1, "SCRAM-SHA-512")

@@ -432,8 +432,9 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (cause instanceof TooLongFrameException) {
-            log.warn("[{}] closing Kafka connection on {}: request frame too large ({})",
-                    ctx.channel().remoteAddress(), listener, cause.getMessage());
+            log.warn("[{}] closing Kafka connection on {}: request frame larger than {} ({})",
+                    ctx.channel().remoteAddress(), listener, authenticated || sasl == null ? "kafkaMaxFrameSize"
+                            : KopConfig.SASL_SERVER_MAX_RECEIVE_SIZE, cause.getMessage());
         } else if (cause instanceof IOException) {
             log.debug("[{}] Kafka connection I/O error: {}", ctx.channel().remoteAddress(), cause.toString());
         } else {
