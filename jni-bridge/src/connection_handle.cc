@@ -1,4 +1,5 @@
-// ConnectionHandle: the core's ResponseSink, TopicPort and LogPort for one
+// ConnectionHandle: the core's ResponseSink, TopicPort, LogPort and
+// SecurityPort (authentication) for one
 // Kafka connection, each port call one PortUpcall answered by a nativeOn*
 // completion. The boundary's rules and the port calls: jni-bridge/README.md.
 #include "connection_handle.h"
@@ -36,6 +37,9 @@ constexpr PortCallSite kReadSite{"read", "topic name",
                                  "KafkaFrameHandler.onNativeRead"};
 constexpr PortCallSite kSubscriptionSite{
     "subscription call", "names", "KafkaFrameHandler.onNativeSubscription"};
+constexpr PortCallSite kAuthenticateSite{
+    "authentication", "method or credential",
+    "KafkaFrameHandler.onNativeAuthenticate"};
 
 // A port call Java could not take, or answered malformed, answers
 // UNKNOWN_SERVER_ERROR.
@@ -80,6 +84,15 @@ void FailSubscription(ConnectionHandle::SubscriptionDone& done, UpcallFailure) {
   done(ErrorCode::UNKNOWN_SERVER_ERROR);
 }
 
+// An authentication Java could not take fails: no credential is accepted
+// unchecked.
+void FailAuthenticate(ConnectionHandle::AuthDone& done, UpcallFailure) {
+  kop::core::AuthResult r;
+  r.error_code = ErrorCode::SASL_AUTHENTICATION_FAILED;
+  r.error_message = "the broker could not check the credential";
+  done(std::move(r));
+}
+
 }  // namespace
 
 ConnectionHandle::ConnectionHandle(std::shared_ptr<kop::core::Broker> broker,
@@ -106,6 +119,7 @@ void ConnectionHandle::Release(JNIEnv* env) {
     auto reads = reads_.TakeAll();
     auto admins = admins_.TakeAll();
     auto subscriptions = subscriptions_.TakeAll();
+    auto authentications = authentications_.TakeAll();
     conn_.reset();  // the core connection goes before its sink
   }
   posted.clear();
@@ -134,6 +148,15 @@ void ConnectionHandle::Close() {
   if (env == nullptr || handler_ == nullptr) return;
   env->CallVoidMethod(handler_, g_java.close);
   ClearPendingException(env, "KafkaFrameHandler.onNativeClose");
+}
+
+// Java holds the response and closes after
+// connection.failed.authentication.delay.ms.
+void ConnectionHandle::CloseAfterFailedAuthentication() {
+  JNIEnv* env = CurrentEnv();
+  if (env == nullptr || handler_ == nullptr) return;
+  env->CallVoidMethod(handler_, g_java.close_failed_auth);
+  ClearPendingException(env, "KafkaFrameHandler.onNativeCloseFailedAuth");
 }
 
 // ResponseSink::Post, from any thread. The task waits in this connection's
@@ -365,6 +388,21 @@ void ConnectionHandle::Subscription(jint op, std::string_view topic,
 
 void ConnectionHandle::SubscriptionDoneFor(uint64_t id, ErrorCode error_code) {
   if (auto done = subscriptions_.TakeAnswered(id)) (*done)(error_code);
+}
+
+// One upcall per SASL credential; answered by nativeOnAuthenticated.
+void ConnectionHandle::Authenticate(std::string auth_method,
+                                    std::string credential, AuthDone done) {
+  PortUpcall(handler_, g_java.authenticate, kAuthenticateSite, authentications_,
+             std::move(done), FailAuthenticate, std::string_view(auth_method),
+             std::string_view(credential));
+}
+
+void ConnectionHandle::AuthenticatedFor(uint64_t id,
+                                        kop::core::AuthResult result) {
+  if (auto done = authentications_.TakeAnswered(id)) {
+    (*done)(std::move(result));
+  }
 }
 
 }  // namespace kop::jni

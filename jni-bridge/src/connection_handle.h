@@ -37,16 +37,19 @@ inline constexpr jint kSubscriptionCommit = 0;
 inline constexpr jint kSubscriptionDelete = 1;
 
 // One Kafka connection: the ResponseSink the core writes to, the TopicPort it
-// asks for topic metadata and the LogPort it appends through, bound to the
+// asks for topic metadata, the LogPort it appends through and the
+// SecurityPort that checks its SASL credentials, bound to the
 // Java KafkaFrameHandler that owns the channel. Used only on that channel's
 // event loop, except Post.
 class ConnectionHandle final : public kop::core::ResponseSink,
                                public kop::core::TopicPort,
-                               public kop::core::LogPort {
+                               public kop::core::LogPort,
+                               public kop::core::SecurityPort {
  public:
   using AppendDone = std::function<void(const kop::core::AppendResult&)>;
   using ReadDone = std::function<void(const kop::core::ReadResult&)>;
   using SubscriptionDone = std::function<void(kop::core::ErrorCode)>;
+  using AuthDone = std::function<void(kop::core::AuthResult)>;
 
   // `handler` is a global reference, deleted by Release.
   ConnectionHandle(std::shared_ptr<kop::core::Broker> broker, jobject handler,
@@ -63,6 +66,7 @@ class ConnectionHandle final : public kop::core::ResponseSink,
   // ResponseSink.
   void Send(std::span<const uint8_t> frame) override;
   void Close() override;
+  void CloseAfterFailedAuthentication() override;
   void Post(std::function<void()> task) override;
   // nativeRunPosted, on the event loop: runs what was posted until now, in
   // order, outside the lock (a task may Post again: it runs next time).
@@ -99,6 +103,11 @@ class ConnectionHandle final : public kop::core::ResponseSink,
                           std::string_view name,
                           SubscriptionDone done) override;
 
+  // SecurityPort: Pulsar's AuthenticationService, through
+  // onNativeAuthenticate (the credential crosses as bytes, never logged).
+  void Authenticate(std::string auth_method, std::string credential,
+                    AuthDone done) override;
+
   // Java's answers (nativeOn*), on the event loop: each runs and forgets the
   // callback of request `id`; an unknown id is ignored.
   void Resolve(JNIEnv* env, uint64_t id, jobjectArray names,
@@ -113,6 +122,7 @@ class ConnectionHandle final : public kop::core::ResponseSink,
   void AdminDoneFor(uint64_t id, kop::core::ErrorCode error_code,
                     std::string message);
   void SubscriptionDoneFor(uint64_t id, kop::core::ErrorCode error_code);
+  void AuthenticatedFor(uint64_t id, kop::core::AuthResult result);
 
  private:
   void TopicAdmin(jint op, const std::string& name, int32_t count,
@@ -131,6 +141,7 @@ class ConnectionHandle final : public kop::core::ResponseSink,
   PendingCalls<ReadDone> reads_{"read"};
   PendingCalls<AdminDone> admins_{"topic admin"};
   PendingCalls<SubscriptionDone> subscriptions_{"subscription"};
+  PendingCalls<AuthDone> authentications_{"authentication"};
   const bool subscription_mirror_;
   // ResponseSink::Post's queue: the only state touched from other threads.
   std::mutex post_mu_;

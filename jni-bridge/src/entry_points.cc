@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <utility>
@@ -59,6 +60,29 @@ bool ConfigFromJava(JNIEnv* env, jobjectArray keys_and_values,
   return true;
 }
 
+// What the connection's listener demands; false (logged) if malformed.
+bool ListenerFromJava(JNIEnv* env, jboolean sasl, jobjectArray mechanisms,
+                      kop::core::ListenerSecurity& out) {
+  out.sasl = sasl == JNI_TRUE;
+  if (mechanisms == nullptr) return true;
+  const jsize n = env->GetArrayLength(mechanisms);
+  if (n > 16) {
+    kop::core::Log(LogLevel::kError,
+                   "nativeOpenConnection: more than 16 SASL mechanisms");
+    return false;
+  }
+  for (jsize i = 0; i < n; ++i) {
+    auto m = static_cast<jstring>(env->GetObjectArrayElement(mechanisms, i));
+    if (env->ExceptionCheck() || m == nullptr) {
+      kop::jni::ClearPendingException(env, "nativeOpenConnection");
+      return false;
+    }
+    out.sasl_mechanisms.push_back(kop::jni::Utf8FromJava(env, m));
+    env->DeleteLocalRef(m);
+  }
+  return true;
+}
+
 }  // namespace
 
 extern "C" {
@@ -105,15 +129,27 @@ JNIEXPORT void JNICALL Java_io_kopnative_NativeBridge_nativeDestroyBroker(
 }
 
 // static native long nativeOpenConnection(long broker,
-//     KafkaFrameHandler handler)  -> 0 on error
+//     KafkaFrameHandler handler, boolean sasl, String[] saslMechanisms,
+//     String advertisedHost, int advertisedPort)
+//   -> 0 on error. `sasl`: the listener is SASL_PLAINTEXT or SASL_SSL, and
+//   offers `saslMechanisms` (saslAllowedMechanisms). The listener's advertised
+//   endpoint names this broker on the connection (null host: the broker's).
 JNIEXPORT jlong JNICALL Java_io_kopnative_NativeBridge_nativeOpenConnection(
-    JNIEnv* env, jclass, jlong broker, jobject handler) {
+    JNIEnv* env, jclass, jlong broker, jobject handler, jboolean sasl,
+    jobjectArray sasl_mechanisms, jstring advertised_host,
+    jint advertised_port) {
   return kop::jni::Guarded("nativeOpenConnection", jlong{0}, [&]() -> jlong {
     auto* b = kop::jni::FromHandle<BrokerHandle>(broker);
     if (b == nullptr || handler == nullptr) {
       kop::core::Log(LogLevel::kError,
                      "nativeOpenConnection: null broker or handler");
       return 0;
+    }
+    kop::core::ListenerSecurity listener;
+    if (!ListenerFromJava(env, sasl, sasl_mechanisms, listener)) return 0;
+    if (advertised_host != nullptr) {
+      listener.advertised_host = kop::jni::Utf8FromJava(env, advertised_host);
+      listener.advertised_port = advertised_port;
     }
     jobject ref = env->NewGlobalRef(handler);
     if (ref == nullptr) {
@@ -124,7 +160,8 @@ JNIEXPORT jlong JNICALL Java_io_kopnative_NativeBridge_nativeOpenConnection(
                                                    b->subscription_mirror);
     std::unique_ptr<kop::core::Connection> core_conn;
     try {
-      core_conn = b->core->Accept(conn.get(), conn.get(), conn.get());
+      core_conn = b->core->Accept(conn.get(), conn.get(), conn.get(),
+                                  conn.get(), std::move(listener));
     } catch (...) {
       conn->Release(env);
       throw;
@@ -255,6 +292,38 @@ JNIEXPORT jint JNICALL Java_io_kopnative_NativeBridge_nativeOnSubscriptionDone(
                               static_cast<ErrorCode>(error_code));
         return kOk;
       });
+}
+
+// static native int nativeOnAuthenticated(long conn, long requestId,
+//     short errorCode, String message, byte[] role, long expiresAtMs)
+//   -> 0 (also for an unknown request id), kErrBadHandle for a closed handle.
+// On the connection's event loop. errorCode 0: `role` (UTF-8) is the Pulsar
+// role the credential proves, valid until expiresAtMs (0: no expiry);
+// otherwise `message` says why (it never contains the credential). A
+// success without a role fails.
+JNIEXPORT jint JNICALL Java_io_kopnative_NativeBridge_nativeOnAuthenticated(
+    JNIEnv* env, jclass, jlong conn, jlong request_id, jshort error_code,
+    jstring message, jbyteArray role, jlong expires_at_ms) {
+  return OnConnection("nativeOnAuthenticated", conn, [&](ConnectionHandle& c) {
+    kop::core::AuthResult r;
+    r.error_code = static_cast<ErrorCode>(error_code);
+    r.error_message = kop::jni::Utf8FromJava(env, message);
+    r.expires_at_ms = expires_at_ms;
+    if (r.error_code == ErrorCode::NONE) {
+      std::optional<std::string> name =
+          role == nullptr
+              ? std::nullopt
+              : kop::jni::BytesFromJava(env, role, "nativeOnAuthenticated");
+      if (!name) {
+        r.error_code = ErrorCode::SASL_AUTHENTICATION_FAILED;
+        r.error_message = "the provider answered no role";
+      } else {
+        r.role = std::move(*name);
+      }
+    }
+    c.AuthenticatedFor(static_cast<uint64_t>(request_id), std::move(r));
+    return kOk;
+  });
 }
 
 // static native int nativeTick(long broker)

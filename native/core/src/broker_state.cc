@@ -39,6 +39,8 @@ BrokerState BrokerState::FromConfig(const Config& c) {
   ReadString(c, "entryFormat", s.entry_format);
   ReadString(c, "kafkaMetadataTenant", s.metadata_tenant);
   ReadString(c, "kafkaMetadataNamespace", s.metadata_namespace);
+  ReadInt(c, "connectionsMaxReauthMs", s.connections_max_reauth_ms);
+  if (s.connections_max_reauth_ms < 0) s.connections_max_reauth_ms = 0;
 
   groups::GroupConfig& g = s.groups;
   ReadInt(c, "offsetsTopicNumPartitions", g.num_partitions);

@@ -22,6 +22,10 @@ struct BrokerState {
   std::string metadata_tenant = "public";
   std::string metadata_namespace = "__kafka";
   groups::GroupConfig groups;
+  // Kafka's connections.max.reauth.ms (KIP-368), as broker.conf's
+  // connectionsMaxReauthMs: caps the session lifetime SaslAuthenticate
+  // answers; 0: no cap (the credential's own expiry only).
+  int64_t connections_max_reauth_ms = 0;
 
   static BrokerState FromConfig(const Config& config);
 };

@@ -5,6 +5,8 @@
 #include "kop/protocol/api.h"
 #include "kop/protocol/messages/request_header.h"
 #include "kop/protocol/messages/response_header.h"
+#include "kop/protocol/messages/sasl_authenticate_request.h"
+#include "kop/protocol/messages/sasl_authenticate_response.h"
 
 namespace kop::core {
 
@@ -13,6 +15,8 @@ using protocol::Writer;
 
 namespace {
 constexpr int16_t kApiVersionsKey = 18;
+constexpr int16_t kSaslHandshakeKey = 17;
+constexpr int16_t kSaslAuthenticateKey = 36;
 // Smallest request header: api_key, api_version, correlation_id.
 constexpr size_t kMinHeaderBytes = 8;
 }  // namespace
@@ -66,6 +70,11 @@ void KafkaConnection::Reject(State& s, const std::string& why) {
 void KafkaConnection::OnFrame(std::span<const uint8_t> frame) {
   State& s = *state_;
   if (s.closed) return;
+  if (s.session.state == Session::State::kAwaitAuthenticate &&
+      s.session.handshake_version == 0) {
+    OnRawSaslToken(frame);
+    return;
+  }
   if (frame.size() < kMinHeaderBytes) {
     Reject(s, "request frame of " + std::to_string(frame.size()) +
                   " bytes is shorter than a request header");
@@ -76,9 +85,14 @@ void KafkaConnection::OnFrame(std::span<const uint8_t> frame) {
   const int16_t api_version = peek.ReadInt16();
   const int32_t correlation_id = peek.ReadInt32();
 
+  if (std::string why = SaslGate(api_key); !why.empty()) {
+    Reject(s, client_host_ + ": " + why);
+    return;
+  }
   const Handler* handler = FindHandler(api_key);
-  if (handler != nullptr && !Servable(*handler, topics_, log_, groups_)) {
-    handler = nullptr;  // not served on this broker
+  if (handler != nullptr &&
+      !Servable(*handler, topics_, log_, groups_, s.session.listener.sasl)) {
+    handler = nullptr;  // not served on this broker or listener
   }
   if (handler == nullptr) {
     const protocol::ApiSpec* spec = protocol::FindApi(api_key);
@@ -88,13 +102,13 @@ void KafkaConnection::OnFrame(std::span<const uint8_t> frame) {
                " version " + std::to_string(api_version));
     return;
   }
-  const uint64_t id = s.next_slot++;
   if (api_version < handler->min_version ||
       api_version > handler->max_version) {
     if (api_key == kApiVersionsKey && api_version > handler->max_version) {
       // KIP-511: answer a newer ApiVersions in v0 layout so the client can
       // retry with a version we speak; its body is not parsed.
-      s.slots.push_back(Slot{api_key, 0, correlation_id, 0, false, false, {}});
+      const uint64_t id = s.next_slot++;
+      s.slots.push_back(NewSlot(api_key, 0, correlation_id, 0));
       Complete(s, id, UnsupportedApiVersionsResponse());
       return;
     }
@@ -115,20 +129,57 @@ void KafkaConnection::OnFrame(std::span<const uint8_t> frame) {
                   " at byte " + std::to_string(r.error().offset));
     return;
   }
+  Serve(*handler,
+        NewSlot(api_key, api_version, correlation_id,
+                protocol::ResponseHeaderVersion(api_key, api_version)),
+        std::move(header.client_id), *request);
+}
 
-  s.slots.push_back(Slot{api_key,
-                         api_version,
-                         correlation_id,
-                         protocol::ResponseHeaderVersion(api_key, api_version),
-                         false,
-                         false,
-                         {}});
+std::string KafkaConnection::SaslGate(int16_t api_key) const {
+  const Session& session = state_->session;
+  if (session.state == Session::State::kAuthenticated &&
+      session.expires_at_ms > 0 && api_key != kSaslHandshakeKey &&
+      SessionNowMs() >= session.expires_at_ms) {
+    // KIP-368, as Kafka's KafkaChannel checks on receive: past the session
+    // lifetime only a re-authentication (SaslHandshake) is served.
+    return "the SASL session expired and the client did not re-authenticate";
+  }
+  if (!session.Ready() && api_key != kApiVersionsKey &&
+      api_key != kSaslHandshakeKey && api_key != kSaslAuthenticateKey) {
+    const protocol::ApiSpec* spec = protocol::FindApi(api_key);
+    return "request API key " + std::to_string(api_key) +
+           (spec ? std::string(" (") + spec->name + ")" : std::string()) +
+           " before SASL authentication completed";
+  }
+  return {};
+}
+
+void KafkaConnection::OnRawSaslToken(std::span<const uint8_t> frame) {
+  State& s = *state_;
+  protocol::SaslAuthenticateRequest request;
+  request.auth_bytes.assign(frame.begin(), frame.end());
+  Slot slot = NewSlot(kSaslAuthenticateKey, 0, -1, 0);
+  slot.raw_sasl = true;
+  const Handler* handler = FindHandler(kSaslAuthenticateKey);
+  if (handler == nullptr) {
+    Reject(s, "no SaslAuthenticate handler for a SASL token frame");
+    return;
+  }
+  Serve(*handler, std::move(slot), std::nullopt, request);
+}
+
+void KafkaConnection::Serve(const Handler& handler, Slot slot,
+                            std::optional<std::string> client_id,
+                            const protocol::Message& request) {
+  State& s = *state_;
+  const uint64_t id = s.next_slot++;
+  const Slot& added = s.slots.emplace_back(std::move(slot));
   std::weak_ptr<State> weak = state_;
   RequestContext ctx{
-      api_key,
-      api_version,
-      correlation_id,
-      header.client_id,
+      added.api_key,
+      added.api_version,
+      added.correlation_id,
+      std::move(client_id),
       s.broker,
       topics_,
       log_,
@@ -138,13 +189,22 @@ void KafkaConnection::OnFrame(std::span<const uint8_t> frame) {
       &s.fetch_sessions,
       client_host_,
       &s.session,
-      security_};
-  handler->handle(ctx, *request,
-                  [weak, id](std::unique_ptr<protocol::Message> body) {
-                    if (std::shared_ptr<State> st = weak.lock()) {
-                      Complete(*st, id, std::move(body));
-                    }
-                  });
+      security_,
+      [weak, id](bool failed_auth) {
+        std::shared_ptr<State> st = weak.lock();
+        if (st == nullptr || st->closed) return;
+        const uint64_t front = st->next_slot - st->slots.size();
+        if (id < front || id >= st->next_slot) return;
+        st->slots[id - front].close_after =
+            failed_auth ? Slot::CloseAfter::kCloseFailedAuth
+                        : Slot::CloseAfter::kClose;
+      }};
+  handler.handle(ctx, request,
+                 [weak, id](std::unique_ptr<protocol::Message> body) {
+                   if (std::shared_ptr<State> st = weak.lock()) {
+                     Complete(*st, id, std::move(body));
+                   }
+                 });
 }
 
 void KafkaConnection::Complete(State& s, uint64_t id,
@@ -157,6 +217,19 @@ void KafkaConnection::Complete(State& s, uint64_t id,
   slot.done = true;
   if (body == nullptr) {
     slot.no_response = true;
+  } else if (slot.raw_sasl) {
+    // After SaslHandshake v0 the server token goes back as a bare frame; a
+    // failure has no frame to report it in: the connection just closes.
+    const auto& auth =
+        static_cast<const protocol::SaslAuthenticateResponse&>(*body);
+    if (auth.error_code != 0) {
+      slot.no_response = true;
+    } else {
+      Writer w(slot.frame);
+      w.WriteInt32(static_cast<int32_t>(auth.auth_bytes.size()));
+      w.WriteSpan(
+          protocol::Bytes(auth.auth_bytes.data(), auth.auth_bytes.size()));
+    }
   } else {
     protocol::ResponseHeader header;
     header.correlation_id = slot.correlation_id;
@@ -183,6 +256,15 @@ void KafkaConnection::Flush(State& s) {
     Slot slot = std::move(s.slots.front());
     s.slots.pop_front();
     if (!slot.no_response) s.sink->Send(slot.frame);
+    if (slot.close_after != Slot::CloseAfter::kNo) {
+      s.closed = true;
+      s.slots.clear();
+      if (slot.close_after == Slot::CloseAfter::kCloseFailedAuth) {
+        s.sink->CloseAfterFailedAuthentication();
+      } else {
+        s.sink->Close();
+      }
+    }
   }
 }
 

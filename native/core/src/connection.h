@@ -7,6 +7,8 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "broker_state.h"
@@ -18,6 +20,8 @@
 #include "session.h"
 
 namespace kop::core {
+
+struct Handler;
 
 class KafkaConnection : public Connection {
  public:
@@ -45,7 +49,26 @@ class KafkaConnection : public Connection {
     bool done = false;
     bool no_response = false;
     std::vector<uint8_t> frame;  // the encoded response, once done
+    // A bare SASL token frame after SaslHandshake v0: answered by a bare
+    // frame (the server token), or by closing on failure.
+    bool raw_sasl = false;
+    // Close the connection once this response is sent (a refused SASL
+    // step); after a failed authentication, with the shim's delay.
+    enum class CloseAfter {
+      kNo,
+      kClose,
+      kCloseFailedAuth
+    } close_after = CloseAfter::kNo;
   };
+  static Slot NewSlot(int16_t api_key, int16_t api_version,
+                      int32_t correlation_id, int16_t header_version) {
+    Slot slot;
+    slot.api_key = api_key;
+    slot.api_version = api_version;
+    slot.correlation_id = correlation_id;
+    slot.header_version = header_version;
+    return slot;
+  }
   // Shared with outstanding replies, which may outlive the connection.
   struct State {
     const BrokerState* broker;
@@ -64,6 +87,15 @@ class KafkaConnection : public Connection {
                    std::function<void()> task);
 
   static void Reject(State& s, const std::string& why);
+  // Why a request may not be served on this connection's SASL state, or
+  // empty (Kafka's SaslServerAuthenticator and KafkaChannel rules).
+  std::string SaslGate(int16_t api_key) const;
+  // The bare token frame that follows SaslHandshake v0.
+  void OnRawSaslToken(std::span<const uint8_t> frame);
+  // Hands the decoded request to its handler; its response goes to `slot`.
+  void Serve(const Handler& handler, Slot slot,
+             std::optional<std::string> client_id,
+             const protocol::Message& request);
   static void Complete(State& s, uint64_t id,
                        std::unique_ptr<protocol::Message> body);
   static void Flush(State& s);

@@ -4,6 +4,7 @@
 #ifndef KOP_CORE_SESSION_H_
 #define KOP_CORE_SESSION_H_
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 
@@ -46,7 +47,22 @@ struct Session {
   // When the authenticated credential expires (ms since the epoch); 0:
   // never. KIP-368: the connection is closed once it passes.
   int64_t expires_at_ms = 0;
+  // The version of the SaslHandshake that chose `mechanism`. After v0 the
+  // client (Kafka < 1.0) sends its token as a bare length-prefixed frame and
+  // gets a bare frame back, not SaslAuthenticate.
+  int16_t handshake_version = -1;
+  // A SaslAuthenticate succeeded on this connection before: the next one is
+  // a KIP-368 re-authentication and must prove the same role.
+  bool authenticated_once = false;
 };
+
+// Wall-clock milliseconds since the Unix epoch (credential expiry times are
+// in that clock).
+inline int64_t SessionNowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 }  // namespace kop::core
 

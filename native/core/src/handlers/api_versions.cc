@@ -43,7 +43,10 @@ void HandleApiVersions(const RequestContext& ctx,
     return;
   }
   for (const Handler& h : Handlers()) {
-    if (!Servable(h, ctx.topics, ctx.log, ctx.groups)) continue;
+    if (!Servable(h, ctx.topics, ctx.log, ctx.groups,
+                  ctx.session != nullptr && ctx.session->listener.sasl)) {
+      continue;
+    }
     ApiVersionsResponse::ApiVersion& v = response->api_keys.emplace_back();
     v.api_key = h.api_key;
     v.min_version = h.advertised_min_version;

@@ -59,7 +59,7 @@ Found Lookup(const RequestContext& ctx, int8_t key_type, const std::string& key,
     return {ErrorCode::INVALID_REQUEST, "empty group id", {}};
   }
   const BrokerState& b = *ctx.broker;
-  const BrokerNode self{b.node_id, b.advertised_host, b.advertised_port};
+  const BrokerNode self = SelfNode(ctx);
   const auto it = owners.find(ctx.groups->PartitionFor(key));
   if (it != owners.end() && !it->second.local &&
       it->second.node_id != b.node_id) {

@@ -46,6 +46,11 @@ struct RequestContext {
   Session* session = nullptr;
   // Pulsar authentication and authorization (nullptr: neither).
   SecurityPort* security = nullptr;
+  // Asks for the connection to be closed once this request's response has
+  // been sent (Kafka closes after a refused SASL step); `failed_auth` delays
+  // the close (ResponseSink::CloseAfterFailedAuthentication). Call it before
+  // replying.
+  std::function<void(bool failed_auth)> close_after_reply;
 };
 
 // Every topic name a client sends goes through CheckClientTopic
@@ -66,6 +71,10 @@ void AnswerPassedPartitions(Topics& topics,
     }
   }
 }
+
+// This broker as the connection's listener advertises it (Metadata,
+// FindCoordinator).
+BrokerNode SelfNode(const RequestContext& ctx);
 
 // The coordinator's view of this request's connection.
 groups::Caller MakeCaller(const RequestContext& ctx);
@@ -105,12 +114,13 @@ struct Handler {
   // but refuses v0-v2).
   int16_t advertised_min_version;
   // What the handler needs of the ports.
-  enum class Needs { kNothing, kAppend, kRead, kAdmin, kGroups } needs;
+  // kSasl: served and advertised only on SASL listeners.
+  enum class Needs { kNothing, kAppend, kRead, kAdmin, kGroups, kSasl } needs;
 };
 
-// Whether `h` can be served with these ports.
+// Whether `h` can be served with these ports on this listener.
 bool Servable(const Handler& h, const TopicPort* topics, const LogPort* log,
-              const groups::GroupCoordinator* groups);
+              const groups::GroupCoordinator* groups, bool sasl_listener);
 
 std::span<const Handler> Handlers();
 const Handler* FindHandler(int16_t api_key);
@@ -142,6 +152,10 @@ void HandleDescribeGroups(const RequestContext&, const protocol::Message&,
 void HandleListGroups(const RequestContext&, const protocol::Message&, Reply);
 void HandleDeleteGroups(const RequestContext&, const protocol::Message&, Reply);
 void HandleOffsetDelete(const RequestContext&, const protocol::Message&, Reply);
+void HandleSaslHandshake(const RequestContext&, const protocol::Message&,
+                         Reply);
+void HandleSaslAuthenticate(const RequestContext&, const protocol::Message&,
+                            Reply);
 
 // The ApiVersions answer to a version we do not know (KIP-511): v0 layout,
 // UNSUPPORTED_VERSION, and our ApiVersions range so the client can retry.

@@ -25,6 +25,8 @@ constexpr Handler kHandlers[] = {
     {14, 0, 5, HandleSyncGroup, 0, N::kGroups},
     {15, 0, 6, HandleDescribeGroups, 0, N::kGroups},
     {16, 0, 5, HandleListGroups, 0, N::kGroups},
+    // SASL (KIP-43, KIP-152, KIP-368), on SASL listeners only.
+    {17, 0, 1, HandleSaslHandshake, 0, N::kSasl},
     {18, 0, 4, HandleApiVersions, 0, N::kNothing},
     {19, 2, 7, HandleCreateTopics, 2, N::kAdmin},
     // v6 may name topics by ID only; those get UNKNOWN_TOPIC_ID.
@@ -33,6 +35,7 @@ constexpr Handler kHandlers[] = {
     {22, 0, 5, HandleInitProducerId, 0, N::kAppend},
     // Kafka 4 serves v2+; one epoch (0) for all data, see the handler.
     {23, 2, 4, HandleOffsetForLeaderEpoch, 2, N::kRead},
+    {36, 0, 2, HandleSaslAuthenticate, 0, N::kSasl},
     {37, 0, 3, HandleCreatePartitions, 0, N::kAdmin},
     {42, 0, 2, HandleDeleteGroups, 0, N::kGroups},
     {47, 0, 0, HandleOffsetDelete, 0, N::kGroups},
@@ -43,8 +46,10 @@ constexpr Handler kHandlers[] = {
 std::span<const Handler> Handlers() { return kHandlers; }
 
 bool Servable(const Handler& h, const TopicPort* topics, const LogPort* log,
-              const groups::GroupCoordinator* groups) {
+              const groups::GroupCoordinator* groups, bool sasl_listener) {
   switch (h.needs) {
+    case Handler::Needs::kSasl:
+      return sasl_listener;
     case Handler::Needs::kGroups:
       return groups != nullptr && log != nullptr && log->SupportsRead();
     case Handler::Needs::kAdmin:
@@ -57,6 +62,17 @@ bool Servable(const Handler& h, const TopicPort* topics, const LogPort* log,
       return log != nullptr && log->SupportsRead();
   }
   return false;
+}
+
+BrokerNode SelfNode(const RequestContext& ctx) {
+  const BrokerState& b = *ctx.broker;
+  if (ctx.session != nullptr &&
+      !ctx.session->listener.advertised_host.empty() &&
+      ctx.session->listener.advertised_port >= 0) {
+    return BrokerNode{b.node_id, ctx.session->listener.advertised_host,
+                      ctx.session->listener.advertised_port};
+  }
+  return BrokerNode{b.node_id, b.advertised_host, b.advertised_port};
 }
 
 groups::Caller MakeCaller(const RequestContext& ctx) {

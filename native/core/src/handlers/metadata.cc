@@ -49,9 +49,10 @@ std::unique_ptr<MetadataResponse> Respond(
   auto response = std::make_unique<MetadataResponse>();
   MetadataResponse::MetadataResponseBroker& self =
       response->brokers.emplace_back();
-  self.node_id = b.node_id;
-  self.host = b.advertised_host;
-  self.port = b.advertised_port;
+  const BrokerNode me = SelfNode(ctx);
+  self.node_id = me.node_id;
+  self.host = me.host;
+  self.port = me.port;
   response->cluster_id = b.cluster_id;
   response->controller_id = b.node_id;
   std::set<int32_t> listed = {b.node_id};

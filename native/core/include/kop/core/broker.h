@@ -33,6 +33,10 @@ class ResponseSink {
   // The core asks for the connection to be closed (Kafka closes on frames it
   // cannot parse). Responses already sent are flushed first.
   virtual void Close() = 0;
+  // Like Close, after a failed SASL authentication: the shim holds the
+  // response and closes only after connection.failed.authentication.delay.ms
+  // (Kafka's key), so a client guessing credentials cannot retry at once.
+  virtual void CloseAfterFailedAuthentication() { Close(); }
   // Runs `task` later on the connection's event loop. May be called from any
   // thread (the group coordinator completes a parked JoinGroup from another
   // member's connection or from Tick); the core never calls it after the
@@ -276,6 +280,12 @@ struct ListenerSecurity {
   // SSL with client authentication: the role Pulsar's TLS provider derived
   // from the client certificate (empty: none, the client is anonymous).
   std::string tls_role;
+  // This listener's advertised endpoint (kafkaAdvertisedListeners), which
+  // Metadata and FindCoordinator name this broker by on its connections, as
+  // Kafka answers each listener's own address. Empty host: the broker's
+  // (kop.advertised.host/port).
+  std::string advertised_host;
+  int32_t advertised_port = -1;
 };
 
 class Connection {

@@ -6,11 +6,14 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,12 +37,15 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
     private final NativeBroker broker;
     private final Listener listener;
     private final PortEndpoints endpoints; // the work behind the port upcalls
+    private final SaslAuthenticator sasl; // non-null on SASL listeners
+    private final Listener advertised; // this listener's advertised endpoint; null: the broker's
     private volatile ChannelHandlerContext ctx; // set once, on the event loop, before the native connection opens
     private long connection;        // native handle; 0 when none
     private boolean closing;        // the core or an error asked to close: drop further frames
     private boolean inNativeCall;   // re-entrancy guard for upcalls made during nativeOnFrame
     private boolean flushPending;   // responses written during a read, flushed at readComplete
     private boolean releaseDeferred; // channel went away during a native call
+    private boolean authenticated;  // a SASL authentication succeeded (larger frames are read from then on)
     private ReadCursors readCursors; // the connection's read cursors; closed with the channel
 
     KafkaFrameHandler(NativeBroker broker, Listener listener) {
@@ -51,8 +57,19 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
     }
 
     KafkaFrameHandler(NativeBroker broker, Listener listener, TopicSource topics, PartitionLog partitionLog) {
+        this(broker, listener, topics, partitionLog, null, null);
+    }
+
+    /**
+     * {@code sasl}: the listener authenticates with SASL through it (null: it does not);
+     * {@code advertised}: the listener's advertised endpoint (null: the broker's).
+     */
+    KafkaFrameHandler(NativeBroker broker, Listener listener, TopicSource topics, PartitionLog partitionLog,
+                      SaslAuthenticator sasl, Listener advertised) {
         this.broker = broker;
         this.listener = listener;
+        this.sasl = sasl;
+        this.advertised = advertised;
         this.endpoints = new PortEndpoints(this, listener, topics, partitionLog);
     }
 
@@ -60,7 +77,7 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
         this.ctx = ctx;
         readCursors = new ReadCursors(ReadCursors.Loop.of(ctx.channel().eventLoop()));
-        connection = broker.openConnection(this);
+        connection = broker.openConnection(this, sasl != null, sasl == null ? null : sasl.mechanisms(), advertised);
         if (connection == 0) {
             log.warn("[{}] closing Kafka connection on {}: the native core did not accept it",
                     ctx.channel().remoteAddress(), listener);
@@ -231,6 +248,64 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
         endpoints.subscription(requestId, op, topic, partition, name, offset);
     }
 
+    /**
+     * Upcall from the core (SecurityPort::Authenticate, during nativeOnFrame): check
+     * {@code credential} (UTF-8, never logged) with the broker's Pulsar provider for
+     * {@code method}; answer with {@link NativeBridge#nativeOnAuthenticated} for {@code requestId},
+     * always later, from this channel's event loop.
+     */
+    void onNativeAuthenticate(long requestId, byte[] method, byte[] credential) {
+        endpoints.authenticate(requestId, sasl, method, credential, remoteSocket(), sslSession());
+    }
+
+    /**
+     * Upcall from the core after a failed SASL authentication: like {@link #onNativeClose}, but
+     * the response is held and the connection closed only after
+     * connection.failed.authentication.delay.ms, as Kafka does, so that a client guessing
+     * credentials cannot retry at once. Nothing more is read meanwhile.
+     */
+    void onNativeCloseFailedAuth() {
+        long delay = sasl == null ? 0 : sasl.failedDelayMs();
+        if (closing || ctx == null) {
+            return;
+        }
+        if (delay <= 0) {
+            closeAfterFlush();
+            return;
+        }
+        closing = true;
+        flushPending = false; // the response waits in the outbound buffer
+        ChannelHandlerContext c = ctx;
+        c.channel().config().setAutoRead(false);
+        try {
+            c.executor().schedule(() -> {
+                c.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            }, delay, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            c.close();
+        }
+    }
+
+    /** Whether the client authenticated with SASL on this connection. Event loop only. */
+    boolean authenticated() {
+        return authenticated;
+    }
+
+    /** The provider accepted the client's credential (the core may still refuse it). Event loop only. */
+    void markAuthenticated() {
+        authenticated = true;
+    }
+
+    private java.net.SocketAddress remoteSocket() {
+        return ctx == null ? null : ctx.channel().remoteAddress();
+    }
+
+    // The TLS session of an SSL or SASL_SSL listener, for providers that look at it; null otherwise.
+    private SSLSession sslSession() {
+        SslHandler ssl = ctx == null ? null : ctx.pipeline().get(SslHandler.class);
+        return ssl == null ? null : ssl.engine().getSession();
+    }
+
     /** The peer, for log lines; "?" before the channel is active. */
     Object remote() {
         return ctx == null ? "?" : ctx.channel().remoteAddress();
@@ -357,8 +432,9 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (cause instanceof TooLongFrameException) {
-            log.warn("[{}] closing Kafka connection on {}: request frame larger than kafkaMaxFrameSize ({})",
-                    ctx.channel().remoteAddress(), listener, cause.getMessage());
+            log.warn("[{}] closing Kafka connection on {}: request frame larger than {} ({})",
+                    ctx.channel().remoteAddress(), listener, authenticated || sasl == null ? "kafkaMaxFrameSize"
+                            : KopConfig.SASL_SERVER_MAX_RECEIVE_SIZE, cause.getMessage());
         } else if (cause instanceof IOException) {
             log.debug("[{}] Kafka connection I/O error: {}", ctx.channel().remoteAddress(), cause.toString());
         } else {

@@ -27,6 +27,7 @@ public class KafkaProtocolHandler implements ProtocolHandler {
 
     private KopConfig config;
     private NativeBroker broker;
+    private SaslAuthenticator sasl; // SASL listeners' authentication, from start()
     private TopicMetadataService topics;
     private PulsarPartitionLog partitionLog;
     private KafkaMetadataSetup metadata;
@@ -149,6 +150,7 @@ public class KafkaProtocolHandler implements ProtocolHandler {
         topics = new TopicMetadataService(service, names, TopicMetadataService.DEFAULT_TIMEOUT_MS);
         partitionLog = new PulsarPartitionLog(service, names, TopicMetadataService.DEFAULT_TIMEOUT_MS);
         topics.setChangeListener(partitionLog::invalidate);
+        sasl = SaslAuthenticator.of(service.getAuthenticationService(), config);
         metadata = new KafkaMetadataSetup(service.getPulsar(), config);
         broker = withRealOffsetsPartitions(broker, metadata);
         topics.setOffsetsTopic(metadata.offsetsTopic(), offsetsPartitions);
@@ -195,7 +197,7 @@ public class KafkaProtocolHandler implements ProtocolHandler {
     public Map<InetSocketAddress, ChannelInitializer<SocketChannel>> newChannelInitializers() {
         Map<InetSocketAddress, ChannelInitializer<SocketChannel>> out = new LinkedHashMap<>();
         for (Listener l : config.listeners()) {
-            out.put(l.bindAddress(), new KafkaChannelInitializer(broker, l, config, topics, partitionLog,
+            out.put(l.bindAddress(), new KafkaChannelInitializer(broker, l, config, topics, partitionLog, sasl,
                     tls.get(l.name())));
             log.info("kop-native: Kafka listener {} on {}", l, l.bindAddress());
         }

@@ -61,7 +61,18 @@ public final class KopConfig {
     static final String DEFAULT_LISTENERS = "PLAINTEXT://127.0.0.1:9092";
     static final int DEFAULT_MAX_FRAME_SIZE = 100 * 1024 * 1024;
     static final long DEFAULT_CONNECTION_MAX_IDLE_MS = 600_000L;
-    static final Set<String> SUPPORTED_SECURITY_PROTOCOLS = Set.of("PLAINTEXT", "SSL");
+    static final Set<String> SUPPORTED_SECURITY_PROTOCOLS = Set.of("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL");
+    /** KoP's key: the SASL mechanisms SASL listeners offer, comma separated. */
+    static final String SASL_ALLOWED_MECHANISMS = "saslAllowedMechanisms";
+    static final List<String> SUPPORTED_SASL_MECHANISMS = List.of("PLAIN", "OAUTHBEARER");
+    /** Kafka's connections.max.reauth.ms (KIP-368), KoP-style: caps a SASL session's lifetime; 0 = no cap. */
+    static final String CONNECTIONS_MAX_REAUTH_MS = "connectionsMaxReauthMs";
+    /** Kafka's key: how long a connection waits to be closed after a failed authentication. */
+    static final String FAILED_AUTHENTICATION_DELAY_MS = "connection.failed.authentication.delay.ms";
+    static final long DEFAULT_FAILED_AUTHENTICATION_DELAY_MS = 100;
+    /** Kafka's key: the largest request frame a SASL listener reads before authentication. */
+    static final String SASL_SERVER_MAX_RECEIVE_SIZE = "sasl.server.max.receive.size";
+    static final long DEFAULT_SASL_SERVER_MAX_RECEIVE_SIZE = 524_288;
     static final Set<String> ENTRY_FORMATS = Set.of("pulsar", "kafka");
 
     private final List<Listener> listeners;          // the ones that open
@@ -182,6 +193,13 @@ public final class KopConfig {
         putLong(effective, raw, GROUP_MAX_SIZE, Integer.MAX_VALUE, 1, Integer.MAX_VALUE);
         effective.put(KAFKA_GROUP_SUBSCRIPTION_MIRROR,
                 Boolean.toString(getBoolean(raw, KAFKA_GROUP_SUBSCRIPTION_MIRROR, true)));
+        effective.put(SASL_ALLOWED_MECHANISMS, String.join(",", parseSaslMechanisms(get(raw,
+                SASL_ALLOWED_MECHANISMS, "PLAIN"))));
+        putLong(effective, raw, CONNECTIONS_MAX_REAUTH_MS, 0, 0, Long.MAX_VALUE);
+        putLong(effective, raw, FAILED_AUTHENTICATION_DELAY_MS, DEFAULT_FAILED_AUTHENTICATION_DELAY_MS, 0,
+                Integer.MAX_VALUE);
+        putLong(effective, raw, SASL_SERVER_MAX_RECEIVE_SIZE, DEFAULT_SASL_SERVER_MAX_RECEIVE_SIZE, 1024,
+                Integer.MAX_VALUE);
 
         KopConfig c = new KopConfig(split, advertisedOpen, maxFrameSize, idleMs, effective, raw, tls);
         // The core's own endpoint; with every listener refused it serves no client, any entry does.
@@ -228,6 +246,29 @@ public final class KopConfig {
                     List.copyOf(refusedToo),
                     unauthenticated.stream().filter(l -> !names.contains(l.name())).toList());
         }
+    }
+
+    /** saslAllowedMechanisms: PLAIN and/or OAUTHBEARER, comma separated; anything else stops the start. */
+    static List<String> parseSaslMechanisms(String text) {
+        List<String> out = new ArrayList<>();
+        for (String raw : text.split(",")) {
+            String m = raw.trim().toUpperCase(Locale.ROOT);
+            if (m.isEmpty()) {
+                continue;
+            }
+            if (!SUPPORTED_SASL_MECHANISMS.contains(m)) {
+                throw new IllegalArgumentException(SASL_ALLOWED_MECHANISMS + ": mechanism " + raw.trim()
+                        + " is not supported (supported: " + String.join(", ", SUPPORTED_SASL_MECHANISMS) + ")");
+            }
+            if (!out.contains(m)) {
+                out.add(m);
+            }
+        }
+        if (out.isEmpty()) {
+            throw new IllegalArgumentException(SASL_ALLOWED_MECHANISMS + " lists no mechanism (supported: "
+                    + String.join(", ", SUPPORTED_SASL_MECHANISMS) + ")");
+        }
+        return out;
     }
 
     private static void checkIndexInterceptor(Set<String> interceptors) {
@@ -372,6 +413,21 @@ public final class KopConfig {
 
     public long connectionMaxIdleMs() {
         return connectionMaxIdleMs;
+    }
+
+    /** The SASL mechanisms SASL listeners offer ({@code saslAllowedMechanisms}), in order. */
+    public List<String> saslMechanisms() {
+        return List.of(effective.get(SASL_ALLOWED_MECHANISMS).split(","));
+    }
+
+    /** {@code connection.failed.authentication.delay.ms}. */
+    public long failedAuthenticationDelayMs() {
+        return Long.parseLong(effective.get(FAILED_AUTHENTICATION_DELAY_MS));
+    }
+
+    /** {@code sasl.server.max.receive.size}. */
+    public long saslServerMaxReceiveSize() {
+        return Long.parseLong(effective.get(SASL_SERVER_MAX_RECEIVE_SIZE));
     }
 
     public Map<String, String> effective() {

@@ -89,8 +89,13 @@ public final class NativeBridge {
     /** Drops the shim's reference; open connections keep the core alive until they close. */
     static native void nativeDestroyBroker(long broker);
 
-    /** Opens a core connection whose responses go to {@code handler}; 0 on failure. */
-    static native long nativeOpenConnection(long broker, KafkaFrameHandler handler);
+    /**
+     * Opens a core connection whose responses go to {@code handler}; 0 on failure. {@code sasl}: the
+     * listener authenticates with SASL, offering {@code saslMechanisms}. {@code advertisedHost}
+     * (null: the broker's) and {@code advertisedPort}: the listener's advertised endpoint.
+     */
+    static native long nativeOpenConnection(long broker, KafkaFrameHandler handler, boolean sasl,
+                                            String[] saslMechanisms, String advertisedHost, int advertisedPort);
 
     /** One request frame without its length prefix; 0 or a negative error code. */
     static native int nativeOnFrame(long connection, long address, int length);
@@ -177,6 +182,15 @@ public final class NativeBridge {
      * (nothing runs) for a closed or unknown connection. 0, or a negative error code.
      */
     static native int nativeRunPosted(long connection);
+
+    /**
+     * Completes a SecurityPort::Authenticate upcall ({@link KafkaFrameHandler#onNativeAuthenticate}):
+     * errorCode 0 with the Pulsar role (UTF-8) the credential proves and its expiry in ms since the
+     * epoch (0: none), or SASL_AUTHENTICATION_FAILED with a message that never holds the credential.
+     * On the connection's event loop. 0, or a negative error code.
+     */
+    static native int nativeOnAuthenticated(long connection, long requestId, short errorCode, String message,
+                                            byte[] role, long expiresAtMs);
 
     /**
      * Drives the core's time-based work (group session and rebalance timeouts, offset expiry):

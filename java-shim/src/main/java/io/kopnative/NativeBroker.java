@@ -36,7 +36,18 @@ final class NativeBroker implements AutoCloseable {
 
     /** A native connection handle for {@code handler}, or 0 if the broker is closed or refused. */
     synchronized long openConnection(KafkaFrameHandler handler) {
-        return handle == 0 ? 0 : NativeBridge.nativeOpenConnection(handle, handler);
+        return openConnection(handler, false, null, null);
+    }
+
+    /**
+     * As {@link #openConnection(KafkaFrameHandler)}, on a listener that authenticates with SASL
+     * ({@code sasl}) offering {@code saslMechanisms}, advertised as {@code advertised} (null: the
+     * broker's first advertised listener).
+     */
+    synchronized long openConnection(KafkaFrameHandler handler, boolean sasl, String[] saslMechanisms,
+                                     Listener advertised) {
+        return handle == 0 ? 0 : NativeBridge.nativeOpenConnection(handle, handler, sasl, saslMechanisms,
+                advertised == null ? null : advertised.host(), advertised == null ? -1 : advertised.port());
     }
 
     /** Starts ticking the core every {@code intervalMs} (once; ignored when closed or already ticking). */

@@ -1,6 +1,7 @@
 package io.kopnative;
 
 import io.netty.buffer.ByteBuf;
+import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -12,6 +13,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import javax.net.ssl.SSLSession;
 import org.apache.pulsar.common.allocator.PulsarByteBufAllocator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -204,6 +206,27 @@ final class PortEndpoints {
         }, why -> KafkaErrors.UNKNOWN_SERVER_ERROR,
                 code -> handler.completeOnLoop("a subscription call",
                         c -> NativeBridge.nativeOnSubscriptionDone(c, requestId, code), null));
+    }
+
+    /**
+     * SecurityPort::Authenticate: see {@link KafkaFrameHandler#onNativeAuthenticate}. The core logs
+     * the outcome (client address, mechanism, reason); nothing here logs the credential.
+     */
+    void authenticate(long requestId, SaslAuthenticator sasl, byte[] method, byte[] credential,
+                      SocketAddress remote, SSLSession ssl) {
+        answer("authentication", false,
+                () -> sasl == null
+                        ? CompletableFuture.completedFuture(
+                                SaslAuthenticator.Outcome.failed("this listener does not authenticate"))
+                        : sasl.authenticate(decodeUtf8(method), decodeUtf8(credential), remote, ssl),
+                why -> SaslAuthenticator.Outcome.failed("the broker could not check the credential"),
+                o -> handler.completeOnLoop("an authentication", c -> {
+                    if (o.error() == 0) {
+                        handler.markAuthenticated();
+                    }
+                    return NativeBridge.nativeOnAuthenticated(c, requestId, o.error(), o.message(),
+                            o.role() == null ? null : o.role().getBytes(StandardCharsets.UTF_8), o.expiresAtMs());
+                }, null));
     }
 
     private static <T> CompletableFuture<T> noPort(String what) {

@@ -85,6 +85,27 @@ class KopConfigTest {
     }
 
     @Test
+    void saslListenersAndMechanisms() {
+        KopConfig d = KopConfig.from(conf("kafkaListeners",
+                "PLAINTEXT://127.0.0.1:9092,SASL_PLAINTEXT://127.0.0.1:9093"));
+        assertEquals("SASL_PLAINTEXT", d.listeners().get(1).securityProtocol());
+        assertEquals(List.of("PLAIN"), d.saslMechanisms());
+        assertEquals(100, d.failedAuthenticationDelayMs());
+        assertEquals(524_288, d.saslServerMaxReceiveSize());
+        assertEquals("0", nativeMap(d).get("connectionsMaxReauthMs"));
+
+        KopConfig c = KopConfig.from(conf("saslAllowedMechanisms", " oauthbearer, PLAIN,PLAIN ",
+                "connectionsMaxReauthMs", "3600000", "connection.failed.authentication.delay.ms", "0"));
+        assertEquals(List.of("OAUTHBEARER", "PLAIN"), c.saslMechanisms());
+        assertEquals(0, c.failedAuthenticationDelayMs());
+        assertEquals("3600000", nativeMap(c).get("connectionsMaxReauthMs"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> KopConfig.from(conf("saslAllowedMechanisms", "GSSAPI")));
+        assertEquals("saslAllowedMechanisms: mechanism GSSAPI is not supported (supported: PLAIN, OAUTHBEARER)",
+                e.getMessage());
+    }
+
+    @Test
     void legacyListenersAliasIsRead() {
         KopConfig c = KopConfig.from(conf("listeners", "PLAINTEXT://127.0.0.1:29092"));
         assertEquals(29092, c.listeners().get(0).port());
@@ -96,6 +117,11 @@ class KopConfigTest {
                 new String[] {"kafkaListeners", "127.0.0.1:9092"},
                 new String[] {"kafkaListeners", "PLAINTEXT://127.0.0.1:notaport"},
                 new String[] {"kafkaListeners", "SASL_SSL://127.0.0.1:9093"},
+                new String[] {"saslAllowedMechanisms", "SCRAM-SHA-256"},
+                new String[] {"saslAllowedMechanisms", " , "},
+                new String[] {"connectionsMaxReauthMs", "-1"},
+                new String[] {"connection.failed.authentication.delay.ms", "soon"},
+                new String[] {"sasl.server.max.receive.size", "10"},
                 new String[] {"kafkaMaxFrameSize", "12"},
                 new String[] {"offsetsTopicNumPartitions", "zero"},
                 new String[] {"entryFormat", "mixed_kafka"})) {

@@ -1,0 +1,154 @@
+// SaslAuthenticate (key 36, KIP-152): the client's SASL token, checked by
+// Pulsar's own authentication provider through SecurityPort::Authenticate.
+// Only on SASL listeners, after SaslHandshake chose the mechanism (the bare
+// token after SaslHandshake v0 comes here too, as v0). PLAIN's password names
+// the provider ("token:<jwt>"); OAUTHBEARER's bearer token goes to the token
+// provider. KIP-368: v1+ answers session_lifetime_ms.
+#include <string>
+
+#include "handlers/handler.h"
+#include "kop/core/log.h"
+#include "kop/protocol/errors.h"
+#include "kop/protocol/messages/sasl_authenticate_request.h"
+#include "kop/protocol/messages/sasl_authenticate_response.h"
+#include "sasl/mechanisms.h"
+
+namespace kop::core {
+namespace {
+
+using protocol::ErrorCode;
+using protocol::SaslAuthenticateRequest;
+using protocol::SaslAuthenticateResponse;
+
+// What the client's message asks Pulsar to check.
+struct Attempt {
+  std::string method;      // the Pulsar provider's method name
+  std::string credential;  // never logged, never answered
+  std::string topic_prefix;
+};
+
+// The Pulsar method OAUTHBEARER tokens are checked with; the shim falls back
+// to Pulsar's OpenID Connect provider when no token provider is configured.
+constexpr const char* kBearerMethod = "token";
+
+// Turns the client's message into what to authenticate; an error message
+// otherwise (never containing the secret).
+absl::StatusOr<Attempt> ParseAttempt(const RequestContext& ctx,
+                                     const std::string& mechanism,
+                                     std::span<const uint8_t> bytes) {
+  const BrokerState& broker = *ctx.broker;
+  if (mechanism == sasl::kPlain) {
+    auto plain = sasl::ParsePlain(bytes);
+    if (!plain.ok()) return plain.status();
+    auto prefix = sasl::TopicPrefixForUser(plain->user, broker.kafka_namespace);
+    if (!prefix.ok()) return prefix.status();
+    auto split = sasl::SplitPassword(plain->password);
+    if (!split.ok()) return split.status();
+    return Attempt{std::move(split->method), std::move(split->credential),
+                   std::move(*prefix)};
+  }
+  if (mechanism == sasl::kOAuthBearer) {
+    auto bearer = sasl::ParseOAuthBearer(bytes);
+    if (!bearer.ok()) return bearer.status();
+    return Attempt{kBearerMethod, std::move(bearer->token),
+                   "persistent://" + broker.kafka_tenant + "/" +
+                       broker.kafka_namespace + "/"};
+  }
+  return absl::InvalidArgumentError("mechanism " + mechanism +
+                                    " is not supported");
+}
+
+// KIP-368: the session lasts until the credential expires, capped by
+// connections.max.reauth.ms; 0: unbounded.
+int64_t SessionLifetimeMs(int64_t expires_at_ms, int64_t now_ms,
+                          int64_t max_reauth_ms) {
+  int64_t lifetime = expires_at_ms > 0 ? expires_at_ms - now_ms : 0;
+  if (max_reauth_ms > 0 && (lifetime == 0 || lifetime > max_reauth_ms)) {
+    lifetime = max_reauth_ms;
+  }
+  return lifetime;
+}
+
+}  // namespace
+
+void HandleSaslAuthenticate(const RequestContext& ctx,
+                            const protocol::Message& message, Reply reply) {
+  const auto& request = static_cast<const SaslAuthenticateRequest&>(message);
+  Session& session = *ctx.session;
+  const std::string mechanism = session.mechanism;
+
+  // Kafka answers SASL_AUTHENTICATION_FAILED and closes (after
+  // connection.failed.authentication.delay.ms); each failure is logged once,
+  // with the client address and the mechanism, never the credential.
+  auto fail = [ctx, mechanism](const std::string& why, Reply& reply) {
+    Log(LogLevel::kWarn, "SASL authentication failed for " + ctx.client_host +
+                             " (mechanism " + mechanism + "): " + why);
+    auto response = std::make_unique<SaslAuthenticateResponse>();
+    response->error_code =
+        protocol::Code(ErrorCode::SASL_AUTHENTICATION_FAILED);
+    response->error_message = "Authentication failed: " + why;
+    ctx.close_after_reply(true);
+    reply(std::move(response));
+  };
+
+  if (session.state != Session::State::kAwaitAuthenticate) {
+    Log(LogLevel::kWarn, "SaslAuthenticate from " + ctx.client_host +
+                             " before SaslHandshake: closing the connection");
+    auto response = std::make_unique<SaslAuthenticateResponse>();
+    response->error_code = protocol::Code(ErrorCode::ILLEGAL_SASL_STATE);
+    response->error_message = "SaslAuthenticate before SaslHandshake";
+    ctx.close_after_reply(false);
+    reply(std::move(response));
+    return;
+  }
+  auto attempt = ParseAttempt(ctx, mechanism, request.auth_bytes);
+  if (!attempt.ok()) {
+    fail(std::string(attempt.status().message()), reply);
+    return;
+  }
+  if (ctx.security == nullptr) {
+    fail("authentication is not available on this broker", reply);
+    return;
+  }
+  std::string prefix = std::move(attempt->topic_prefix);
+  ctx.security->Authenticate(
+      std::move(attempt->method), std::move(attempt->credential),
+      [ctx, fail, prefix = std::move(prefix),
+       reply = std::move(reply)](AuthResult r) mutable {
+        Session& s = *ctx.session;
+        if (r.error_code != ErrorCode::NONE) {
+          fail(r.error_message.empty() ? "the credential was refused"
+                                       : r.error_message,
+               reply);
+          return;
+        }
+        const int64_t now = SessionNowMs();
+        if (r.expires_at_ms > 0 && r.expires_at_ms <= now) {
+          fail("the credential has expired", reply);
+          return;
+        }
+        if (s.authenticated_once &&
+            (r.role != s.role || prefix != s.topic_prefix)) {
+          // KIP-368: a re-authentication may not change who the client is.
+          fail("re-authentication must prove the same role and namespace",
+               reply);
+          return;
+        }
+        const int64_t lifetime = SessionLifetimeMs(
+            r.expires_at_ms, now, ctx.broker->connections_max_reauth_ms);
+        Log(LogLevel::kDebug, "SASL " + s.mechanism + " authenticated " +
+                                  ctx.client_host + " as role " + r.role +
+                                  (s.authenticated_once ? " (again)" : ""));
+        s.role = std::move(r.role);
+        s.topic_prefix = prefix;
+        s.expires_at_ms = lifetime > 0 ? now + lifetime : 0;
+        s.state = Session::State::kAuthenticated;
+        s.authenticated_once = true;
+        auto response = std::make_unique<SaslAuthenticateResponse>();
+        response->error_message = std::nullopt;
+        response->session_lifetime_ms = lifetime;
+        reply(std::move(response));
+      });
+}
+
+}  // namespace kop::core
