@@ -116,7 +116,7 @@ class KopConfigTest {
         for (String[] bad : List.of(
                 new String[] {"kafkaListeners", "127.0.0.1:9092"},
                 new String[] {"kafkaListeners", "PLAINTEXT://127.0.0.1:notaport"},
-                new String[] {"kafkaListeners", "SASL_SSL://127.0.0.1:9093"},
+                new String[] {"kafkaListeners", "SASL_SCRAM://127.0.0.1:9093"},
                 new String[] {"saslAllowedMechanisms", "SCRAM-SHA-256"},
                 new String[] {"saslAllowedMechanisms", " , "},
                 new String[] {"connectionsMaxReauthMs", "-1"},
