@@ -130,14 +130,16 @@ JNIEXPORT void JNICALL Java_io_kopnative_NativeBridge_nativeDestroyBroker(
 
 // static native long nativeOpenConnection(long broker,
 //     KafkaFrameHandler handler, boolean sasl, String[] saslMechanisms,
-//     String advertisedHost, int advertisedPort)
+//     String advertisedHost, int advertisedPort, String tlsRole)
 //   -> 0 on error. `sasl`: the listener is SASL_PLAINTEXT or SASL_SSL, and
 //   offers `saslMechanisms` (saslAllowedMechanisms). The listener's advertised
 //   endpoint names this broker on the connection (null host: the broker's).
+//   `tlsRole`: the role Pulsar's TLS provider gave the client certificate
+//   (mTLS); null or empty for none.
 JNIEXPORT jlong JNICALL Java_io_kopnative_NativeBridge_nativeOpenConnection(
     JNIEnv* env, jclass, jlong broker, jobject handler, jboolean sasl,
     jobjectArray sasl_mechanisms, jstring advertised_host,
-    jint advertised_port) {
+    jint advertised_port, jstring tls_role) {
   return kop::jni::Guarded("nativeOpenConnection", jlong{0}, [&]() -> jlong {
     auto* b = kop::jni::FromHandle<BrokerHandle>(broker);
     if (b == nullptr || handler == nullptr) {
@@ -150,6 +152,9 @@ JNIEXPORT jlong JNICALL Java_io_kopnative_NativeBridge_nativeOpenConnection(
     if (advertised_host != nullptr) {
       listener.advertised_host = kop::jni::Utf8FromJava(env, advertised_host);
       listener.advertised_port = advertised_port;
+    }
+    if (tls_role != nullptr) {
+      listener.tls_role = kop::jni::Utf8FromJava(env, tls_role);
     }
     jobject ref = env->NewGlobalRef(handler);
     if (ref == nullptr) {

@@ -27,6 +27,7 @@ final class KafkaChannelInitializer extends ChannelInitializer<SocketChannel> {
     private final PartitionLog partitionLog; // null in unit tests
     private final ServerSslContext tls; // null: no TLS on this listener
     private final SaslAuthenticator sasl; // non-null on SASL listeners
+    private final SaslAuthenticator.Providers providers; // the broker's authentication providers, or null
     private final Listener advertised; // the listener's kafkaAdvertisedListeners entry, or null
 
     KafkaChannelInitializer(NativeBroker broker, Listener listener, KopConfig config) {
@@ -57,6 +58,7 @@ final class KafkaChannelInitializer extends ChannelInitializer<SocketChannel> {
         }
         this.tls = TlsSettings.usesTls(listener.securityProtocol()) ? tls : null;
         this.sasl = listener.securityProtocol().startsWith("SASL_") ? sasl : null;
+        this.providers = sasl == null ? null : sasl.providers();
         this.advertised = config.advertisedListeners().stream().filter(a -> a.name().equals(listener.name()))
                 .findFirst().orElse(null);
         this.partitionLog = partitionLog;
@@ -73,7 +75,7 @@ final class KafkaChannelInitializer extends ChannelInitializer<SocketChannel> {
         if (tls != null) {
             // The context current now: a reload swaps it for later connections only.
             ch.pipeline().addLast("ssl", tls.current().newHandler(ch.alloc()));
-            ch.pipeline().addLast("tls", new TlsHandshakeHandler(listener));
+            ch.pipeline().addLast("tls", new TlsHandshakeHandler(listener, providers));
         }
         if (idleMs > 0) {
             ch.pipeline().addLast("idle", new IdleStateHandler(0, 0, idleMs, TimeUnit.MILLISECONDS));

@@ -77,7 +77,21 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
         this.ctx = ctx;
         readCursors = new ReadCursors(ReadCursors.Loop.of(ctx.channel().eventLoop()));
-        connection = broker.openConnection(this, sasl != null, sasl == null ? null : sasl.mechanisms(), advertised);
+        // On a TLS listener the native connection opens once the client's certificate identity is
+        // known (TlsHandshakeHandler.Identified); no frame reaches this handler before that.
+        if (!TlsSettings.usesTls(listener.securityProtocol())) {
+            openNative("");
+        }
+        super.channelActive(ctx);
+    }
+
+    // Event loop, once: the native connection, as `tlsRole` (mTLS; "" for none).
+    private void openNative(String tlsRole) {
+        if (connection != 0 || closing) {
+            return;
+        }
+        connection = broker.openConnection(this, sasl != null, sasl == null ? null : sasl.mechanisms(), advertised,
+                tlsRole);
         if (connection == 0) {
             log.warn("[{}] closing Kafka connection on {}: the native core did not accept it",
                     ctx.channel().remoteAddress(), listener);
@@ -91,8 +105,8 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
             NativeBridge.nativeSetClientHost(connection,
                     ("/" + remote.getAddress().getHostAddress()).getBytes(StandardCharsets.UTF_8));
         }
-        log.debug("[{}] Kafka connection on {}", ctx.channel().remoteAddress(), listener);
-        super.channelActive(ctx);
+        log.debug("[{}] Kafka connection on {}{}", ctx.channel().remoteAddress(), listener,
+                tlsRole.isEmpty() ? "" : " as TLS role " + tlsRole);
     }
 
     @Override
@@ -421,6 +435,10 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt instanceof TlsHandshakeHandler.Identified identified) {
+            openNative(identified.role());
+            return;
+        }
         if (evt instanceof IdleStateEvent) {
             log.debug("[{}] closing idle Kafka connection", ctx.channel().remoteAddress());
             closeAfterFlush();

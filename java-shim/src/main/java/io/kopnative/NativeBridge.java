@@ -93,9 +93,11 @@ public final class NativeBridge {
      * Opens a core connection whose responses go to {@code handler}; 0 on failure. {@code sasl}: the
      * listener authenticates with SASL, offering {@code saslMechanisms}. {@code advertisedHost}
      * (null: the broker's) and {@code advertisedPort}: the listener's advertised endpoint.
+     * {@code tlsRole}: the Pulsar role of the client's TLS certificate (mTLS), null or "" for none.
      */
     static native long nativeOpenConnection(long broker, KafkaFrameHandler handler, boolean sasl,
-                                            String[] saslMechanisms, String advertisedHost, int advertisedPort);
+                                            String[] saslMechanisms, String advertisedHost, int advertisedPort,
+                                            String tlsRole);
 
     /** One request frame without its length prefix; 0 or a negative error code. */
     static native int nativeOnFrame(long connection, long address, int length);

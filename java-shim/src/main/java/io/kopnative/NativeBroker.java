@@ -36,18 +36,19 @@ final class NativeBroker implements AutoCloseable {
 
     /** A native connection handle for {@code handler}, or 0 if the broker is closed or refused. */
     synchronized long openConnection(KafkaFrameHandler handler) {
-        return openConnection(handler, false, null, null);
+        return openConnection(handler, false, null, null, "");
     }
 
     /**
      * As {@link #openConnection(KafkaFrameHandler)}, on a listener that authenticates with SASL
      * ({@code sasl}) offering {@code saslMechanisms}, advertised as {@code advertised} (null: the
-     * broker's first advertised listener).
+     * broker's first advertised listener), for a client whose TLS certificate proved {@code tlsRole}
+     * ("" for none).
      */
     synchronized long openConnection(KafkaFrameHandler handler, boolean sasl, String[] saslMechanisms,
-                                     Listener advertised) {
+                                     Listener advertised, String tlsRole) {
         return handle == 0 ? 0 : NativeBridge.nativeOpenConnection(handle, handler, sasl, saslMechanisms,
-                advertised == null ? null : advertised.host(), advertised == null ? -1 : advertised.port());
+                advertised == null ? null : advertised.host(), advertised == null ? -1 : advertised.port(), tlsRole);
     }
 
     /** Starts ticking the core every {@code intervalMs} (once; ignored when closed or already ticking). */

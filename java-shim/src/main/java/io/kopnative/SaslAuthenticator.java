@@ -55,6 +55,11 @@ final class SaslAuthenticator {
         this.maxReceiveSize = maxReceiveSize;
     }
 
+    /** The broker's providers by method name (TLS listeners take the client certificate's role from them). */
+    Providers providers() {
+        return providers;
+    }
+
     static SaslAuthenticator of(AuthenticationService service, KopConfig config) {
         return new SaslAuthenticator(service::getAuthenticationProvider, config.saslMechanisms(),
                 config.failedAuthenticationDelayMs(), config.saslServerMaxReceiveSize());

@@ -30,10 +30,16 @@ final class TlsIdentity {
      * certificate. Call it once the TLS handshake succeeded (see {@link TlsHandshakeHandler}).
      */
     static CompletableFuture<String> role(SSLSession session, SocketAddress remote, AuthenticationService auth) {
-        if (session == null || auth == null) {
+        return role(session, remote, auth == null ? null : auth::getAuthenticationProvider);
+    }
+
+    /** As above, with the broker's providers by method name (null: none). */
+    static CompletableFuture<String> role(SSLSession session, SocketAddress remote,
+                                          SaslAuthenticator.Providers providers) {
+        if (session == null || providers == null) {
             return CompletableFuture.completedFuture(null);
         }
-        AuthenticationProvider provider = auth.getAuthenticationProvider(TLS_AUTH_METHOD);
+        AuthenticationProvider provider = providers.get(TLS_AUTH_METHOD);
         if (provider == null) {
             return CompletableFuture.completedFuture(null);
         }
