@@ -40,6 +40,10 @@ BrokerState BrokerState::FromConfig(const Config& c) {
   ReadString(c, "kafkaMetadataTenant", s.metadata_tenant);
   ReadString(c, "kafkaMetadataNamespace", s.metadata_namespace);
 
+  ReadString(c, "anonymousUserRole", s.anonymous_role);
+  ReadInt(c, "kopAuthorizationCacheRefreshMs", s.authz_cache_ms);
+  ReadInt(c, "kopAuthorizationCacheMaxCountPerConnection", s.authz_cache_max);
+
   groups::GroupConfig& g = s.groups;
   ReadInt(c, "offsetsTopicNumPartitions", g.num_partitions);
   if (g.num_partitions < 1) g.num_partitions = 1;

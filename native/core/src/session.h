@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 
+#include "authz_cache.h"
 #include "kop/core/broker.h"
 
 namespace kop::core {
@@ -46,6 +47,8 @@ struct Session {
   // When the authenticated credential expires (ms since the epoch); 0:
   // never. KIP-368: the connection is closed once it passes.
   int64_t expires_at_ms = 0;
+  // Pulsar's authorization answers for this connection (topic_access.h).
+  AuthorizationCache authorizations;
 };
 
 }  // namespace kop::core

@@ -84,6 +84,15 @@ class TopicPort {
                       std::function<void(std::vector<TopicInfo>)> done) = 0;
   // Every topic of the Kafka namespace (kafkaTenant/kafkaNamespace).
   virtual void ListAll(std::function<void(std::vector<TopicInfo>)> done) = 0;
+  // Every topic of another namespace, for a connection whose short names
+  // resolve there (its SASL user name's tenant/namespace): `prefix` is
+  // "persistent://tenant/namespace/", the names answered are short, as
+  // ListAll's. The default lists none.
+  virtual void ListNamespace(std::string prefix,
+                             std::function<void(std::vector<TopicInfo>)> done) {
+    (void)prefix;
+    done({});
+  }
   // The other brokers of the cluster that serve Kafka, as the latest Lookup
   // or ListAll answer on this connection reported them. Metadata lists them
   // all, as Kafka lists every live broker: librdkafka drops (and disconnects
