@@ -299,6 +299,8 @@ JNIEXPORT jint JNICALL JNI_OnLoad(JavaVM* vm, void*) {
       {&g_java.admin, "onNativeTopicAdmin", "(JI[BI)V"},
       {&g_java.post, "onNativePost", "()V"},
       {&g_java.subscription, "onNativeSubscription", "(JI[BI[BJ)V"},
+      {&g_java.authorize, "onNativeAuthorize", "(J[B[BI[B)V"},
+      {&g_java.list_namespace, "onNativeListNamespace", "(J[B)V"},
   };
   bool found = true;
   for (const auto& u : upcalls) {

@@ -23,19 +23,21 @@ inline constexpr jint kJniVersion = JNI_VERSION_1_8;
 // KafkaFrameHandler's upcalls (signatures in JNI_OnLoad).
 struct JavaRefs {
   JavaVM* vm = nullptr;
-  jclass bridge_class = nullptr;      // global ref
-  jclass byte_array_class = nullptr;  // global ref to byte[]
-  jmethodID log = nullptr;            // static void log(int, byte[])
-  jmethodID send = nullptr;           // onNativeSend
-  jmethodID close = nullptr;          // onNativeClose
-  jmethodID lookup = nullptr;         // onNativeLookupTopics
-  jmethodID list = nullptr;           // onNativeListTopics
-  jmethodID owners = nullptr;         // onNativeLookupOffsetsOwners
-  jmethodID append = nullptr;         // onNativeAppend
-  jmethodID read = nullptr;           // onNativeRead
-  jmethodID admin = nullptr;          // onNativeTopicAdmin
-  jmethodID post = nullptr;           // onNativePost
-  jmethodID subscription = nullptr;   // onNativeSubscription
+  jclass bridge_class = nullptr;       // global ref
+  jclass byte_array_class = nullptr;   // global ref to byte[]
+  jmethodID log = nullptr;             // static void log(int, byte[])
+  jmethodID send = nullptr;            // onNativeSend
+  jmethodID close = nullptr;           // onNativeClose
+  jmethodID lookup = nullptr;          // onNativeLookupTopics
+  jmethodID list = nullptr;            // onNativeListTopics
+  jmethodID owners = nullptr;          // onNativeLookupOffsetsOwners
+  jmethodID append = nullptr;          // onNativeAppend
+  jmethodID read = nullptr;            // onNativeRead
+  jmethodID admin = nullptr;           // onNativeTopicAdmin
+  jmethodID post = nullptr;            // onNativePost
+  jmethodID subscription = nullptr;    // onNativeSubscription
+  jmethodID authorize = nullptr;       // onNativeAuthorize
+  jmethodID list_namespace = nullptr;  // onNativeListNamespace
 };
 extern JavaRefs g_java;
 
