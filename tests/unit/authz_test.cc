@@ -226,6 +226,37 @@ TEST_CASE("Answers arriving later: the request is served on its own copy",
   CHECK(f.log.partitions[{"orders", 0}].next_offset == 3);
 }
 
+TEST_CASE("A request waiting for Pulsar is not overtaken by a later one",
+          "[authz]") {
+  Fixture f;
+  f.topics.topics["payments"] = 1;
+  f.security.Grant("alice", kFull, TopicAction::kProduce);
+  f.security.Grant("alice", "persistent://public/default/payments",
+                   TopicAction::kProduce);
+  const std::vector<uint8_t> one = testing::TestBatch(1);
+  const std::vector<uint8_t> two = testing::TestBatch(2);
+  const std::vector<uint8_t> three = testing::TestBatch(3);
+  f.Send<ProduceResponse>(0, 9, Produce(one));  // orders' answer is cached
+  f.security.defer = true;
+  ProduceRequest first = Produce(two);
+  auto& pay = first.topic_data.emplace_back();
+  pay.name = "payments";
+  pay.partition_data.emplace_back().records = RecordsRef::Of(two);
+  f.conn->OnFrame(RequestFrame(0, 9, 2, first));           // waits for payments
+  f.conn->OnFrame(RequestFrame(0, 9, 3, Produce(three)));  // cached, waits
+  CHECK(f.log.partitions[{"orders", 0}].entries.size() == 1);
+  REQUIRE(f.security.deferred() == 1);
+  f.security.RunDeferred();
+  // orders got the first request's batch, then the second's.
+  CHECK(f.log.partitions[{"orders", 0}].last_offsets ==
+        std::vector<int64_t>{0, 2, 5});
+  REQUIRE(f.sink.frames.size() == 3);
+  CHECK(DecodeResponse<ProduceResponse>(f.sink.frames[2], 0, 9, 3)
+            .responses[0]
+            .partition_responses[0]
+            .error_code == 0);
+}
+
 TEST_CASE("A failed check refuses and is asked again next time", "[authz]") {
   Fixture f;
   f.security.failing_topic = kFull;

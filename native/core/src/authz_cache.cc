@@ -39,6 +39,24 @@ void AuthorizationCache::Put(Key key, ErrorCode answer, int64_t now_ms,
   entries_[std::move(key)] = Entry{answer, now_ms + ttl_ms};
 }
 
+std::shared_ptr<AuthorizationQueue::Waiter> AuthorizationQueue::Add() {
+  return waiting_.emplace_back(std::make_shared<Waiter>());
+}
+
+void AuthorizationQueue::Answer(const std::shared_ptr<Waiter>& waiter,
+                                std::function<void()> run) {
+  waiter->answered = true;
+  waiter->run = std::move(run);
+  if (draining_) return;  // the loop below, further up the stack, runs it
+  draining_ = true;
+  while (!waiting_.empty() && waiting_.front()->answered) {
+    std::shared_ptr<Waiter> front = std::move(waiting_.front());
+    waiting_.pop_front();
+    front->run();
+  }
+  draining_ = false;
+}
+
 int64_t AuthorizationClockMs() {
   if (int64_t(*clock)() = test_clock.load()) return clock();
   return std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -11,7 +11,10 @@
 #include <compare>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
+#include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -44,6 +47,27 @@ class AuthorizationCache {
     int64_t expires_at_ms;
   };
   std::map<Key, Entry> entries_;
+};
+
+// Requests of one connection waiting for Pulsar's answers, in arrival order.
+// A request runs only after every earlier waiting one ran, so a later
+// request whose answers are cached cannot overtake an earlier one: appends
+// to a partition keep the order the client sent them in, as Kafka keeps it.
+class AuthorizationQueue {
+ public:
+  struct Waiter {
+    bool answered = false;
+    std::function<void()> run;
+  };
+  bool empty() const { return waiting_.empty(); }
+  // A place in the line, answered later with Answer.
+  std::shared_ptr<Waiter> Add();
+  // `waiter`'s answers are in: it runs `run` once every earlier one ran.
+  void Answer(const std::shared_ptr<Waiter>& waiter, std::function<void()> run);
+
+ private:
+  std::deque<std::shared_ptr<Waiter>> waiting_;
+  bool draining_ = false;
 };
 
 // Milliseconds of a monotonic clock the cache runs on.

@@ -49,6 +49,8 @@ struct Session {
   int64_t expires_at_ms = 0;
   // Pulsar's authorization answers for this connection (topic_access.h).
   AuthorizationCache authorizations;
+  // Requests waiting for those answers, in arrival order.
+  AuthorizationQueue authorization_queue;
 };
 
 }  // namespace kop::core

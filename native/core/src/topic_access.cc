@@ -147,6 +147,10 @@ static TopicDecisions Prepare(const Access& access, const BrokerState& broker,
 
 bool Access::Ready(const TopicQuery& q) const {
   if (!Authorizing()) return true;
+  // An earlier request still waiting goes first.
+  if (session_ != nullptr && !session_->authorization_queue.empty()) {
+    return false;
+  }
   std::set<std::string> missing;
   Prepare(*this, *broker_, session_, q, true, Role(), &missing);
   return missing.empty();
@@ -162,17 +166,35 @@ void Access::Check(TopicQuery q,
   std::set<std::string> missing;
   TopicDecisions decisions =
       Prepare(*this, *broker_, session_, q, authorizing, Role(), &missing);
-  if (missing.empty()) {
+  if (missing.empty() &&
+      (session_ == nullptr || session_->authorization_queue.empty())) {
     done(std::move(decisions));
     return;
   }
+  // Without a session (never on a connection) there is no line to keep.
   struct Waiting {
     TopicDecisions decisions;
     size_t outstanding;
     std::function<void(TopicDecisions)> done;
+    std::shared_ptr<AuthorizationQueue::Waiter> place;
+    Session* session;
+    // Runs `done` once the requests before it ran; keeps itself alive.
+    static void Finish(const std::shared_ptr<Waiting>& w) {
+      if (w->session == nullptr) return w->done(std::move(w->decisions));
+      // The place leaves `w` first: its task holds `w`, not the reverse.
+      std::shared_ptr<AuthorizationQueue::Waiter> place = std::move(w->place);
+      w->session->authorization_queue.Answer(
+          place, [w] { w->done(std::move(w->decisions)); });
+    }
   };
-  auto w = std::make_shared<Waiting>(
-      Waiting{std::move(decisions), missing.size(), std::move(done)});
+  auto w = std::make_shared<Waiting>(Waiting{
+      std::move(decisions), missing.size(), std::move(done),
+      session_ == nullptr ? nullptr : session_->authorization_queue.Add(),
+      session_});
+  if (missing.empty()) {
+    Waiting::Finish(w);  // nothing to ask: waits for the requests before it
+    return;
+  }
   const std::string role = Role();
   Session* session = session_;
   const int64_t ttl = broker_->authz_cache_ms;
@@ -198,7 +220,7 @@ void Access::Check(TopicQuery q,
             d.error = ErrorCode::TOPIC_AUTHORIZATION_FAILED;
             d.message = std::string(kNotAuthorized);
           }
-          if (--w->outstanding == 0) w->done(std::move(w->decisions));
+          if (--w->outstanding == 0) Waiting::Finish(w);
         });
   }
 }
