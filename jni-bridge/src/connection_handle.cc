@@ -26,6 +26,9 @@ constexpr PortCallSite kLookupSite{"topic lookup", "name array",
                                    "KafkaFrameHandler.onNativeLookupTopics"};
 constexpr PortCallSite kListSite{"topic listing", "request id",
                                  "KafkaFrameHandler.onNativeListTopics"};
+constexpr PortCallSite kListNamespaceSite{
+    "namespace listing", "namespace",
+    "KafkaFrameHandler.onNativeListNamespace"};
 constexpr PortCallSite kOwnersSite{
     "coordinator owner lookup", "partitions",
     "KafkaFrameHandler.onNativeLookupOffsetsOwners"};
@@ -35,6 +38,8 @@ constexpr PortCallSite kAppendSite{"append", "topic name or entry",
                                    "KafkaFrameHandler.onNativeAppend"};
 constexpr PortCallSite kReadSite{"read", "topic name",
                                  "KafkaFrameHandler.onNativeRead"};
+constexpr PortCallSite kAuthorizeSite{"authorization check", "names",
+                                      "KafkaFrameHandler.onNativeAuthorize"};
 constexpr PortCallSite kSubscriptionSite{
     "subscription call", "names", "KafkaFrameHandler.onNativeSubscription"};
 constexpr PortCallSite kAuthenticateSite{
@@ -93,6 +98,11 @@ void FailAuthenticate(ConnectionHandle::AuthDone& done, UpcallFailure) {
   done(std::move(r));
 }
 
+// A check that could not be made refuses (the core asks again next time).
+void FailAuthorize(ConnectionHandle::AuthorizeDone& done, UpcallFailure) {
+  done(ErrorCode::UNKNOWN_SERVER_ERROR);
+}
+
 }  // namespace
 
 ConnectionHandle::ConnectionHandle(std::shared_ptr<kop::core::Broker> broker,
@@ -120,6 +130,7 @@ void ConnectionHandle::Release(JNIEnv* env) {
     auto admins = admins_.TakeAll();
     auto subscriptions = subscriptions_.TakeAll();
     auto authentications = authentications_.TakeAll();
+    auto authorizations = authorizations_.TakeAll();
     conn_.reset();  // the core connection goes before its sink
   }
   posted.clear();
@@ -216,6 +227,13 @@ void ConnectionHandle::Lookup(std::vector<std::string> names, bool auto_create,
 void ConnectionHandle::ListAll(TopicsDone done) {
   PortUpcall(handler_, g_java.list, kListSite, topics_,
              TopicsCall{std::move(done), {}, false}, FailTopics);
+}
+
+// Answered like ListAll, with the namespace's topics by local name.
+void ConnectionHandle::ListNamespace(std::string prefix, TopicsDone done) {
+  PortUpcall(handler_, g_java.list_namespace, kListNamespaceSite, topics_,
+             TopicsCall{std::move(done), {}, false}, FailTopics,
+             std::string_view(prefix));
 }
 
 // Java answers with nativeOnTopicsResolved, one entry per partition (its name
@@ -403,6 +421,21 @@ void ConnectionHandle::AuthenticatedFor(uint64_t id,
   if (auto done = authentications_.TakeAnswered(id)) {
     (*done)(std::move(result));
   }
+}
+
+// One upcall per (role, topic, action) the core asks about; answered by
+// nativeOnAuthorized. The action crosses as its TopicAction number.
+void ConnectionHandle::Authorize(std::string role, std::string topic,
+                                 kop::core::TopicAction action,
+                                 std::string subscription, AuthorizeDone done) {
+  PortUpcall(handler_, g_java.authorize, kAuthorizeSite, authorizations_,
+             std::move(done), FailAuthorize, std::string_view(role),
+             std::string_view(topic), static_cast<int32_t>(action),
+             std::string_view(subscription));
+}
+
+void ConnectionHandle::AuthorizedFor(uint64_t id, ErrorCode error_code) {
+  if (auto done = authorizations_.TakeAnswered(id)) (*done)(error_code);
 }
 
 }  // namespace kop::jni

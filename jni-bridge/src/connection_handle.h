@@ -25,7 +25,14 @@ namespace kop::jni {
 struct BrokerHandle {
   std::shared_ptr<kop::core::Broker> core;
   bool subscription_mirror = true;  // LogPort::SupportsSubscriptions()
+  // SecurityPort::AuthorizationEnabled() (broker.conf's authorizationEnabled,
+  // passed by KopConfig).
+  bool authorization_enabled = false;
 };
+
+// The broker.conf key of Pulsar authorization (KopConfig passes "true" or
+// "false"; absent means off).
+inline constexpr const char* kAuthorizationEnabledKey = "authorizationEnabled";
 
 // The broker.conf key that turns the subscription mirror on (KopConfig passes
 // "true" or "false"; absent means the default, on).
@@ -38,7 +45,8 @@ inline constexpr jint kSubscriptionDelete = 1;
 
 // One Kafka connection: the ResponseSink the core writes to, the TopicPort it
 // asks for topic metadata, the LogPort it appends through and the
-// SecurityPort that checks its SASL credentials, bound to the
+// SecurityPort that checks its SASL credentials and asks Pulsar's
+// AuthorizationService, bound to the
 // Java KafkaFrameHandler that owns the channel. Used only on that channel's
 // event loop, except Post.
 class ConnectionHandle final : public kop::core::ResponseSink,
@@ -50,6 +58,7 @@ class ConnectionHandle final : public kop::core::ResponseSink,
   using ReadDone = std::function<void(const kop::core::ReadResult&)>;
   using SubscriptionDone = std::function<void(kop::core::ErrorCode)>;
   using AuthDone = std::function<void(kop::core::AuthResult)>;
+  using AuthorizeDone = std::function<void(kop::core::ErrorCode)>;
 
   // `handler` is a global reference, deleted by Release.
   ConnectionHandle(std::shared_ptr<kop::core::Broker> broker, jobject handler,
@@ -76,6 +85,7 @@ class ConnectionHandle final : public kop::core::ResponseSink,
   void Lookup(std::vector<std::string> names, bool auto_create,
               TopicsDone done) override;
   void ListAll(TopicsDone done) override;
+  void ListNamespace(std::string prefix, TopicsDone done) override;
   void LookupOffsetsOwners(std::vector<int32_t> partitions,
                            OwnersDone done) override;
   std::vector<kop::core::BrokerNode> ClusterBrokers() const override {
@@ -107,6 +117,14 @@ class ConnectionHandle final : public kop::core::ResponseSink,
   // onNativeAuthenticate (the credential crosses as bytes, never logged).
   void Authenticate(std::string auth_method, std::string credential,
                     AuthDone done) override;
+  // SecurityPort: Pulsar authorization (KafkaFrameHandler.onNativeAuthorize).
+  void SetAuthorizationEnabled(bool enabled) {
+    authorization_enabled_ = enabled;
+  }
+  bool AuthorizationEnabled() const override { return authorization_enabled_; }
+  void Authorize(std::string role, std::string topic,
+                 kop::core::TopicAction action, std::string subscription,
+                 AuthorizeDone done) override;
 
   // Java's answers (nativeOn*), on the event loop: each runs and forgets the
   // callback of request `id`; an unknown id is ignored.
@@ -123,6 +141,7 @@ class ConnectionHandle final : public kop::core::ResponseSink,
                     std::string message);
   void SubscriptionDoneFor(uint64_t id, kop::core::ErrorCode error_code);
   void AuthenticatedFor(uint64_t id, kop::core::AuthResult result);
+  void AuthorizedFor(uint64_t id, kop::core::ErrorCode error_code);
 
  private:
   void TopicAdmin(jint op, const std::string& name, int32_t count,
@@ -142,6 +161,8 @@ class ConnectionHandle final : public kop::core::ResponseSink,
   PendingCalls<AdminDone> admins_{"topic admin"};
   PendingCalls<SubscriptionDone> subscriptions_{"subscription"};
   PendingCalls<AuthDone> authentications_{"authentication"};
+  PendingCalls<AuthorizeDone> authorizations_{"authorization"};
+  bool authorization_enabled_ = false;
   const bool subscription_mirror_;
   // ResponseSink::Post's queue: the only state touched from other threads.
   std::mutex post_mu_;

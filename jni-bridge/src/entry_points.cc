@@ -112,9 +112,11 @@ JNIEXPORT jlong JNICALL Java_io_kopnative_NativeBridge_nativeCreateBroker(
       return 0;
     }
     auto mirror = config.find(kop::jni::kSubscriptionMirrorKey);
+    auto authz = config.find(kop::jni::kAuthorizationEnabledKey);
     auto* handle =
         new BrokerHandle{std::shared_ptr<kop::core::Broker>(std::move(core)),
-                         mirror == config.end() || mirror->second == "true"};
+                         mirror == config.end() || mirror->second == "true",
+                         authz != config.end() && authz->second == "true"};
     return kop::jni::ToHandle(handle);
   });
 }
@@ -165,6 +167,7 @@ JNIEXPORT jlong JNICALL Java_io_kopnative_NativeBridge_nativeOpenConnection(
                                                    b->subscription_mirror);
     std::unique_ptr<kop::core::Connection> core_conn;
     try {
+      conn->SetAuthorizationEnabled(b->authorization_enabled);
       core_conn = b->core->Accept(conn.get(), conn.get(), conn.get(),
                                   conn.get(), std::move(listener));
     } catch (...) {
@@ -327,6 +330,20 @@ JNIEXPORT jint JNICALL Java_io_kopnative_NativeBridge_nativeOnAuthenticated(
       }
     }
     c.AuthenticatedFor(static_cast<uint64_t>(request_id), std::move(r));
+    return kOk;
+  });
+}
+
+// static native int nativeOnAuthorized(long conn, long requestId,
+//     short errorCode)
+//   -> 0 (also for an unknown request id), kErrBadHandle for a closed handle.
+// On the connection's event loop. errorCode 0: allowed; 29
+// (TOPIC_AUTHORIZATION_FAILED): refused; anything else: the check failed.
+JNIEXPORT jint JNICALL Java_io_kopnative_NativeBridge_nativeOnAuthorized(
+    JNIEnv*, jclass, jlong conn, jlong request_id, jshort error_code) {
+  return OnConnection("nativeOnAuthorized", conn, [&](ConnectionHandle& c) {
+    c.AuthorizedFor(static_cast<uint64_t>(request_id),
+                    static_cast<ErrorCode>(error_code));
     return kOk;
   });
 }

@@ -301,6 +301,8 @@ JNIEXPORT jint JNICALL JNI_OnLoad(JavaVM* vm, void*) {
       {&g_java.subscription, "onNativeSubscription", "(JI[BI[BJ)V"},
       {&g_java.authenticate, "onNativeAuthenticate", "(J[B[B)V"},
       {&g_java.close_failed_auth, "onNativeCloseFailedAuth", "()V"},
+      {&g_java.authorize, "onNativeAuthorize", "(J[B[BI[B)V"},
+      {&g_java.list_namespace, "onNativeListNamespace", "(J[B)V"},
   };
   bool found = true;
   for (const auto& u : upcalls) {

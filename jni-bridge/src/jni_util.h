@@ -38,6 +38,8 @@ struct JavaRefs {
   jmethodID subscription = nullptr;       // onNativeSubscription
   jmethodID authenticate = nullptr;       // onNativeAuthenticate
   jmethodID close_failed_auth = nullptr;  // onNativeCloseFailedAuth
+  jmethodID authorize = nullptr;          // onNativeAuthorize
+  jmethodID list_namespace = nullptr;     // onNativeListNamespace
 };
 extern JavaRefs g_java;
 

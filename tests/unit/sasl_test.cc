@@ -43,6 +43,7 @@ struct Fixture {
   explicit Fixture(bool sasl = true, Config config = {}) {
     broker = Broker::Create(config);
     topics.admin = false;
+    security.enabled = false;  // authentication only (authz_test.cc)
     security.credentials[{"token", "good"}] = {"alice", 0};
     security.credentials[{"token", "bob-token"}] = {"bob", 0};
     ListenerSecurity l;

@@ -42,6 +42,10 @@ BrokerState BrokerState::FromConfig(const Config& c) {
   ReadInt(c, "connectionsMaxReauthMs", s.connections_max_reauth_ms);
   if (s.connections_max_reauth_ms < 0) s.connections_max_reauth_ms = 0;
 
+  ReadString(c, "anonymousUserRole", s.anonymous_role);
+  ReadInt(c, "kopAuthorizationCacheRefreshMs", s.authz_cache_ms);
+  ReadInt(c, "kopAuthorizationCacheMaxCountPerConnection", s.authz_cache_max);
+
   groups::GroupConfig& g = s.groups;
   ReadInt(c, "offsetsTopicNumPartitions", g.num_partitions);
   if (g.num_partitions < 1) g.num_partitions = 1;

@@ -26,6 +26,14 @@ struct BrokerState {
   // connectionsMaxReauthMs: caps the session lifetime SaslAuthenticate
   // answers; 0: no cap (the credential's own expiry only).
   int64_t connections_max_reauth_ms = 0;
+  // Pulsar authorization (topic_access.h): the role a client without one
+  // acts as (Pulsar's anonymousUserRole; empty: such a client is refused),
+  // and how long and how many answers a connection keeps
+  // (kopAuthorizationCacheRefreshMs, <= 0: none;
+  // kopAuthorizationCacheMaxCountPerConnection).
+  std::string anonymous_role;
+  int64_t authz_cache_ms = 30000;
+  size_t authz_cache_max = 100;
 
   static BrokerState FromConfig(const Config& config);
 };

@@ -13,6 +13,7 @@
 #include <random>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "kop/protocol/errors.h"
 
@@ -73,6 +74,43 @@ class FetchSessions {
   std::list<FetchSession> sessions_;
   std::mt19937 rng_{std::random_device{}()};
 };
+
+// Records what the session's client now knows; in an incremental fetch,
+// leaves out partitions it would learn nothing new from.
+// `topics` is a Fetch response's topic list.
+template <typename Topics>
+void ApplySession(FetchSession* session, bool incremental, Topics& topics) {
+  if (session == nullptr) return;
+  for (auto& topic : topics) {
+    auto& parts = topic.partitions;
+    size_t kept = 0;
+    for (size_t i = 0; i < parts.size(); ++i) {
+      auto& pd = parts[i];
+      auto it = session->partitions.find({topic.topic, pd.partition_index});
+      bool news = true;
+      if (it != session->partitions.end()) {
+        SessionPartition& sp = it->second;
+        const auto error = static_cast<protocol::ErrorCode>(pd.error_code);
+        news = !sp.sent || error != protocol::ErrorCode::NONE ||
+               !pd.records.data.empty() || sp.error_code != error ||
+               sp.high_watermark != pd.high_watermark ||
+               sp.log_start_offset != pd.log_start_offset;
+        sp.sent = true;
+        sp.error_code = error;
+        sp.high_watermark = pd.high_watermark;
+        sp.log_start_offset = pd.log_start_offset;
+      }
+      if (!incremental || news) {
+        if (kept != i) parts[kept] = std::move(pd);
+        ++kept;
+      }
+    }
+    parts.resize(kept);
+  }
+  if (incremental) {
+    std::erase_if(topics, [](const auto& t) { return t.partitions.empty(); });
+  }
+}
 
 }  // namespace kop::core
 

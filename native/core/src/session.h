@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 
+#include "authz_cache.h"
 #include "kop/core/broker.h"
 
 namespace kop::core {
@@ -54,6 +55,10 @@ struct Session {
   // A SaslAuthenticate succeeded on this connection before: the next one is
   // a KIP-368 re-authentication and must prove the same role.
   bool authenticated_once = false;
+  // Pulsar's authorization answers for this connection (topic_access.h).
+  AuthorizationCache authorizations;
+  // Requests waiting for those answers, in arrival order.
+  AuthorizationQueue authorization_queue;
 };
 
 // Wall-clock milliseconds since the Unix epoch (credential expiry times are

@@ -108,6 +108,9 @@ std::string GroupCoordinator::NewMemberId(const std::string& client_id) {
 }
 
 std::string GroupCoordinator::StoredTopic(const std::string& topic) const {
+  // A full name comes from a connection whose short names resolve in a
+  // namespace of its own (topic_access.h): kept as it is.
+  if (topic.starts_with("persistent://")) return topic;
   return config_.topic_prefix + topic;
 }
 

@@ -13,9 +13,12 @@ using protocol::CreatePartitionsRequest;
 using protocol::CreatePartitionsResponse;
 using protocol::ErrorCode;
 
-void HandleCreatePartitions(const RequestContext& ctx,
-                            const protocol::Message& message, Reply reply) {
-  const auto& request = static_cast<const CreatePartitionsRequest&>(message);
+namespace {
+
+// Everything after the topic check (topic_access.h).
+void CreatePartitionsChecked(const RequestContext& ctx,
+                             const CreatePartitionsRequest& request,
+                             const TopicDecisions& decisions, Reply reply) {
   auto pending = std::make_shared<PendingReply<CreatePartitionsResponse>>();
   pending->reply = std::move(reply);
   for (size_t i = 0; i < request.topics.size(); ++i) {
@@ -23,11 +26,10 @@ void HandleCreatePartitions(const RequestContext& ctx,
     CreatePartitionsResponse::CreatePartitionsTopicResult& out =
         pending->response->results.emplace_back();
     out.name = t.name;
-    if (const ErrorCode refused = CheckClientTopic(
-            *ctx.broker, t.name, ErrorCode::UNKNOWN_TOPIC_OR_PARTITION);
-        refused != ErrorCode::NONE) {
-      out.error_code = Code(refused);
-      out.error_message = RefusalMessage(refused);
+    const TopicDecision& access = decisions.find(t.name)->second;
+    if (access.error != ErrorCode::NONE) {
+      out.error_code = Code(access.error);
+      out.error_message = access.message;
       continue;
     }
     if (t.assignments.has_value() && !t.assignments->empty()) {
@@ -44,7 +46,8 @@ void HandleCreatePartitions(const RequestContext& ctx,
     if (request.validate_only) continue;
     ++pending->outstanding;
     ctx.topics->CreatePartitions(
-        t.name, t.count, [pending, i](ErrorCode error, std::string why) {
+        access.resolved, t.count,
+        [pending, i](ErrorCode error, std::string why) {
           CreatePartitionsResponse::CreatePartitionsTopicResult& res =
               pending->response->results[i];
           res.error_code = Code(error);
@@ -53,6 +56,22 @@ void HandleCreatePartitions(const RequestContext& ctx,
         });
   }
   pending->Done();
+}
+
+}  // namespace
+
+void HandleCreatePartitions(const RequestContext& ctx,
+                            const protocol::Message& message, Reply reply) {
+  const auto& request = static_cast<const CreatePartitionsRequest&>(message);
+  WithTopics(ctx, request,
+             {NamesOf(request.topics,
+                      &CreatePartitionsRequest::CreatePartitionsTopic::name),
+              TopicAction::kAlterPartitions,
+              ErrorCode::UNKNOWN_TOPIC_OR_PARTITION, ""},
+             [ctx, reply = std::move(reply)](const CreatePartitionsRequest& r,
+                                             const TopicDecisions& d) {
+               CreatePartitionsChecked(ctx, r, d, reply);
+             });
 }
 
 }  // namespace kop::core

@@ -18,9 +18,12 @@ using protocol::CreateTopicsRequest;
 using protocol::CreateTopicsResponse;
 using protocol::ErrorCode;
 
-void HandleCreateTopics(const RequestContext& ctx,
-                        const protocol::Message& message, Reply reply) {
-  const auto& request = static_cast<const CreateTopicsRequest&>(message);
+namespace {
+
+// Everything after the topic check (topic_access.h).
+void CreateTopicsChecked(const RequestContext& ctx,
+                         const CreateTopicsRequest& request,
+                         const TopicDecisions& decisions, Reply reply) {
   auto pending = std::make_shared<PendingReply<CreateTopicsResponse>>();
   pending->reply = std::move(reply);
   for (size_t i = 0; i < request.topics.size(); ++i) {
@@ -35,11 +38,11 @@ void HandleCreateTopics(const RequestContext& ctx,
       out.error_code = Code(code);
       out.error_message = std::move(message);
     };
-    if (const ErrorCode refused = CheckClientTopic(
-            *ctx.broker, t.name, ErrorCode::INVALID_TOPIC_EXCEPTION);
-        refused != ErrorCode::NONE) {
-      fail(refused, RefusalMessage(refused).value_or(
-                        "topic names are 1-249 characters of [a-zA-Z0-9._-]"));
+    const TopicDecision& access = decisions.find(t.name)->second;
+    if (access.error != ErrorCode::NONE) {
+      fail(access.error,
+           access.message.value_or(
+               "topic names are 1-249 characters of [a-zA-Z0-9._-]"));
       continue;
     }
     if (!t.assignments.empty()) {
@@ -68,7 +71,7 @@ void HandleCreateTopics(const RequestContext& ctx,
         t.replication_factor == -1 ? 1 : t.replication_factor;
     if (request.validate_only) continue;
     ++pending->outstanding;
-    ctx.topics->CreateTopic(t.name, partitions,
+    ctx.topics->CreateTopic(access.resolved, partitions,
                             [pending, i](ErrorCode error, std::string why) {
                               CreateTopicsResponse::CreatableTopicResult& res =
                                   pending->response->topics[i];
@@ -82,6 +85,21 @@ void HandleCreateTopics(const RequestContext& ctx,
                             });
   }
   pending->Done();
+}
+
+}  // namespace
+
+void HandleCreateTopics(const RequestContext& ctx,
+                        const protocol::Message& message, Reply reply) {
+  const auto& request = static_cast<const CreateTopicsRequest&>(message);
+  WithTopics(
+      ctx, request,
+      {NamesOf(request.topics, &CreateTopicsRequest::CreatableTopic::name),
+       TopicAction::kCreate, ErrorCode::INVALID_TOPIC_EXCEPTION, ""},
+      [ctx, reply = std::move(reply)](const CreateTopicsRequest& r,
+                                      const TopicDecisions& d) {
+        CreateTopicsChecked(ctx, r, d, reply);
+      });
 }
 
 }  // namespace kop::core

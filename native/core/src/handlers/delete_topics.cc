@@ -13,9 +13,21 @@ using protocol::DeleteTopicsRequest;
 using protocol::DeleteTopicsResponse;
 using protocol::ErrorCode;
 
-void HandleDeleteTopics(const RequestContext& ctx,
-                        const protocol::Message& message, Reply reply) {
-  const auto& request = static_cast<const DeleteTopicsRequest&>(message);
+namespace {
+
+// The names of v0-5's topic_names and v6's topics.
+std::vector<std::string> TargetNames(const DeleteTopicsRequest& request) {
+  std::vector<std::string> names = request.topic_names;
+  for (const auto& t : request.topics) {
+    if (t.name.has_value() && !t.name->empty()) names.push_back(*t.name);
+  }
+  return names;
+}
+
+// Everything after the topic check (topic_access.h).
+void DeleteTopicsChecked(const RequestContext& ctx,
+                         const DeleteTopicsRequest& request,
+                         const TopicDecisions& decisions, Reply reply) {
   auto pending = std::make_shared<PendingReply<DeleteTopicsResponse>>();
   pending->reply = std::move(reply);
   // v0-5 name topics in topic_names; v6 in topics, by name or by ID.
@@ -33,16 +45,14 @@ void HandleDeleteTopics(const RequestContext& ctx,
       out.error_code = Code(ErrorCode::UNKNOWN_TOPIC_ID);
       continue;
     }
-    if (const ErrorCode refused =
-            CheckClientTopic(*ctx.broker, *targets[i].first,
-                             ErrorCode::UNKNOWN_TOPIC_OR_PARTITION);
-        refused != ErrorCode::NONE) {
-      out.error_code = Code(refused);
-      out.error_message = RefusalMessage(refused);
+    const TopicDecision& access = decisions.find(*targets[i].first)->second;
+    if (access.error != ErrorCode::NONE) {
+      out.error_code = Code(access.error);
+      out.error_message = access.message;
       continue;
     }
     ++pending->outstanding;
-    ctx.topics->DeleteTopic(*targets[i].first,
+    ctx.topics->DeleteTopic(access.resolved,
                             [pending, i](ErrorCode error, std::string why) {
                               DeleteTopicsResponse::DeletableTopicResult& res =
                                   pending->response->responses[i];
@@ -53,6 +63,20 @@ void HandleDeleteTopics(const RequestContext& ctx,
                             });
   }
   pending->Done();
+}
+
+}  // namespace
+
+void HandleDeleteTopics(const RequestContext& ctx,
+                        const protocol::Message& message, Reply reply) {
+  const auto& request = static_cast<const DeleteTopicsRequest&>(message);
+  WithTopics(ctx, request,
+             {TargetNames(request), TopicAction::kDelete,
+              ErrorCode::UNKNOWN_TOPIC_OR_PARTITION, ""},
+             [ctx, reply = std::move(reply)](const DeleteTopicsRequest& r,
+                                             const TopicDecisions& d) {
+               DeleteTopicsChecked(ctx, r, d, reply);
+             });
 }
 
 }  // namespace kop::core

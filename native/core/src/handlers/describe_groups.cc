@@ -27,6 +27,17 @@ void HandleDescribeGroups(const RequestContext& ctx,
                           const protocol::Message& message, Reply reply) {
   const auto& request = static_cast<const DescribeGroupsRequest&>(message);
   const int16_t version = ctx.api_version;
+  if (const ErrorCode refused = Access(ctx).CheckGroup();
+      refused != ErrorCode::NONE) {
+    auto response = std::make_unique<DescribeGroupsResponse>();
+    for (const std::string& id : request.groups) {
+      auto& g = response->groups.emplace_back();
+      g.group_id = id;
+      g.error_code = Code(refused);
+      g.authorized_operations = kOperationsOmitted;
+    }
+    return reply(std::move(response));
+  }
   ctx.groups->Describe(
       MakeCaller(ctx), request.groups,
       [reply = std::move(reply),

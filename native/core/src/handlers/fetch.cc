@@ -39,6 +39,9 @@ struct Target {
   int32_t max_bytes;
 };
 
+// The partitions to read: name, index, offset, max bytes.
+using Wanted = std::vector<std::tuple<std::string, int32_t, int64_t, int32_t>>;
+
 struct PendingFetch {
   std::unique_ptr<FetchResponse> response = std::make_unique<FetchResponse>();
   std::vector<Target> targets;
@@ -115,50 +118,12 @@ int64_t Fill(PendingFetch& f, const Target& t, const ReadResult& r) {
   return static_cast<int64_t>(buf.size());
 }
 
-// Records what the session's client now knows; in an incremental fetch,
-// leaves out partitions it would learn nothing new from.
-void ApplySession(PendingFetch& f) {
-  FetchSession* session =
-      f.sessions == nullptr ? nullptr : f.sessions->Find(f.session_id);
-  if (session == nullptr) return;
-  auto& topics = f.response->responses;
-  for (auto& topic : topics) {
-    auto& parts = topic.partitions;
-    size_t kept = 0;
-    for (size_t i = 0; i < parts.size(); ++i) {
-      FetchResponse::PartitionData& pd = parts[i];
-      auto it = session->partitions.find({topic.topic, pd.partition_index});
-      bool news = true;
-      if (it != session->partitions.end()) {
-        SessionPartition& sp = it->second;
-        const auto error = static_cast<ErrorCode>(pd.error_code);
-        news = !sp.sent || error != ErrorCode::NONE ||
-               !pd.records.data.empty() || sp.error_code != error ||
-               sp.high_watermark != pd.high_watermark ||
-               sp.log_start_offset != pd.log_start_offset;
-        sp.sent = true;
-        sp.error_code = error;
-        sp.high_watermark = pd.high_watermark;
-        sp.log_start_offset = pd.log_start_offset;
-      }
-      if (!f.incremental || news) {
-        if (kept != i) parts[kept] = std::move(pd);
-        ++kept;
-      }
-    }
-    parts.resize(kept);
-  }
-  if (f.incremental) {
-    std::erase_if(topics, [](const FetchResponse::FetchableTopicResponse& t) {
-      return t.partitions.empty();
-    });
-  }
-}
-
 void Answer(const std::shared_ptr<PendingFetch>& f) {
   if (f->answered) return;
   f->answered = true;
-  ApplySession(*f);
+  ApplySession(
+      f->sessions == nullptr ? nullptr : f->sessions->Find(f->session_id),
+      f->incremental, f->response->responses);
   f->reply(std::move(f->response));
 }
 
@@ -193,6 +158,33 @@ void ReadAll(const std::shared_ptr<PendingFetch>& f, int32_t wait_ms) {
   }
 }
 
+// One response topic per name, in first-seen order; partitions the door
+// (topic_access.h) refused carry its error, the others are read.
+void Serve(const std::shared_ptr<PendingFetch>& f, const Wanted& wanted,
+           const TopicDecisions& decisions) {
+  FetchResponse& response = *f->response;
+  std::map<std::string, size_t> topic_index;
+  for (const auto& [name, index, offset, max] : wanted) {
+    auto [it, added] = topic_index.emplace(name, response.responses.size());
+    if (added) response.responses.emplace_back().topic = name;
+    const size_t t = it->second;
+    FetchResponse::FetchableTopicResponse& out = response.responses[t];
+    const size_t p = out.partitions.size();
+    FetchResponse::PartitionData& pd = out.partitions.emplace_back();
+    pd.partition_index = index;
+    const TopicDecision& access = decisions.find(name)->second;
+    pd.error_code = Code(access.error);
+    if (pd.error_code != 0) continue;
+    f->targets.push_back(Target{t, p, access.resolved, index, offset,
+                                max > 0 ? max : INT32_MAX});
+  }
+  if (f->targets.empty()) {
+    Answer(f);
+    return;
+  }
+  ReadAll(f, 0);
+}
+
 }  // namespace
 
 void HandleFetch(const RequestContext& ctx, const protocol::Message& message,
@@ -211,7 +203,7 @@ void HandleFetch(const RequestContext& ctx, const protocol::Message& message,
   };
 
   // The partitions to read: the request's, or its session's.
-  std::vector<std::tuple<std::string, int32_t, int64_t, int32_t>> wanted;
+  Wanted wanted;
   for (const FetchRequest::FetchTopic& topic : request.topics) {
     for (const FetchRequest::FetchPartition& part : topic.partitions) {
       wanted.emplace_back(topic.topic, part.partition, part.fetch_offset,
@@ -274,27 +266,13 @@ void HandleFetch(const RequestContext& ctx, const protocol::Message& message,
     response.session_id = session->id;
   }
 
-  // One response topic per name, in first-seen order.
-  std::map<std::string, size_t> topic_index;
-  for (const auto& [name, index, offset, max] : wanted) {
-    auto [it, added] = topic_index.emplace(name, response.responses.size());
-    if (added) response.responses.emplace_back().topic = name;
-    const size_t t = it->second;
-    FetchResponse::FetchableTopicResponse& out = response.responses[t];
-    const size_t p = out.partitions.size();
-    FetchResponse::PartitionData& pd = out.partitions.emplace_back();
-    pd.partition_index = index;
-    pd.error_code = Code(CheckClientTopic(
-        *ctx.broker, name, ErrorCode::UNKNOWN_TOPIC_OR_PARTITION));
-    if (pd.error_code != 0) continue;
-    f->targets.push_back(
-        Target{t, p, name, index, offset, max > 0 ? max : INT32_MAX});
-  }
-  if (f->targets.empty()) {
-    Answer(f);
-    return;
-  }
-  ReadAll(f, 0);
+  TopicQuery q{
+      {}, TopicAction::kConsume, ErrorCode::UNKNOWN_TOPIC_OR_PARTITION, ""};
+  for (const auto& w : wanted) q.names.push_back(std::get<0>(w));
+  Access(ctx).Check(std::move(q),
+                    [f, wanted = std::move(wanted)](TopicDecisions decisions) {
+                      Serve(f, wanted, decisions);
+                    });
 }
 
 }  // namespace kop::core

@@ -58,6 +58,10 @@ Found Lookup(const RequestContext& ctx, int8_t key_type, const std::string& key,
   if (key.empty()) {
     return {ErrorCode::INVALID_REQUEST, "empty group id", {}};
   }
+  if (const ErrorCode refused = Access(ctx).CheckGroup();
+      refused != ErrorCode::NONE) {
+    return {refused, "the client has no role for group APIs", {}};
+  }
   const BrokerState& b = *ctx.broker;
   const BrokerNode self = SelfNode(ctx);
   const auto it = owners.find(ctx.groups->PartitionFor(key));

@@ -50,11 +50,55 @@ struct RequestContext {
   // been sent (Kafka closes after a refused SASL step); `failed_auth` delays
   // the close (ResponseSink::CloseAfterFailedAuthentication). Call it before
   // replying.
-  std::function<void(bool failed_auth)> close_after_reply;
+  std::function<void(bool failed_auth)> close_after_reply = {};
 };
 
-// Every topic name a client sends goes through CheckClientTopic
-// (topic_access.h) before any port call for it.
+// Every topic name a client sends goes through the door of topic_access.h
+// (name rule, namespace mapping, Pulsar authorization) before any port call
+// for it: a handler lists its names and runs the rest in WithTopics.
+
+// A request kept past its handler call: its records (which view the frame)
+// copied into `bytes` by KeepBytes.
+template <typename Request>
+struct KeptRequest {
+  Request request;
+  std::vector<std::vector<uint8_t>> bytes;
+};
+// Re-points what views the frame into `kept.bytes`; only Produce has any
+// (specialized in produce.cc).
+template <typename Request>
+void KeepBytes(KeptRequest<Request>& kept) {
+  (void)kept;
+}
+
+// Decides the names of `q` and runs `then(request, decisions)`: at once when
+// no answer from Pulsar is awaited (authorization off, or all cached), as
+// before; otherwise once the answers arrive, on a copy of the request.
+template <typename Request, typename Then>
+void WithTopics(const RequestContext& ctx, const Request& request, TopicQuery q,
+                Then then) {
+  Access access(ctx);
+  if (access.Ready(q)) {
+    then(request, access.Decide(q));
+    return;
+  }
+  auto kept = std::make_shared<KeptRequest<Request>>();
+  kept->request = request;
+  KeepBytes(*kept);
+  access.Check(std::move(q), [kept, then = std::move(then)](
+                                 TopicDecisions decisions) mutable {
+    then(kept->request, decisions);
+  });
+}
+
+// The client's names of `topics` (any list of elements with `name_field`).
+template <typename Topics, typename Field>
+std::vector<std::string> NamesOf(const Topics& topics, Field name_field) {
+  std::vector<std::string> names;
+  names.reserve(topics.size());
+  for (const auto& t : topics) names.push_back(t.*name_field);
+  return names;
+}
 
 // Hands the coordinator's per-partition answers (`errors`, in request
 // order) to the partitions of a group response that were passed on: those
@@ -84,6 +128,19 @@ groups::Caller MakeCaller(const RequestContext& ctx);
 // connection in request order whatever order replies arrive in; a reply
 // after the connection closed is dropped.
 using Reply = std::function<void(std::unique_ptr<protocol::Message>)>;
+
+// Group APIs (topic_access.h, Access::CheckGroup): answers `Response` with
+// only its error_code set, and returns true, when the client may not use
+// them.
+template <typename Response>
+bool GroupRefused(const RequestContext& ctx, const Reply& reply) {
+  const protocol::ErrorCode refused = Access(ctx).CheckGroup();
+  if (refused == protocol::ErrorCode::NONE) return false;
+  auto response = std::make_unique<Response>();
+  response->error_code = protocol::Code(refused);
+  reply(std::move(response));
+  return true;
+}
 
 // `request` views the frame (records fields point into it), which is only
 // valid during the call: a handler copies what it keeps before returning.

@@ -16,6 +16,7 @@ using protocol::HeartbeatResponse;
 void HandleHeartbeat(const RequestContext& ctx,
                      const protocol::Message& message, Reply reply) {
   const auto& request = static_cast<const HeartbeatRequest&>(message);
+  if (GroupRefused<HeartbeatResponse>(ctx, reply)) return;
   ctx.groups->Heartbeat(MakeCaller(ctx), request.group_id,
                         request.generation_id, request.member_id,
                         request.group_instance_id,

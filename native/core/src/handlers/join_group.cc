@@ -22,6 +22,7 @@ constexpr int16_t kFirstKnownMemberIdVersion = 4;
 void HandleJoinGroup(const RequestContext& ctx,
                      const protocol::Message& message, Reply reply) {
   const auto& request = static_cast<const JoinGroupRequest&>(message);
+  if (GroupRefused<JoinGroupResponse>(ctx, reply)) return;
   groups::JoinParams p;
   p.group_id = request.group_id;
   p.member_id = request.member_id;

@@ -20,6 +20,7 @@ constexpr int16_t kFirstBatchVersion = 3;
 void HandleLeaveGroup(const RequestContext& ctx,
                       const protocol::Message& message, Reply reply) {
   const auto& request = static_cast<const LeaveGroupRequest&>(message);
+  if (GroupRefused<LeaveGroupResponse>(ctx, reply)) return;
   const bool batch = ctx.api_version >= kFirstBatchVersion;
   std::vector<groups::LeaveMember> members;
   if (batch) {

@@ -17,6 +17,7 @@ using protocol::ListGroupsResponse;
 void HandleListGroups(const RequestContext& ctx,
                       const protocol::Message& message, Reply reply) {
   const auto& request = static_cast<const ListGroupsRequest&>(message);
+  if (GroupRefused<ListGroupsResponse>(ctx, reply)) return;
   bool classic_wanted = request.types_filter.empty();
   for (const std::string& t : request.types_filter) {
     if (absl::AsciiStrToLower(t) == "classic") classic_wanted = true;

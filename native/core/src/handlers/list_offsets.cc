@@ -133,9 +133,12 @@ struct Scan {
 
 }  // namespace
 
-void HandleListOffsets(const RequestContext& ctx,
-                       const protocol::Message& message, Reply reply) {
-  const auto& request = static_cast<const ListOffsetsRequest&>(message);
+namespace {
+
+// Everything after the topic check (topic_access.h).
+void ListOffsetsChecked(const RequestContext& ctx,
+                        const ListOffsetsRequest& request,
+                        const TopicDecisions& decisions, Reply reply) {
   auto pending = std::make_shared<Pending>();
   pending->reply = std::move(reply);
   for (size_t t = 0; t < request.topics.size(); ++t) {
@@ -149,10 +152,9 @@ void HandleListOffsets(const RequestContext& ctx,
       ListOffsetsResponse::ListOffsetsPartitionResponse& result =
           out.partitions.emplace_back();
       result.partition_index = part.partition_index;
-      if (const ErrorCode refused = CheckClientTopic(
-              *ctx.broker, topic.name, ErrorCode::UNKNOWN_TOPIC_OR_PARTITION);
-          refused != ErrorCode::NONE) {
-        result.error_code = Code(refused);
+      const TopicDecision& access = decisions.find(topic.name)->second;
+      if (access.error != ErrorCode::NONE) {
+        result.error_code = Code(access.error);
         continue;
       }
       const int64_t ts = part.timestamp;
@@ -163,7 +165,7 @@ void HandleListOffsets(const RequestContext& ctx,
         scan->t = t;
         scan->p = p;
         scan->log = ctx.log;
-        scan->topic = topic.name;
+        scan->topic = access.resolved;
         scan->partition = part.partition_index;
         scan->target = ts;
         Scan::Step(scan, 0);
@@ -175,7 +177,7 @@ void HandleListOffsets(const RequestContext& ctx,
         pending->Done();
         continue;
       }
-      ctx.log->Read(topic.name, part.partition_index, 0, 0, 0,
+      ctx.log->Read(access.resolved, part.partition_index, 0, 0, 0,
                     [pending, t, p, ts](const ReadResult& r) {
                       ListOffsetsResponse::ListOffsetsPartitionResponse& res =
                           pending->response->topics[t].partitions[p];
@@ -190,6 +192,21 @@ void HandleListOffsets(const RequestContext& ctx,
     }
   }
   pending->Done();
+}
+
+}  // namespace
+
+void HandleListOffsets(const RequestContext& ctx,
+                       const protocol::Message& message, Reply reply) {
+  const auto& request = static_cast<const ListOffsetsRequest&>(message);
+  WithTopics(
+      ctx, request,
+      {NamesOf(request.topics, &ListOffsetsRequest::ListOffsetsTopic::name),
+       TopicAction::kConsume, ErrorCode::UNKNOWN_TOPIC_OR_PARTITION, ""},
+      [ctx, reply = std::move(reply)](const ListOffsetsRequest& r,
+                                      const TopicDecisions& d) {
+        ListOffsetsChecked(ctx, r, d, reply);
+      });
 }
 
 }  // namespace kop::core

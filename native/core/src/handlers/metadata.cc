@@ -7,10 +7,12 @@
 // no broker owns at the moment answers LEADER_NOT_AVAILABLE, so clients retry.
 // Leader epochs are -1, so clients skip KIP-320 epoch validation.
 //
-// A named topic CheckClientTopic refuses answers its error and is neither
-// looked up nor auto-created; the all-topics list leaves internal and
-// system topics out, as Kafka leaves out topics a client may not describe.
+// A named topic the door (topic_access.h) refuses answers its error and is
+// neither looked up nor auto-created; the all-topics list (the connection's
+// namespace) leaves out internal and system topics and those the role may
+// not look up, as Kafka leaves out topics a client may not describe.
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "handlers/handler.h"
@@ -24,11 +26,11 @@ namespace {
 using protocol::MetadataRequest;
 using protocol::MetadataResponse;
 
-// A stable, non-zero topic ID derived from the topic's Pulsar name (Kafka
-// clients cache IDs; Pulsar has none to offer).
-protocol::Uuid TopicId(const BrokerState& b, const std::string& topic) {
+// A stable, non-zero topic ID derived from the topic's full Pulsar name
+// (Kafka clients cache IDs; Pulsar has none to offer).
+protocol::Uuid TopicId(const Access& access, const std::string& topic) {
   const std::string full =
-      b.kafka_tenant + "/" + b.kafka_namespace + "/" + topic;
+      access.FullName(topic).substr(std::string_view("persistent://").size());
   protocol::Uuid id{};
   uint64_t h1 = 1469598103934665603ull, h2 = 0x9e3779b97f4a7c15ull;
   for (unsigned char c : full) {
@@ -73,7 +75,7 @@ std::unique_ptr<MetadataResponse> Respond(
     out.error_code = protocol::Code(t.error_code);
     out.name = t.name;
     if (t.error_code != ErrorCode::NONE) continue;
-    out.topic_id = TopicId(b, t.name);
+    out.topic_id = TopicId(Access(ctx), t.name);
     const int32_t n = std::max(t.partitions, 1);
     out.partitions.reserve(static_cast<size_t>(n));
     for (int32_t p = 0; p < n; ++p) {
@@ -105,6 +107,73 @@ std::unique_ptr<MetadataResponse> Respond(
   return response;
 }
 
+// Leaves out of an all-topics list the topics the client may not describe,
+// as Kafka does: internal and system topics, and those the role may not
+// look up.
+void ListAuthorized(const RequestContext& ctx,
+                    std::function<void(std::vector<TopicInfo>)> done) {
+  auto filter = [ctx, done = std::move(done)](std::vector<TopicInfo> topics) {
+    TopicQuery q{
+        {}, TopicAction::kLookup, ErrorCode::INVALID_TOPIC_EXCEPTION, ""};
+    for (const TopicInfo& t : topics) q.names.push_back(t.name);
+    Access(ctx).Check(std::move(q), [topics = std::move(topics),
+                                     done = std::move(done)](
+                                        TopicDecisions decisions) mutable {
+      std::erase_if(topics, [&decisions](const TopicInfo& t) {
+        return decisions[t.name].error == ErrorCode::TOPIC_AUTHORIZATION_FAILED;
+      });
+      done(std::move(topics));
+    });
+  };
+  // A connection with a namespace of its own lists that namespace.
+  if (ctx.session != nullptr && !ctx.session->topic_prefix.empty()) {
+    ctx.topics->ListNamespace(ctx.session->topic_prefix, std::move(filter));
+  } else {
+    ctx.topics->ListAll(std::move(filter));
+  }
+}
+
+// Named topics: those the door refuses answer its error and are neither
+// looked up nor auto-created.
+void LookupNamed(const RequestContext& ctx, const MetadataRequest& request,
+                 const TopicDecisions& decisions,
+                 std::function<void(std::vector<TopicInfo>)> done) {
+  std::vector<std::string> names;
+  std::vector<TopicInfo> unnamed;
+  std::map<std::string, std::string> client_names;  // resolved -> client
+  for (const MetadataRequest::MetadataRequestTopic& t : *request.topics) {
+    if (!t.name.has_value() || t.name->empty()) {
+      // A lookup by topic ID only (v10+): we derive IDs from names and keep
+      // no reverse index yet.
+      unnamed.push_back({"", 0, ErrorCode::UNKNOWN_TOPIC_ID, {}});
+      continue;
+    }
+    const TopicDecision& d = decisions.find(*t.name)->second;
+    if (d.error != ErrorCode::NONE) {
+      unnamed.push_back({*t.name, 0, d.error, {}});
+      continue;
+    }
+    names.push_back(d.resolved);
+    client_names[d.resolved] = *t.name;
+  }
+  // No names: still asked, so the answer brings the cluster's brokers up to
+  // date for the broker list.
+  // allow_auto_topic_creation exists from v4; older versions always create.
+  const bool create = ctx.api_version < 4 || request.allow_auto_topic_creation;
+  ctx.topics->Lookup(
+      std::move(names), create,
+      [done = std::move(done), unnamed = std::move(unnamed),
+       client_names =
+           std::move(client_names)](std::vector<TopicInfo> found) mutable {
+        for (TopicInfo& t : found) {
+          auto it = client_names.find(t.name);
+          if (it != client_names.end()) t.name = it->second;
+        }
+        found.insert(found.end(), unnamed.begin(), unnamed.end());
+        done(std::move(found));
+      });
+}
+
 }  // namespace
 
 void HandleMetadata(const RequestContext& ctx, const protocol::Message& message,
@@ -120,49 +189,19 @@ void HandleMetadata(const RequestContext& ctx, const protocol::Message& message,
   const bool all = !request.topics.has_value() ||
                    (ctx.api_version == 0 && request.topics->empty());
   if (all) {
-    // Topics no client may touch are left out, as Kafka leaves out topics
-    // the client is not authorized to describe.
-    ctx.topics->ListAll(
-        [ctx, done = std::move(done)](std::vector<TopicInfo> topics) mutable {
-          std::erase_if(topics, [&ctx](const TopicInfo& t) {
-            return CheckClientTopic(*ctx.broker, t.name,
-                                    ErrorCode::INVALID_TOPIC_EXCEPTION) ==
-                   ErrorCode::TOPIC_AUTHORIZATION_FAILED;
-          });
-          done(std::move(topics));
-        });
+    ListAuthorized(ctx, std::move(done));
     return;
   }
-  std::vector<std::string> names;
-  std::vector<TopicInfo> unnamed;
-  for (const MetadataRequest::MetadataRequestTopic& t : *request.topics) {
-    const ErrorCode refused =
-        t.name.has_value() && !t.name->empty()
-            ? CheckClientTopic(*ctx.broker, *t.name,
-                               ErrorCode::INVALID_TOPIC_EXCEPTION)
-            : ErrorCode::NONE;
-    if (refused != ErrorCode::NONE) {
-      // Neither looked up nor auto-created.
-      unnamed.push_back({*t.name, 0, refused, {}});
-    } else if (t.name.has_value() && !t.name->empty()) {
-      names.push_back(*t.name);
-    } else {
-      // A lookup by topic ID only (v10+): we derive IDs from names and keep
-      // no reverse index yet.
-      unnamed.push_back({"", 0, ErrorCode::UNKNOWN_TOPIC_ID, {}});
-    }
+  TopicQuery q{
+      {}, TopicAction::kLookup, ErrorCode::INVALID_TOPIC_EXCEPTION, ""};
+  for (const auto& t : *request.topics) {
+    if (t.name.has_value() && !t.name->empty()) q.names.push_back(*t.name);
   }
-  // No names: still asked, so the answer brings the cluster's brokers up to
-  // date for the broker list.
-  // allow_auto_topic_creation exists from v4; older versions always create.
-  const bool create = ctx.api_version < 4 || request.allow_auto_topic_creation;
-  ctx.topics->Lookup(
-      std::move(names), create,
-      [done = std::move(done),
-       unnamed = std::move(unnamed)](std::vector<TopicInfo> found) mutable {
-        found.insert(found.end(), unnamed.begin(), unnamed.end());
-        done(std::move(found));
-      });
+  WithTopics(ctx, request, std::move(q),
+             [ctx, done = std::move(done)](const MetadataRequest& r,
+                                           const TopicDecisions& d) {
+               LookupNamed(ctx, r, d, done);
+             });
 }
 
 }  // namespace kop::core

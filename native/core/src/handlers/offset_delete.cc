@@ -1,7 +1,7 @@
 // OffsetDelete (key 47, KIP-496): removes committed offsets of partitions
 // the group does not consume (all of them for an empty group). A partition
-// of a topic CheckClientTopic refuses answers its error and is not passed
-// on.
+// of a topic the door (topic_access.h) refuses answers its error and is not
+// passed on.
 #include <memory>
 
 #include "handlers/handler.h"
@@ -15,23 +15,26 @@ using protocol::Code;
 using protocol::OffsetDeleteRequest;
 using protocol::OffsetDeleteResponse;
 
-void HandleOffsetDelete(const RequestContext& ctx,
-                        const protocol::Message& message, Reply reply) {
-  const auto& request = static_cast<const OffsetDeleteRequest&>(message);
+namespace {
+
+// Everything after the topic check (topic_access.h).
+void OffsetDeleteChecked(const RequestContext& ctx,
+                         const OffsetDeleteRequest& request,
+                         const TopicDecisions& decisions, Reply reply) {
   std::vector<groups::TopicPartition> partitions;
   auto response = std::make_shared<std::unique_ptr<OffsetDeleteResponse>>(
       std::make_unique<OffsetDeleteResponse>());
   for (const auto& topic : request.topics) {
     auto& out = (*response)->topics.emplace_back();
     out.name = topic.name;
-    const ErrorCode refused = CheckClientTopic(
-        *ctx.broker, topic.name, ErrorCode::UNKNOWN_TOPIC_OR_PARTITION);
+    const TopicDecision& access = decisions.find(topic.name)->second;
+    const ErrorCode refused = access.error;
     for (const auto& p : topic.partitions) {
       auto& result = out.partitions.emplace_back();
       result.partition_index = p.partition_index;
       result.error_code = Code(refused);
       if (refused == ErrorCode::NONE) {
-        partitions.emplace_back(topic.name, p.partition_index);
+        partitions.emplace_back(access.resolved, p.partition_index);
       }
     }
   }
@@ -44,6 +47,22 @@ void HandleOffsetDelete(const RequestContext& ctx,
         }
         reply(std::move(*response));
       });
+}
+
+}  // namespace
+
+void HandleOffsetDelete(const RequestContext& ctx,
+                        const protocol::Message& message, Reply reply) {
+  const auto& request = static_cast<const OffsetDeleteRequest&>(message);
+  WithTopics(ctx, request,
+             {NamesOf(request.topics,
+                      &OffsetDeleteRequest::OffsetDeleteRequestTopic::name),
+              TopicAction::kConsume, ErrorCode::UNKNOWN_TOPIC_OR_PARTITION,
+              request.group_id},
+             [ctx, reply = std::move(reply)](const OffsetDeleteRequest& r,
+                                             const TopicDecisions& d) {
+               OffsetDeleteChecked(ctx, r, d, reply);
+             });
 }
 
 }  // namespace kop::core

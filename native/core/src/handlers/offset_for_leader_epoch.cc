@@ -25,10 +25,12 @@ namespace {
 constexpr int32_t kEpoch = 0;
 }  // namespace
 
-void HandleOffsetForLeaderEpoch(const RequestContext& ctx,
-                                const protocol::Message& message, Reply reply) {
-  const auto& request =
-      static_cast<const OffsetForLeaderEpochRequest&>(message);
+namespace {
+
+// Everything after the topic check (topic_access.h).
+void OffsetForLeaderEpochChecked(const RequestContext& ctx,
+                                 const OffsetForLeaderEpochRequest& request,
+                                 const TopicDecisions& decisions, Reply reply) {
   auto pending = std::make_shared<PendingReply<OffsetForLeaderEpochResponse>>();
   pending->reply = std::move(reply);
   for (size_t t = 0; t < request.topics.size(); ++t) {
@@ -39,10 +41,9 @@ void HandleOffsetForLeaderEpoch(const RequestContext& ctx,
       const auto& part = topic.partitions[p];
       auto& result = out.partitions.emplace_back();
       result.partition = part.partition;
-      if (const ErrorCode refused = CheckClientTopic(
-              *ctx.broker, topic.topic, ErrorCode::UNKNOWN_TOPIC_OR_PARTITION);
-          refused != ErrorCode::NONE) {
-        result.error_code = Code(refused);
+      const TopicDecision& access = decisions.find(topic.topic)->second;
+      if (access.error != ErrorCode::NONE) {
+        result.error_code = Code(access.error);
         continue;
       }
       if (part.current_leader_epoch > kEpoch) {
@@ -51,7 +52,7 @@ void HandleOffsetForLeaderEpoch(const RequestContext& ctx,
       }
       if (part.leader_epoch < 0) continue;  // undefined: -1, -1
       ++pending->outstanding;
-      ctx.log->Read(topic.topic, part.partition, 0, 0, 0,
+      ctx.log->Read(access.resolved, part.partition, 0, 0, 0,
                     [pending, t, p](const ReadResult& r) {
                       auto& res = pending->response->topics[t].partitions[p];
                       res.error_code = Code(r.error_code);
@@ -64,6 +65,23 @@ void HandleOffsetForLeaderEpoch(const RequestContext& ctx,
     }
   }
   pending->Done();
+}
+
+}  // namespace
+
+void HandleOffsetForLeaderEpoch(const RequestContext& ctx,
+                                const protocol::Message& message, Reply reply) {
+  const auto& request =
+      static_cast<const OffsetForLeaderEpochRequest&>(message);
+  WithTopics(
+      ctx, request,
+      {NamesOf(request.topics,
+               &OffsetForLeaderEpochRequest::OffsetForLeaderTopic::topic),
+       TopicAction::kConsume, ErrorCode::UNKNOWN_TOPIC_OR_PARTITION, ""},
+      [ctx, reply = std::move(reply)](const OffsetForLeaderEpochRequest& r,
+                                      const TopicDecisions& d) {
+        OffsetForLeaderEpochChecked(ctx, r, d, reply);
+      });
 }
 
 }  // namespace kop::core

@@ -54,13 +54,26 @@ pulsar::EntryFormat Format(const BrokerState& b) {
 
 }  // namespace
 
-void HandleProduce(const RequestContext& ctx, const protocol::Message& message,
-                   Reply reply) {
-  const auto& request = static_cast<const ProduceRequest&>(message);
-  auto pending = std::make_shared<PendingProduce>();
-  pending->acks_zero = request.acks == 0;
-  pending->reply = std::move(reply);
+// The record batches view the frame: a request kept for Pulsar's answers
+// owns copies.
+template <>
+void KeepBytes(KeptRequest<ProduceRequest>& kept) {
+  for (auto& topic : kept.request.topic_data) {
+    for (auto& part : topic.partition_data) {
+      const protocol::Bytes data = part.records.data;
+      std::vector<uint8_t>& copy =
+          kept.bytes.emplace_back(data.begin(), data.end());
+      part.records.data = protocol::Bytes(copy.data(), copy.size());
+    }
+  }
+}
 
+namespace {
+
+// Everything after the topic check.
+void Produce(const RequestContext& ctx, const ProduceRequest& request,
+             const TopicDecisions& decisions,
+             std::shared_ptr<PendingProduce> pending) {
   ErrorCode request_error = ErrorCode::NONE;
   if (request.acks != 0 && request.acks != 1 && request.acks != -1) {
     request_error = ErrorCode::INVALID_REQUIRED_ACKS;
@@ -91,14 +104,13 @@ void HandleProduce(const RequestContext& ctx, const protocol::Message& message,
         result.error_code = Code(request_error);
         continue;
       }
-      if (const ErrorCode refused = CheckClientTopic(
-              *ctx.broker, topic.name, ErrorCode::INVALID_TOPIC_EXCEPTION);
-          refused != ErrorCode::NONE) {
-        result.error_code = Code(refused);
-        if (ctx.api_version >= 8)
-          result.error_message = RefusalMessage(refused);
+      const TopicDecision& access = decisions.find(topic.name)->second;
+      if (access.error != ErrorCode::NONE) {
+        result.error_code = Code(access.error);
+        if (ctx.api_version >= 8) result.error_message = access.message;
         continue;
       }
+      const std::string& name = access.resolved;
       absl::StatusOr<protocol::RecordBatchView> batch =
           protocol::ParseProduceBatch(part.records.data, scratch);
       if (!batch.ok()) {
@@ -128,7 +140,7 @@ void HandleProduce(const RequestContext& ctx, const protocol::Message& message,
       }
       if (idempotent) {
         ProducerStateTable::Check check =
-            ctx.producers->Begin(h.producer_id, h.producer_epoch, topic.name,
+            ctx.producers->Begin(h.producer_id, h.producer_epoch, name,
                                  part.index, h.base_sequence, last_seq);
         if (check.kind == ProducerStateTable::Check::Kind::kError) {
           result.error_code = Code(check.error_code);
@@ -148,7 +160,7 @@ void HandleProduce(const RequestContext& ctx, const protocol::Message& message,
           !st.ok()) {
         result.error_code = protocol::RecordsKafkaError(st);
         if (idempotent) {
-          ctx.producers->Complete(h.producer_id, h.producer_epoch, topic.name,
+          ctx.producers->Complete(h.producer_id, h.producer_epoch, name,
                                   part.index, h.base_sequence, last_seq, false,
                                   -1);
         }
@@ -156,9 +168,9 @@ void HandleProduce(const RequestContext& ctx, const protocol::Message& message,
       }
       ++pending->outstanding;
       ctx.log->Append(
-          topic.name, part.index, entry, h.records_count,
+          name, part.index, entry, h.records_count,
           [pending, t, p, producers = ctx.producers, idempotent,
-           pid = h.producer_id, epoch = h.producer_epoch, name = topic.name,
+           pid = h.producer_id, epoch = h.producer_epoch, name,
            index = part.index, first = h.base_sequence,
            last_seq](const AppendResult& r) {
             ProduceResponse::PartitionProduceResponse& res =
@@ -176,6 +188,23 @@ void HandleProduce(const RequestContext& ctx, const protocol::Message& message,
     }
   }
   pending->Done();
+}
+
+}  // namespace
+
+void HandleProduce(const RequestContext& ctx, const protocol::Message& message,
+                   Reply reply) {
+  const auto& request = static_cast<const ProduceRequest&>(message);
+  auto pending = std::make_shared<PendingProduce>();
+  pending->acks_zero = request.acks == 0;
+  pending->reply = std::move(reply);
+  WithTopics(
+      ctx, request,
+      {NamesOf(request.topic_data, &ProduceRequest::TopicProduceData::name),
+       TopicAction::kProduce, ErrorCode::INVALID_TOPIC_EXCEPTION, ""},
+      [ctx, pending](const ProduceRequest& r, const TopicDecisions& d) {
+        Produce(ctx, r, d, pending);
+      });
 }
 
 }  // namespace kop::core

@@ -16,6 +16,7 @@ using protocol::SyncGroupResponse;
 void HandleSyncGroup(const RequestContext& ctx,
                      const protocol::Message& message, Reply reply) {
   const auto& request = static_cast<const SyncGroupRequest&>(message);
+  if (GroupRefused<SyncGroupResponse>(ctx, reply)) return;
   groups::SyncParams p;
   p.group_id = request.group_id;
   p.generation = request.generation_id;

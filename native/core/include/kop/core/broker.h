@@ -88,6 +88,15 @@ class TopicPort {
                       std::function<void(std::vector<TopicInfo>)> done) = 0;
   // Every topic of the Kafka namespace (kafkaTenant/kafkaNamespace).
   virtual void ListAll(std::function<void(std::vector<TopicInfo>)> done) = 0;
+  // Every topic of another namespace, for a connection whose short names
+  // resolve there (its SASL user name's tenant/namespace): `prefix` is
+  // "persistent://tenant/namespace/", the names answered are short, as
+  // ListAll's. The default lists none.
+  virtual void ListNamespace(std::string prefix,
+                             std::function<void(std::vector<TopicInfo>)> done) {
+    (void)prefix;
+    done({});
+  }
   // The other brokers of the cluster that serve Kafka, as the latest Lookup
   // or ListAll answer on this connection reported them. Metadata lists them
   // all, as Kafka lists every live broker: librdkafka drops (and disconnects
@@ -284,7 +293,7 @@ struct ListenerSecurity {
   // Metadata and FindCoordinator name this broker by on its connections, as
   // Kafka answers each listener's own address. Empty host: the broker's
   // (kop.advertised.host/port).
-  std::string advertised_host;
+  std::string advertised_host = {};
   int32_t advertised_port = -1;
 };
 

@@ -1,11 +1,14 @@
-// An in-memory SecurityPort for tests: credentials in a map, answered at
-// once or, when `defer` is set, when the test calls RunDeferred().
+// An in-memory SecurityPort for tests: credentials in a map (Authenticate),
+// a permission table and a record of every Authorize call; answers at once
+// or, with `defer`, when the test calls RunDeferred().
 #ifndef KOP_TESTING_FAKE_SECURITY_H_
 #define KOP_TESTING_FAKE_SECURITY_H_
 
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -15,6 +18,7 @@ namespace kop::core::testing {
 
 class FakeSecurity : public SecurityPort {
  public:
+  // --- Authentication ---
   struct Grant {
     std::string role;
     int64_t expires_at_ms = 0;
@@ -23,6 +27,23 @@ class FakeSecurity : public SecurityPort {
   std::map<std::pair<std::string, std::string>, Grant> credentials;
   // Every (method, credential) Authenticate was asked about, in order.
   std::vector<std::pair<std::string, std::string>> asked;
+
+  // --- Authorization ---
+  struct Call {
+    std::string role;
+    std::string topic;
+    TopicAction action;
+    std::string subscription;
+  };
+  bool enabled = true;
+  // (role, full topic, action) granted; a role in `superusers` may do
+  // everything.
+  std::set<std::tuple<std::string, std::string, TopicAction>> granted;
+  std::set<std::string> superusers;
+  // A topic whose check fails (the broker's metadata store is down).
+  std::string failing_topic;
+  std::vector<Call> calls;
+
   bool defer = false;
 
   void Authenticate(std::string auth_method, std::string credential,
@@ -37,20 +58,47 @@ class FakeSecurity : public SecurityPort {
       r.role = it->second.role;
       r.expires_at_ms = it->second.expires_at_ms;
     }
-    if (defer) {
-      deferred_.push_back([done = std::move(done), r]() { done(r); });
-    } else {
-      done(r);
-    }
+    Answer([done = std::move(done), r]() { done(r); });
+  }
+
+  void Grant(const std::string& role, const std::string& topic,
+             TopicAction action) {
+    granted.insert({role, topic, action});
+  }
+  void Revoke(const std::string& role, const std::string& topic,
+              TopicAction action) {
+    granted.erase({role, topic, action});
+  }
+
+  bool AuthorizationEnabled() const override { return enabled; }
+  void Authorize(std::string role, std::string topic, TopicAction action,
+                 std::string subscription,
+                 std::function<void(ErrorCode)> done) override {
+    calls.push_back({role, topic, action, subscription});
+    Answer([this, role, topic, action, done = std::move(done)] {
+      if (topic == failing_topic) return done(ErrorCode::REQUEST_TIMED_OUT);
+      const bool ok =
+          superusers.contains(role) || granted.contains({role, topic, action});
+      done(ok ? ErrorCode::NONE : ErrorCode::TOPIC_AUTHORIZATION_FAILED);
+    });
   }
 
   void RunDeferred() {
-    auto tasks = std::move(deferred_);
-    deferred_.clear();
-    for (auto& t : tasks) t();
+    std::vector<std::function<void()>> work;
+    work.swap(deferred_);
+    for (auto& w : work) w();
   }
+  size_t deferred() const { return deferred_.size(); }
 
  private:
+  void Answer(std::function<void()> answer) {
+    if (defer) {
+      deferred_.push_back(std::move(answer));
+    } else {
+      answer();
+    }
+  }
+
   std::vector<std::function<void()>> deferred_;
 };
 

@@ -102,6 +102,21 @@ class FakeTopics : public TopicPort {
     });
   }
 
+  // Names of another namespace are kept in `topics` by full name.
+  void ListNamespace(
+      std::string prefix,
+      std::function<void(std::vector<TopicInfo>)> done) override {
+    Run([this, prefix = std::move(prefix), done = std::move(done)] {
+      std::vector<TopicInfo> out;
+      for (const auto& [name, partitions] : topics) {
+        if (!name.starts_with(prefix)) continue;
+        out.push_back({name.substr(prefix.size()), partitions, ErrorCode::NONE,
+                       LeadersOf(name)});
+      }
+      done(std::move(out));
+    });
+  }
+
   void ListAll(std::function<void(std::vector<TopicInfo>)> done) override {
     Run([this, done = std::move(done)] {
       std::vector<TopicInfo> out;

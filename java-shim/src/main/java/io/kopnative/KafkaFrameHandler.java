@@ -208,6 +208,26 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
         endpoints.listTopics(requestId);
     }
 
+    /** Upcall from the core (TopicPort::ListNamespace): every topic of the namespace of {@code prefix}. */
+    void onNativeListNamespace(long requestId, byte[] prefix) {
+        endpoints.listNamespace(requestId, prefix);
+    }
+
+    /**
+     * Upcall from the core (SecurityPort::Authorize, during nativeOnFrame): whether {@code role} may
+     * do {@code action} (an {@link Authorizer} action number) on the full Pulsar topic {@code topic},
+     * {@code subscription} the group id or empty; answer with {@link NativeBridge#nativeOnAuthorized}
+     * for {@code requestId}, always later, from this channel's event loop.
+     */
+    void onNativeAuthorize(long requestId, byte[] role, byte[] topic, int action, byte[] subscription) {
+        endpoints.authorize(requestId, role, topic, action, subscription);
+    }
+
+    /** The broker's Pulsar authorizer; null when none is set (unit tests, before start). */
+    Authorizer authorizer() {
+        return broker.authorizer();
+    }
+
     /**
      * Upcall from the core (TopicPort::LookupOffsetsOwners, during nativeOnFrame): the broker owning
      * each of {@code partitions} of the group coordinator's offsets topic, answered with

@@ -153,6 +153,7 @@ public class KafkaProtocolHandler implements ProtocolHandler {
         sasl = SaslAuthenticator.of(service.getAuthenticationService(), config);
         metadata = new KafkaMetadataSetup(service.getPulsar(), config);
         broker = withRealOffsetsPartitions(broker, metadata);
+        broker.setAuthorizer(new PulsarAuthorizer(service.getAuthorizationService()));
         topics.setOffsetsTopic(metadata.offsetsTopic(), offsetsPartitions);
         broker.startTicker(NativeBroker.TICK_INTERVAL_MS);
         ownership = new OwnershipListener(broker, metadata.offsetsTopic(), offsetsPartitions, names.namespace(),

@@ -55,6 +55,12 @@ public final class KopConfig {
     // Ours (issue 11): open listeners that do not authenticate although Pulsar authentication is on.
     static final String KAFKA_ALLOW_UNAUTHENTICATED_LISTENERS = "kafkaAllowUnauthenticatedListeners";
     // KoP's key (Kafka: ssl.client.auth): the side-door rule and TLS (TlsSettings reads every kopSsl* key).
+    // KoP's keys (issue 11): how long and how many Pulsar authorization answers a connection keeps.
+    static final String KOP_AUTHORIZATION_CACHE_REFRESH_MS = "kopAuthorizationCacheRefreshMs";
+    static final String KOP_AUTHORIZATION_CACHE_MAX_COUNT = "kopAuthorizationCacheMaxCountPerConnection";
+    // Pulsar's own keys, passed to the core: authorization on, and the role of a client without one.
+    static final String AUTHORIZATION_ENABLED = "authorizationEnabled";
+    static final String ANONYMOUS_USER_ROLE = "anonymousUserRole";
     static final String KOP_SSL_CLIENT_AUTH = "kopSslClientAuth";
 
     static final String OFFSETS_TOPIC_NAME = "__consumer_offsets";
@@ -200,6 +206,13 @@ public final class KopConfig {
                 Integer.MAX_VALUE);
         putLong(effective, raw, SASL_SERVER_MAX_RECEIVE_SIZE, DEFAULT_SASL_SERVER_MAX_RECEIVE_SIZE, 1024,
                 Integer.MAX_VALUE);
+        // Pulsar authorization (docs/security.md, "Authorization"): 0 keeps no answer.
+        putLong(effective, raw, KOP_AUTHORIZATION_CACHE_REFRESH_MS, 30_000, 0, Integer.MAX_VALUE);
+        putLong(effective, raw, KOP_AUTHORIZATION_CACHE_MAX_COUNT, 100, 1, 1_000_000);
+        effective.put(AUTHORIZATION_ENABLED, Boolean.toString(conf.isAuthorizationEnabled()));
+        if (conf.getAnonymousUserRole() != null && !conf.getAnonymousUserRole().isEmpty()) {
+            effective.put(ANONYMOUS_USER_ROLE, conf.getAnonymousUserRole());
+        }
 
         KopConfig c = new KopConfig(split, advertisedOpen, maxFrameSize, idleMs, effective, raw, tls);
         // The core's own endpoint; with every listener refused it serves no client, any entry does.

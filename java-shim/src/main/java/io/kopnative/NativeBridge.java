@@ -179,6 +179,13 @@ public final class NativeBridge {
     static native int nativeOnSubscriptionDone(long connection, long requestId, short errorCode);
 
     /**
+     * Completes the core's authorization check {@code requestId} (SecurityPort::Authorize):
+     * {@code errorCode} 0 allowed, 29 (TOPIC_AUTHORIZATION_FAILED) refused, anything else the check
+     * failed. On the connection's event loop.
+     */
+    static native int nativeOnAuthorized(long connection, long requestId, short errorCode);
+
+    /**
      * Runs the tasks the core posted to {@code connection} (from any thread, see
      * {@link KafkaFrameHandler#onNativePost}), in order, on the channel's event loop. ERR_BAD_HANDLE
      * (nothing runs) for a closed or unknown connection. 0, or a negative error code.

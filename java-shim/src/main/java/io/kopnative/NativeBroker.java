@@ -20,6 +20,7 @@ final class NativeBroker implements AutoCloseable {
     private volatile long handle;
     private ScheduledExecutorService ticker; // guarded by this
     private final AtomicLong ticks = new AtomicLong();
+    private volatile Authorizer authorizer; // Pulsar's AuthorizationService, once the broker started
 
     private NativeBroker(long handle) {
         this.handle = handle;
@@ -110,6 +111,15 @@ final class NativeBroker implements AutoCloseable {
         if (rc != NativeBridge.OK) {
             log.warn("kop-native: telling the core that {} partition {} left returned {}", topic, partition, rc);
         }
+    }
+
+    /** Sets the authorizer connections ask (SecurityPort::Authorize); see {@link PulsarAuthorizer}. */
+    void setAuthorizer(Authorizer authorizer) {
+        this.authorizer = authorizer;
+    }
+
+    Authorizer authorizer() {
+        return authorizer;
     }
 
     /** How many ticks the core completed (tests). */

@@ -99,6 +99,36 @@ final class PortEndpoints {
                 why -> List.of(), results -> postTopics(requestId, results));
     }
 
+    /** TopicPort::ListNamespace: every topic of the namespace of {@code prefix}, answered like a lookup. */
+    void listNamespace(long requestId, byte[] prefix) {
+        String decoded = decodeUtf8(prefix);
+        answer("listing the topics of " + decoded, topics != null,
+                () -> topics == null || decoded == null ? noPort("no topic metadata service")
+                        : topics.listNamespace(decoded),
+                why -> List.of(), results -> postTopics(requestId, results));
+    }
+
+    /**
+     * SecurityPort::Authorize: see {@link KafkaFrameHandler#onNativeAuthorize}. Allowed answers
+     * NONE, refused TOPIC_AUTHORIZATION_FAILED; a check that failed (exception, timeout, no
+     * authorizer) is logged once as a warning and answers UNKNOWN_SERVER_ERROR, which the core
+     * refuses without caching. The role and topic are logged, never a credential.
+     */
+    void authorize(long requestId, byte[] role, byte[] topic, int action, byte[] subscription) {
+        Authorizer authorizer = handler.authorizer();
+        String r = decodeUtf8(role);
+        String t = decodeUtf8(topic);
+        String s = decodeUtf8(subscription);
+        answer("authorization of role " + r + " for action " + action + " on " + t, true,
+                () -> authorizer == null || r == null || t == null ? noPort("no authorizer or undecodable names")
+                        : authorizer.authorize(r, t, action, s == null ? "" : s).orTimeout(
+                                TopicMetadataService.DEFAULT_TIMEOUT_MS, java.util.concurrent.TimeUnit.MILLISECONDS)
+                                .thenApply(ok -> ok ? KafkaErrors.NONE : KafkaErrors.TOPIC_AUTHORIZATION_FAILED),
+                why -> KafkaErrors.UNKNOWN_SERVER_ERROR,
+                code -> handler.completeOnLoop("an authorization check",
+                        c -> NativeBridge.nativeOnAuthorized(c, requestId, code), null));
+    }
+
     /** TopicPort::LookupOffsetsOwners: see {@link KafkaFrameHandler#onNativeLookupOffsetsOwners}. */
     void lookupOffsetsOwners(long requestId, int[] partitions) {
         int[] asked = partitions == null ? new int[0] : partitions;

@@ -231,26 +231,46 @@ final class TopicMetadataService implements TopicSource {
      */
     @Override
     public CompletableFuture<List<TopicResult>> listAll() {
+        return list(namespace);
+    }
+
+    /**
+     * Every topic of the namespace of {@code prefix} ("persistent://tenant/namespace/", a
+     * connection's own namespace for short names), by local name; an unparsable prefix fails.
+     */
+    @Override
+    public CompletableFuture<List<TopicResult>> listNamespace(String prefix) {
+        NamespaceName ns;
+        try {
+            ns = TopicName.get(prefix + "x").getNamespaceObject();
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return list(ns);
+    }
+
+    // The persistent topics of `ns` (system topics and partitions left out), by local name.
+    private CompletableFuture<List<TopicResult>> list(NamespaceName ns) {
         CompletableFuture<List<String>> partitioned;
         CompletableFuture<List<String>> persistent;
         try {
             partitioned = pulsar.getPulsarResources().getNamespaceResources().getPartitionedTopicResources()
-                    .listPartitionedTopicsAsync(namespace, TopicDomain.persistent);
-            persistent = pulsar.getNamespaceService().getListOfPersistentTopics(namespace);
+                    .listPartitionedTopicsAsync(ns, TopicDomain.persistent);
+            persistent = pulsar.getNamespaceService().getListOfPersistentTopics(ns);
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
         CompletableFuture<List<TopicResult>> out = partitioned.thenCombine(persistent, (p, np) -> {
             Map<String, TopicName> parts = new LinkedHashMap<>();
             for (String s : p) {
-                TopicName tn = parseListed(s);
+                TopicName tn = parseListed(ns, s);
                 if (tn != null && !SystemTopicNames.isSystemTopic(tn)) {
                     parts.put(tn.toString(), tn);
                 }
             }
             List<TopicName> plain = new ArrayList<>();
             for (String s : np) {
-                TopicName tn = parseListed(s);
+                TopicName tn = parseListed(ns, s);
                 if (tn == null || tn.isPartitioned() || parts.containsKey(tn.toString())
                         || SystemTopicNames.isSystemTopic(tn)) {
                     continue;
@@ -262,11 +282,11 @@ final class TopicMetadataService implements TopicSource {
             List<CompletableFuture<TopicResult>> each = new ArrayList<>();
             for (TopicName tn : lists.getKey()) {
                 each.add(brokerService.fetchPartitionedTopicMetadataAsync(tn).thenApply(
-                        (PartitionedTopicMetadata md) -> new TopicResult(toKafka(tn), Math.max(0, md.partitions),
+                        (PartitionedTopicMetadata md) -> new TopicResult(tn.getLocalName(), Math.max(0, md.partitions),
                                 KafkaErrors.NONE)));
             }
             for (TopicName tn : lists.getValue()) {
-                each.add(CompletableFuture.completedFuture(new TopicResult(toKafka(tn), 0, KafkaErrors.NONE)));
+                each.add(CompletableFuture.completedFuture(new TopicResult(tn.getLocalName(), 0, KafkaErrors.NONE)));
             }
             return CompletableFuture.allOf(each.toArray(new CompletableFuture<?>[0])).thenApply(v -> {
                 List<TopicResult> results = new ArrayList<>(each.size());
@@ -279,10 +299,10 @@ final class TopicMetadataService implements TopicSource {
         return out.orTimeout(timeoutMs, TimeUnit.MILLISECONDS);
     }
 
-    private TopicName parseListed(String s) {
+    private static TopicName parseListed(NamespaceName ns, String s) {
         try {
             return s.contains("://") ? TopicName.get(s)
-                    : TopicName.get(TopicDomain.persistent.value(), namespace, s);
+                    : TopicName.get(TopicDomain.persistent.value(), ns, s);
         } catch (RuntimeException e) {
             log.debug("kop-native: skipping unparsable topic {}: {}", s, e.toString());
             return null;

@@ -46,6 +46,14 @@ interface TopicSource {
     CompletableFuture<List<TopicMetadataService.TopicResult>> listAll();
 
     /**
+     * Every topic of the namespace of {@code prefix} ("persistent://tenant/namespace/"), by local
+     * name: TopicPort::ListNamespace, for a connection whose short names resolve there.
+     */
+    default CompletableFuture<List<TopicMetadataService.TopicResult>> listNamespace(String prefix) {
+        return CompletableFuture.failedFuture(new UnsupportedOperationException("no namespace listing"));
+    }
+
+    /**
      * Topic administration: {@code op} is {@link TopicMetadataService#ADMIN_CREATE} (count = partitions),
      * {@link TopicMetadataService#ADMIN_DELETE} or {@link TopicMetadataService#ADMIN_PARTITIONS} (count = the
      * new total). Completes with a Kafka error code and message, never exceptionally on a broker.
