@@ -210,7 +210,7 @@ def run(check, ports, sign, venv_python, broker_log, secrets=None):
                                f"sasl-g-go-{mech}-{pid}", ["-sasl", mech, "-token", good])
     client_matrix.franz_go(check, "franz_go_plain_refused", bootstrap, f"sasl-go-refused-{pid}",
                            f"sasl-g-go-refused-{pid}", ["-sasl", "plain", "-token", tokens["foreign"]],
-                           expect="error")
+                           expect="SASL_AUTHENTICATION_FAILED")
 
     text = broker_log()
     leaked = client_matrix.leaks({**tokens, **(secrets or {})}, text)

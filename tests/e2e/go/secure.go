@@ -2,7 +2,7 @@
 // The connection is set up from -sasl (plain | oauth | none), -sasl-user and -token (PLAIN's
 // password is "token:<jwt>"; OAUTHBEARER's bearer token is the JWT), and -tls-ca (TLS, verifying
 // the server against that CA), with -tls-cert/-tls-key for a client certificate (mTLS).
-// A producer writes -n records to partition 0 of -topic (ProduceSync); a member of -group
+// A producer connects (Ping) and writes -n records to partition 0 of -topic (ProduceSync); a member of -group
 // (kgo.ConsumerGroup, auto commit off) reads them, commits them (CommitUncommittedOffsets), and an
 // OffsetFetch (raw kmsg request, v8+ group form) reads the commit back. Prints one "secure" JSON
 // line: what was produced and consumed, the committed offset, and the first error, if any.
@@ -83,8 +83,17 @@ func secure(ctx context.Context, c config) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 
-	producer := newClient(c, append(sec, kgo.DefaultProduceTopic(c.topic),
+	// AllowAutoTopicCreation: the topic is created by the Metadata request, as the other clients
+	// of the suites do it (franz-go does not ask for it by default).
+	producer := newClient(c, append(sec, kgo.DefaultProduceTopic(c.topic), kgo.AllowAutoTopicCreation(),
 		kgo.RecordPartitioner(kgo.ManualPartitioner()))...)
+	// Ping first: a refused authentication is reported as such (a produce retries until the
+	// deadline).
+	if err := producer.Ping(ctx); err != nil {
+		producer.Close()
+		res.Error = "ping: " + err.Error()
+		return
+	}
 	records := make([]*kgo.Record, c.n)
 	for i := range records {
 		records[i] = &kgo.Record{Value: []byte(fmt.Sprintf("go-%d", i)), Partition: 0}
