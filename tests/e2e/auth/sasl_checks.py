@@ -7,24 +7,25 @@ PLAIN,OAUTHBEARER):
   malformed credentials answer SASL_AUTHENTICATION_FAILED after the failure delay, then close,
   and no request goes through; KIP-368's session_lifetime_ms follows the token's exp and past it
   the connection closes;
-- kcat and confluent-kafka (build/e2e-venv, sasl_clients.py): PLAIN with `public/default` and
-  `token:<jwt>` produces, consumes and commits in a group; OAUTHBEARER produces and consumes;
-  a wrong token fails; Java kafka-clients 4.4.0 PLAIN through sasl.jaas.config likewise;
-- the broker log has a failure line per refused attempt and none of the tokens.
+- the client matrix (client_matrix.py), each producing, consuming and committing in a group:
+  kcat and confluent-kafka PLAIN (`public/default`, `token:<jwt>`), confluent-kafka OAUTHBEARER
+  (oauth_cb), Java kafka-clients 3.9.2 and 4.4.0 PLAIN (sasl.jaas.config) and OAUTHBEARER (a login
+  callback handler with the token), franz-go sasl/plain and sasl/oauth; a foreign-key token fails
+  for kcat, Java and franz-go;
+- the broker log has a failure line per refused attempt and none of the tokens or other secrets.
 """
 import os
-import shutil
 import socket
 import struct
 import subprocess
 import time
 
+import client_matrix
 import kafka_wire
 
 SASL_HANDSHAKE = 17
 SASL_AUTHENTICATE = 36
 SASL_AUTHENTICATION_FAILED = 58
-HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def _connect(port):
@@ -111,37 +112,9 @@ def kcat(args, stdin=None, timeout=60):
     return subprocess.run(["kcat", *args], input=stdin, capture_output=True, timeout=timeout)
 
 
-def java_client(check, sasl_port, tokens):
-    """Java kafka-clients 4.4.0, SASL/PLAIN through sasl.jaas.config (java/SaslJavaClient.java),
-    compiled against the classpath tests/e2e/test_java_clients.py resolves."""
-    if not all(shutil.which(t) for t in ("mvn", "java", "javac")):
-        check("java_tools_available", False, "mvn, java or javac missing")
-        return
-    import test_java_clients  # noqa: E402  (tests/e2e: the kafka-clients classpath, resolved once)
-    try:
-        cp, _ = test_java_clients.classpath("4.4.0")
-    except AssertionError as e:
-        check("java_classpath", False, str(e)[-300:])
-        return
-    classes = os.path.join(test_java_clients.OUT, "classes-sasl")
-    os.makedirs(classes, exist_ok=True)
-    src = os.path.join(HERE, "java", "SaslJavaClient.java")
-    out = subprocess.run(["javac", "-nowarn", "-d", classes, "-cp", cp, src], capture_output=True, text=True,
-                         timeout=300)
-    if not check("java_client_compiles", out.returncode == 0, out.stderr[-300:]):
-        return
-    for mode, token in (("ok", tokens["good"]), ("refused", tokens["foreign"])):
-        p = subprocess.run(["java", "-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp", classes + os.pathsep + cp,
-                            "SaslJavaClient", mode, f"127.0.0.1:{sasl_port}", f"sasl-java-{os.getpid()}",
-                            f"sasl-g-java-{os.getpid()}", token], capture_output=True, text=True, timeout=240)
-        lines = p.stdout.strip().splitlines()
-        check(f"java_plain_{mode}", p.returncode == 0 and lines and lines[-1] == "ok",
-              (" | ".join(lines[-2:]) + " " + p.stderr[-400:]).strip())
-
-
-def run(check, ports, sign, venv_python, broker_log):
+def run(check, ports, sign, venv_python, broker_log, secrets=None):
     """`ports`: (plaintext, sasl); `sign(claims, foreign=False)`: an HS256 token with the broker's
-    key (or another one)."""
+    key (or another one); `secrets` (name -> value): more that must not be in the broker log."""
     plain_port, sasl_port = ports
     now = int(time.time())
     tokens = {
@@ -204,39 +177,44 @@ def run(check, ports, sign, venv_python, broker_log):
         time.sleep(max(0, lifetime / 1000) + 1.5)
         check("closed_after_expiry", not metadata_answered(s, 4), "Metadata after the session lifetime")
 
-    # kcat (librdkafka): PLAIN produce and consume; a wrong token fails.
-    topic = f"sasl-kcat-{os.getpid()}"
-    common = ["-b", f"127.0.0.1:{sasl_port}", "-X", "security.protocol=SASL_PLAINTEXT", "-X",
-              "sasl.mechanisms=PLAIN", "-X", "sasl.username=public/default"]
-    if shutil.which("kcat"):
-        p = kcat([*common, "-X", f"sasl.password=token:{good}", "-P", "-t", topic], b"k1\nk2\nk3\n")
-        check("kcat_plain_produce", p.returncode == 0, p.stderr.decode(errors="replace")[-300:])
-        p = kcat([*common, "-X", f"sasl.password=token:{good}", "-C", "-t", topic, "-o", "beginning", "-e", "-c",
-                  "3", "-q"])
-        got = p.stdout.decode(errors="replace").split()
-        check("kcat_plain_consume", got == ["k1", "k2", "k3"], f"rc {p.returncode}, got {got}")
-        p = kcat([*common, "-X", f"sasl.password=token:{tokens['foreign']}", "-L", "-m", "10"], timeout=30)
+    # kcat (librdkafka): PLAIN produce, consume and a group; a wrong token fails.
+    pid = os.getpid()
+    bootstrap = f"127.0.0.1:{sasl_port}"
+    xopts = ["security.protocol=SASL_PLAINTEXT", "sasl.mechanisms=PLAIN", "sasl.username=public/default"]
+    if client_matrix.kcat(check, "kcat_plain", bootstrap, [*xopts, f"sasl.password=token:{good}"],
+                          f"sasl-kcat-{pid}", f"sasl-g-kcat-{pid}"):
+        p = kcat(["-b", bootstrap, *sum((["-X", o] for o in xopts), []), "-X",
+                  f"sasl.password=token:{tokens['foreign']}", "-L", "-m", "10"], timeout=30)
         check("kcat_wrong_token_fails", p.returncode != 0, f"rc {p.returncode}")
-    else:
-        check("kcat_available", False, "kcat is not installed")
 
-    # confluent-kafka: PLAIN with a group and commits; OAUTHBEARER.
-    if venv_python and os.path.exists(venv_python):
-        script = os.path.join(HERE, "sasl_clients.py")
-        for mode, token in (("plain", good), ("oauth", good)):
-            p = subprocess.run([venv_python, script, mode, f"127.0.0.1:{sasl_port}", f"sasl-{mode}-{os.getpid()}",
-                                f"sasl-g-{mode}-{os.getpid()}", token], capture_output=True, timeout=180)
-            out = p.stdout.decode(errors="replace").strip().splitlines()
-            check(f"confluent_{mode}", p.returncode == 0 and out and out[-1] == "ok",
-                  (out[-1] if out else "") + " " + p.stderr.decode(errors="replace")[-400:])
-    else:
-        check("confluent_kafka_available", False, f"no {venv_python}")
+    # confluent-kafka: PLAIN and OAUTHBEARER (oauth_cb), each with a group commit.
+    for mode in ("plain", "oauth"):
+        client_matrix.confluent(check, f"confluent_{mode}", venv_python, mode, bootstrap, f"sasl-{mode}-{pid}",
+                                f"sasl-g-{mode}-{pid}", good)
 
-    java_client(check, sasl_port, tokens)
+    # Java kafka-clients 3.9.2 and 4.4.0: PLAIN through sasl.jaas.config, OAUTHBEARER through a
+    # login callback handler that hands over the token; a foreign-key token is refused.
+    for version in client_matrix.JAVA_VERSIONS:
+        v = version.replace(".", "")
+        for mech in ("PLAIN", "OAUTHBEARER"):
+            client_matrix.java(check, f"java_{version}_{mech.lower()}", version, "ok", bootstrap,
+                               f"sasl-java{v}-{mech}-{pid}", f"sasl-g-java{v}-{mech}-{pid}",
+                               client_matrix.java_sasl(mech, good, "SASL_PLAINTEXT"))
+        client_matrix.java(check, f"java_{version}_plain_refused", version, "refused", bootstrap,
+                           f"sasl-java{v}-refused-{pid}", f"sasl-g-java{v}-refused-{pid}",
+                           client_matrix.java_sasl("PLAIN", tokens["foreign"], "SASL_PLAINTEXT"))
+
+    # franz-go: sasl/plain and sasl/oauth; a foreign-key token is refused.
+    for mech in ("plain", "oauth"):
+        client_matrix.franz_go(check, f"franz_go_{mech}", bootstrap, f"sasl-go-{mech}-{pid}",
+                               f"sasl-g-go-{mech}-{pid}", ["-sasl", mech, "-token", good])
+    client_matrix.franz_go(check, "franz_go_plain_refused", bootstrap, f"sasl-go-refused-{pid}",
+                           f"sasl-g-go-refused-{pid}", ["-sasl", "plain", "-token", tokens["foreign"]],
+                           expect="SASL_AUTHENTICATION_FAILED")
 
     text = broker_log()
-    leaked = [name for name, tok in tokens.items() if tok.split(".")[-1] in text or tok in text]
-    check("no_token_in_broker_log", not leaked, f"leaked: {leaked}")
+    leaked = client_matrix.leaks({**tokens, **(secrets or {})}, text)
+    check("no_secret_in_broker_log", not leaked, f"leaked: {leaked} (of {sorted({**tokens, **(secrets or {})})})")
     failures = [line for line in text.splitlines() if "SASL authentication failed for /127.0.0.1" in line]
     check("failures_logged_once_each", len(failures) >= len(bad),
           f"{len(failures)} failure lines for {len(bad)} refused attempts (+ kcat's)")

@@ -1,29 +1,49 @@
-"""confluent-kafka clients over SASL_PLAINTEXT for tests/e2e/auth (run with build/e2e-venv's
-python). Modes: `plain` (PLAIN, user public/default, password token:<jwt>: produce 5, consume them
-in a group and commit, read the commit back) and `oauth` (OAUTHBEARER through oauth_cb: produce 3,
-consume 3). Prints "ok" last on success.
-Usage: sasl_clients.py MODE BOOTSTRAP TOPIC GROUP TOKEN
+"""confluent-kafka clients over a secured Kafka listener for tests/e2e/auth and tests/e2e/tls (run
+with build/e2e-venv's python). Modes:
+- `plain`: PLAIN, user public/default, password token:<jwt>;
+- `oauth`: OAUTHBEARER, the token through oauth_cb;
+- `ssl`: no SASL (SSL, or mTLS with a client certificate in EXTRA);
+  each of these produces 5, consumes them in a group, commits and reads the commit back;
+- `denied`: a produce fails with TOPIC_AUTHORIZATION_FAILED.
+EXTRA is a JSON object of settings over the mode's (security.protocol SASL_PLAINTEXT by default;
+SASL_SSL or SSL with ssl.ca.location and ssl.certificate.location/ssl.key.location).
+Prints "ok" last on success.
+Usage: sasl_clients.py MODE BOOTSTRAP TOPIC GROUP TOKEN [EXTRA]
 """
+import json
 import sys
 import time
 
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 
 mode, bootstrap, topic, group, token = sys.argv[1:6]
+extra = json.loads(sys.argv[6]) if len(sys.argv) > 6 else {}
 if mode == "plain":
     auth = {"security.protocol": "SASL_PLAINTEXT", "sasl.mechanism": "PLAIN",
             "sasl.username": "public/default", "sasl.password": "token:" + token}
-else:
+elif mode == "oauth":
     auth = {"security.protocol": "SASL_PLAINTEXT", "sasl.mechanism": "OAUTHBEARER",
             "oauth_cb": lambda _config: (token, time.time() + 3600)}
-n = 5 if mode == "plain" else 3
+else:
+    auth = {"security.protocol": "SSL"}
+auth.update(extra)
+n = 5
 
 errors = []
-p = Producer({"bootstrap.servers": bootstrap, **auth, "error_cb": lambda e: errors.append(str(e))})
+p = Producer({"bootstrap.servers": bootstrap, **auth, "error_cb": lambda e: errors.append(str(e)),
+              "message.timeout.ms": 30000})
 delivered = []
 for i in range(n):
     p.produce(topic, value=f"{mode}-{i}".encode(), on_delivery=lambda e, m: delivered.append(e))
-if p.flush(60) != 0 or len(delivered) != n or any(delivered):
+left = p.flush(60)
+if mode == "denied":
+    codes = {e.code() for e in delivered if e is not None}
+    if left == 0 and codes == {KafkaError.TOPIC_AUTHORIZATION_FAILED}:
+        print(f"denied: {delivered[0]}")
+        print("ok")
+        sys.exit(0)
+    sys.exit(f"expected TOPIC_AUTHORIZATION_FAILED for every record: left {left}, {delivered} {errors}")
+if left != 0 or len(delivered) != n or any(delivered):
     sys.exit(f"produce failed: {delivered} {errors}")
 
 c = Consumer({"bootstrap.servers": bootstrap, **auth, "group.id": group, "auto.offset.reset": "earliest",
@@ -37,10 +57,9 @@ while len(got) < n and time.monotonic() < deadline:
     got.append(m.value().decode())
 if got != [f"{mode}-{i}" for i in range(n)]:
     sys.exit(f"consumed {got}")
-if mode == "plain":
-    c.commit(asynchronous=False)
-    committed = c.committed([TopicPartition(topic, 0)], timeout=30)
-    if committed[0].offset != n:
-        sys.exit(f"committed {committed}")
+c.commit(asynchronous=False)
+committed = c.committed([TopicPartition(topic, 0)], timeout=30)
+if committed[0].offset != n:
+    sys.exit(f"committed {committed}")
 c.close()
 print("ok")

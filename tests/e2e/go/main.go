@@ -21,6 +21,7 @@
 //	                -session-timeout the session, -rate throttles to about N records/s. Commands on
 //	                standard input: "close" (Close: leaves the group), "nocommit" (stop
 //	                committing), "fast" (no throttle). Used by tests/e2e/test_groups_clients.py.
+//	-mode secure:   produce, consume in -group and commit over SASL and/or TLS: see secure.go.
 //
 // The records are a pure function of (codec, i): see makeRecord, repeated in the Python test.
 package main
@@ -405,7 +406,7 @@ func main() {
 	flag.StringVar(&c.balancer, "balancer", "range", "-mode group: range | roundrobin | sticky | cooperative-sticky")
 	flag.DurationVar(&c.sessionTimeout, "session-timeout", 6*time.Second, "-mode group: session timeout")
 	flag.Float64Var(&c.rate, "rate", 0, "-mode group: about this many records/s (0: no throttle)")
-	flag.StringVar(&mode, "mode", "", "produce | consume | offsets | group")
+	flag.StringVar(&mode, "mode", "", "produce | consume | offsets | group | secure")
 	flag.Parse()
 	c.codecs = strings.Split(codecList, ",")
 	for _, name := range c.codecs {
@@ -428,6 +429,8 @@ func main() {
 		offsets(ctx, c)
 	case "group":
 		group(ctx, c)
+	case "secure":
+		secure(ctx, c)
 	default:
 		fmt.Fprintf(os.Stderr, "unknown -mode %q\n", mode)
 		os.Exit(2)
