@@ -140,8 +140,8 @@ JNIEXPORT void JNICALL Java_io_kopnative_NativeBridge_nativeDestroyBroker(
 //   (mTLS); null or empty for none.
 JNIEXPORT jlong JNICALL Java_io_kopnative_NativeBridge_nativeOpenConnection(
     JNIEnv* env, jclass, jlong broker, jobject handler, jboolean sasl,
-    jobjectArray sasl_mechanisms, jstring advertised_host,
-    jint advertised_port, jstring tls_role) {
+    jobjectArray sasl_mechanisms, jstring advertised_host, jint advertised_port,
+    jstring tls_role) {
   return kop::jni::Guarded("nativeOpenConnection", jlong{0}, [&]() -> jlong {
     auto* b = kop::jni::FromHandle<BrokerHandle>(broker);
     if (b == nullptr || handler == nullptr) {
@@ -240,16 +240,20 @@ JNIEXPORT jint JNICALL Java_io_kopnative_NativeBridge_nativeOnTopicsResolved(
 }
 
 // static native int nativeOnAppended(long conn, long requestId,
-//     short errorCode, long baseOffset, long logStartOffset)
+//     short errorCode, long baseOffset, long logStartOffset, String message,
+//     int throttleTimeMs)
 //   -> 0 (also for an unknown request id), kErrBadHandle for a closed handle.
-// On the connection's event loop.
+// On the connection's event loop. A null message is an empty one; a negative
+// throttle time is 0.
 JNIEXPORT jint JNICALL Java_io_kopnative_NativeBridge_nativeOnAppended(
-    JNIEnv*, jclass, jlong conn, jlong request_id, jshort error_code,
-    jlong base_offset, jlong log_start_offset) {
+    JNIEnv* env, jclass, jlong conn, jlong request_id, jshort error_code,
+    jlong base_offset, jlong log_start_offset, jstring message,
+    jint throttle_time_ms) {
   return OnConnection("nativeOnAppended", conn, [&](ConnectionHandle& c) {
     c.Appended(static_cast<uint64_t>(request_id),
                static_cast<ErrorCode>(error_code), base_offset,
-               log_start_offset);
+               log_start_offset, kop::jni::Utf8FromJava(env, message),
+               throttle_time_ms);
     return kOk;
   });
 }
