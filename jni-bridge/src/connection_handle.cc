@@ -302,8 +302,7 @@ void ConnectionHandle::TopicAdmin(jint op, const std::string& name,
 }
 
 void ConnectionHandle::AdminDoneFor(uint64_t id, ErrorCode error_code,
-                                    std::string message,
-                                    int32_t throttle_time_ms) {
+                                    std::string message) {
   if (auto done = admins_.TakeAnswered(id)) {
     (*done)(error_code, std::move(message));
   }
@@ -331,7 +330,7 @@ void ConnectionHandle::ProduceAppend(int64_t producer_id,
 
 void ConnectionHandle::Appended(uint64_t id, ErrorCode error_code,
                                 int64_t base_offset, int64_t log_start_offset,
-                                std::string message) {
+                                std::string message, int32_t throttle_time_ms) {
   if (auto done = appends_.TakeAnswered(id)) {
     kop::core::AppendResult r;
     r.error_code = error_code;
