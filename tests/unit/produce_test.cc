@@ -325,9 +325,6 @@ TEST_CASE("a partition that left this broker keeps no stale producer state",
         Code(ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER));
 }
 
-}  // namespace
-}  // namespace kop::core
-
 TEST_CASE(
     "a policy refusal's message and a rate limit's pause reach the client",
     "[produce]") {
@@ -350,3 +347,6 @@ TEST_CASE(
   CHECK(ok.responses[0].partition_responses[0].error_code == 0);
   CHECK_FALSE(ok.responses[0].partition_responses[0].error_message.has_value());
 }
+
+}  // namespace
+}  // namespace kop::core
