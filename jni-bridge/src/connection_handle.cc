@@ -310,21 +310,34 @@ void ConnectionHandle::AdminDoneFor(uint64_t id, ErrorCode error_code,
 
 // `entry` is valid only during the call: it crosses as its address, and Java
 // copies it in the upcall.
+// The broker's own appends (group metadata) cross with producer id
+// kBrokerAppend: Java checks no producer policy on them.
 void ConnectionHandle::Append(std::string_view topic, int32_t partition,
                               std::span<const uint8_t> entry,
                               int32_t num_records, AppendDone done) {
+  ProduceAppend(kBrokerAppend, topic, partition, entry, num_records,
+                std::move(done));
+}
+
+void ConnectionHandle::ProduceAppend(int64_t producer_id,
+                                     std::string_view topic, int32_t partition,
+                                     std::span<const uint8_t> entry,
+                                     int32_t num_records, AppendDone done) {
   PortUpcall(handler_, g_java.append, kAppendSite, appends_, std::move(done),
              FailAppend, topic, partition, AddressOf(entry.data()),
-             JavaLength{entry.size()}, num_records);
+             JavaLength{entry.size()}, num_records, producer_id);
 }
 
 void ConnectionHandle::Appended(uint64_t id, ErrorCode error_code,
-                                int64_t base_offset, int64_t log_start_offset) {
+                                int64_t base_offset, int64_t log_start_offset,
+                                std::string message, int32_t throttle_time_ms) {
   if (auto done = appends_.TakeAnswered(id)) {
     kop::core::AppendResult r;
     r.error_code = error_code;
     r.base_offset = base_offset;
     r.log_start_offset = log_start_offset;
+    r.error_message = std::move(message);
+    r.throttle_time_ms = throttle_time_ms < 0 ? 0 : throttle_time_ms;
     (*done)(r);
   }
 }

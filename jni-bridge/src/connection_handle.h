@@ -102,6 +102,13 @@ class ConnectionHandle final : public kop::core::ResponseSink,
   void Append(std::string_view topic, int32_t partition,
               std::span<const uint8_t> entry, int32_t num_records,
               AppendDone done) override;
+  // A Kafka producer's append: Java checks the Pulsar policies on it.
+  // Producer id of the broker's own appends in the onNativeAppend upcall
+  // (KafkaFrameHandler.BROKER_APPEND).
+  static constexpr int64_t kBrokerAppend = -2;
+  void ProduceAppend(int64_t producer_id, std::string_view topic,
+                     int32_t partition, std::span<const uint8_t> entry,
+                     int32_t num_records, AppendDone done) override;
   bool SupportsRead() const override { return true; }
   void Read(std::string_view topic, int32_t partition, int64_t offset,
             int32_t max_bytes, int32_t max_wait_ms, ReadDone done) override;
@@ -131,7 +138,8 @@ class ConnectionHandle final : public kop::core::ResponseSink,
   void Resolve(JNIEnv* env, uint64_t id, jobjectArray names,
                jintArray partitions, jshortArray errors, const Owners& owners);
   void Appended(uint64_t id, kop::core::ErrorCode error_code,
-                int64_t base_offset, int64_t log_start_offset);
+                int64_t base_offset, int64_t log_start_offset,
+                std::string message, int32_t throttle_time_ms);
   // The entries are [address, address + length) split by `lengths`, valid
   // during the call.
   void ReadDoneFor(JNIEnv* env, uint64_t id, kop::core::ErrorCode error_code,

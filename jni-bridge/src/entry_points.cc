@@ -240,16 +240,20 @@ JNIEXPORT jint JNICALL Java_io_kopnative_NativeBridge_nativeOnTopicsResolved(
 }
 
 // static native int nativeOnAppended(long conn, long requestId,
-//     short errorCode, long baseOffset, long logStartOffset)
+//     short errorCode, long baseOffset, long logStartOffset, String message,
+//     int throttleTimeMs)
 //   -> 0 (also for an unknown request id), kErrBadHandle for a closed handle.
-// On the connection's event loop.
+// On the connection's event loop. A null message is an empty one; a negative
+// throttle time is 0.
 JNIEXPORT jint JNICALL Java_io_kopnative_NativeBridge_nativeOnAppended(
-    JNIEnv*, jclass, jlong conn, jlong request_id, jshort error_code,
-    jlong base_offset, jlong log_start_offset) {
+    JNIEnv* env, jclass, jlong conn, jlong request_id, jshort error_code,
+    jlong base_offset, jlong log_start_offset, jstring message,
+    jint throttle_time_ms) {
   return OnConnection("nativeOnAppended", conn, [&](ConnectionHandle& c) {
     c.Appended(static_cast<uint64_t>(request_id),
                static_cast<ErrorCode>(error_code), base_offset,
-               log_start_offset);
+               log_start_offset, kop::jni::Utf8FromJava(env, message),
+               throttle_time_ms);
     return kOk;
   });
 }

@@ -312,9 +312,9 @@ def _varbytes(b):
     return varint(-1) if b is None else varint(len(b)) + b
 
 
-def record_batch_v2(records, base_timestamp=None):
-    """A magic-2 RecordBatch, uncompressed, no producer id. records: [(key, value, [(hkey, hvalue)])],
-    bytes or None (headers: str key, bytes value)."""
+def record_batch_v2(records, base_timestamp=None, producer_id=-1, producer_epoch=-1, base_sequence=-1):
+    """A magic-2 RecordBatch, uncompressed, no producer id unless given (an idempotent producer's
+    batch). records: [(key, value, [(hkey, hvalue)])], bytes or None (headers: str key, bytes value)."""
     ts = int(time.time() * 1000) if base_timestamp is None else base_timestamp
     body = bytearray()
     for i, (key, value, headers) in enumerate(records):
@@ -326,10 +326,25 @@ def record_batch_v2(records, base_timestamp=None):
         for hk, hv in headers:
             r += _varbytes(hk.encode()) + _varbytes(hv)
         body += varint(len(r)) + r
-    after_crc = struct.pack(">hiqqqhii", 0, len(records) - 1, ts, ts, -1, -1, -1, len(records)) + bytes(body)
+    after_crc = struct.pack(">hiqqqhii", 0, len(records) - 1, ts, ts, producer_id, producer_epoch,
+                            base_sequence, len(records)) + bytes(body)
     crc = crc32c(after_crc)
     tail = struct.pack(">ibI", 0, 2, crc) + after_crc  # partition leader epoch, magic, crc
     return struct.pack(">qi", 0, len(tail)) + tail
+
+
+INIT_PRODUCER_ID = 22
+
+
+def init_producer_id_v0(correlation_id):
+    """InitProducerId v0 for an idempotent (non-transactional) producer."""
+    return frame(request_header_v1(INIT_PRODUCER_ID, 0, correlation_id) + struct.pack(">hi", -1, 60000))
+
+
+def parse_init_producer_id_v0(body):
+    """-> (correlation_id, error_code, producer_id, producer_epoch)."""
+    correlation_id, _throttle, error, producer_id, epoch = struct.unpack(">iihqh", body)
+    return correlation_id, error, producer_id, epoch
 
 
 def produce_v9(correlation_id, topic, partition, records, acks=-1, timeout_ms=30000):

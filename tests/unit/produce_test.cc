@@ -325,5 +325,28 @@ TEST_CASE("a partition that left this broker keeps no stale producer state",
         Code(ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER));
 }
 
+TEST_CASE(
+    "a policy refusal's message and a rate limit's pause reach the client",
+    "[produce]") {
+  Fixture f;
+  auto b = IdempotentBatch(77, 0, 0, 2);
+  f.log.fail_with = ErrorCode::POLICY_VIOLATION;
+  f.log.fail_message = "the topic's backlog quota is exceeded";
+  f.conn->OnFrame(Frame(0, 9, 1, Request(-1, {{0, &b}})));
+  CHECK(f.log.last_producer_id == 77);
+  auto refused = Response<ProduceResponse>(f.sink.frames.back(), 0, 9, 1)
+                     .responses[0]
+                     .partition_responses[0];
+  CHECK(refused.error_code == Code(ErrorCode::POLICY_VIOLATION));
+  CHECK(refused.error_message == "the topic's backlog quota is exceeded");
+  f.log.fail_with = ErrorCode::NONE;
+  f.log.throttle_time_ms = 250;
+  f.conn->OnFrame(Frame(0, 9, 2, Request(-1, {{0, &b}})));
+  auto ok = Response<ProduceResponse>(f.sink.frames.back(), 0, 9, 2);
+  CHECK(ok.throttle_time_ms == 250);
+  CHECK(ok.responses[0].partition_responses[0].error_code == 0);
+  CHECK_FALSE(ok.responses[0].partition_responses[0].error_message.has_value());
+}
+
 }  // namespace
 }  // namespace kop::core

@@ -167,18 +167,24 @@ void Produce(const RequestContext& ctx, const ProduceRequest& request,
         continue;
       }
       ++pending->outstanding;
-      ctx.log->Append(
-          name, part.index, entry, h.records_count,
+      ctx.log->ProduceAppend(
+          h.producer_id, name, part.index, entry, h.records_count,
           [pending, t, p, producers = ctx.producers, idempotent,
-           pid = h.producer_id, epoch = h.producer_epoch, name,
-           index = part.index, first = h.base_sequence,
-           last_seq](const AppendResult& r) {
+           version = ctx.api_version, pid = h.producer_id,
+           epoch = h.producer_epoch, name, index = part.index,
+           first = h.base_sequence, last_seq](const AppendResult& r) {
             ProduceResponse::PartitionProduceResponse& res =
                 pending->response->responses[t].partition_responses[p];
             const bool ok = r.error_code == ErrorCode::NONE;
             res.error_code = Code(r.error_code);
             res.base_offset = ok ? r.base_offset : -1;
             res.log_start_offset = r.log_start_offset;
+            if (r.throttle_time_ms > pending->response->throttle_time_ms) {
+              pending->response->throttle_time_ms = r.throttle_time_ms;
+            }
+            if (!ok && version >= 8 && !r.error_message.empty()) {
+              res.error_message = r.error_message;
+            }
             if (idempotent) {
               producers->Complete(pid, epoch, name, index, first, last_seq, ok,
                                   r.base_offset);

@@ -146,6 +146,12 @@ struct AppendResult {
   ErrorCode error_code = ErrorCode::NONE;
   int64_t base_offset = -1;       // Kafka offset of the entry's first record
   int64_t log_start_offset = -1;  // -1 if unknown
+  // Why the append was refused (a Pulsar policy, see docs/security.md),
+  // answered as the partition's error_message (Produce v8+). May be empty.
+  std::string error_message;
+  // How long the broker pauses reading this connection for a Pulsar publish
+  // rate limit, answered as the response's throttle_time_ms (KIP-219).
+  int32_t throttle_time_ms = 0;
 };
 
 struct ReadResult {
@@ -173,6 +179,19 @@ class LogPort {
   virtual void Append(std::string_view topic, int32_t partition,
                       std::span<const uint8_t> entry, int32_t num_records,
                       std::function<void(const AppendResult&)> done) = 0;
+
+  // Append on behalf of a Kafka producer (Produce): `producer_id` is the
+  // batch's producer id (>= 0 for an idempotent producer, -1 otherwise).
+  // The broker checks the Pulsar policies a Pulsar producer obeys (rate
+  // limits, backlog quota, message size, schema, maxProducersPerTopic)
+  // only for these; plain Append is the broker's own (group metadata).
+  virtual void ProduceAppend(int64_t producer_id, std::string_view topic,
+                             int32_t partition, std::span<const uint8_t> entry,
+                             int32_t num_records,
+                             std::function<void(const AppendResult&)> done) {
+    (void)producer_id;
+    Append(topic, partition, entry, num_records, std::move(done));
+  }
 
   // Whether Read is implemented; Fetch and ListOffsets are served only then.
   virtual bool SupportsRead() const { return false; }

@@ -27,6 +27,9 @@ class FakeLog : public LogPort {
   std::map<std::pair<std::string, int32_t>, Partition> partitions;
   // Every append fails with this error when set.
   ErrorCode fail_with = ErrorCode::NONE;
+  std::string fail_message;       // the failed appends' error_message
+  int32_t throttle_time_ms = 0;   // answered with every append
+  int64_t last_producer_id = -3;  // of the last ProduceAppend (-3: none yet)
   bool defer = false;
   bool readable = true;
 
@@ -37,11 +40,11 @@ class FakeLog : public LogPort {
     auto work = [this, key = std::make_pair(std::string(topic), partition),
                  copy = std::move(copy), num_records, done = std::move(done)] {
       if (fail_with != ErrorCode::NONE) {
-        done(AppendResult{fail_with, -1, -1});
+        done(AppendResult{fail_with, -1, -1, fail_message, throttle_time_ms});
         return;
       }
       Partition& p = partitions[key];
-      AppendResult r{ErrorCode::NONE, p.next_offset, 0};
+      AppendResult r{ErrorCode::NONE, p.next_offset, 0, {}, throttle_time_ms};
       p.next_offset += num_records;
       p.entries.push_back(copy);
       p.last_offsets.push_back(p.next_offset - 1);
@@ -57,6 +60,14 @@ class FakeLog : public LogPort {
     } else {
       work();
     }
+  }
+
+  void ProduceAppend(int64_t producer_id, std::string_view topic,
+                     int32_t partition, std::span<const uint8_t> entry,
+                     int32_t num_records,
+                     std::function<void(const AppendResult&)> done) override {
+    last_producer_id = producer_id;
+    Append(topic, partition, entry, num_records, std::move(done));
   }
 
   bool SupportsRead() const override { return readable; }

@@ -42,6 +42,7 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
     private volatile ChannelHandlerContext ctx; // set once, on the event loop, before the native connection opens
     private long connection;        // native handle; 0 when none
     private boolean closing;        // the core or an error asked to close: drop further frames
+    private long throttledUntilNanos; // != 0: reads paused for a Pulsar publish rate limit (pauseReads)
     private boolean inNativeCall;   // re-entrancy guard for upcalls made during nativeOnFrame
     private boolean flushPending;   // responses written during a read, flushed at readComplete
     private boolean releaseDeferred; // channel went away during a native call
@@ -252,10 +253,42 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
      * Upcall from the core (LogPort::Append, during nativeOnFrame): append the stored entry at
      * native memory [address, address + length), valid only during this call, so it is copied
      * before anything else, to (topic, partition); answer with {@link NativeBridge#nativeOnAppended}
-     * for {@code requestId}, always later, from this channel's event loop.
+     * for {@code requestId}, always later, from this channel's event loop. {@code producerId}: the
+     * Kafka batch's producer id (-1 none), or {@link ProducePolicies#BROKER_APPEND}.
      */
-    void onNativeAppend(long requestId, byte[] topic, int partition, long address, int length, int numRecords) {
-        endpoints.append(requestId, topic, partition, address, length, numRecords);
+    void onNativeAppend(long requestId, byte[] topic, int partition, long address, int length, int numRecords,
+                        long producerId) {
+        endpoints.append(requestId, topic, partition, address, length, numRecords, producerId);
+    }
+
+    /**
+     * A Pulsar publish rate limit was hit (ProducePolicies#throttleMs): stop reading this connection
+     * for {@code ms}, as Pulsar's ServerCnx pauses a throttled producer's connection. Event loop.
+     */
+    void pauseReads(int ms) {
+        if (ms <= 0 || ctx == null || closing) {
+            return;
+        }
+        long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ms);
+        if (throttledUntilNanos != 0 && until - throttledUntilNanos <= 0) {
+            return; // already paused at least that long
+        }
+        throttledUntilNanos = until;
+        ChannelHandlerContext c = ctx;
+        c.channel().config().setAutoRead(false);
+        try {
+            c.executor().schedule(() -> {
+                if (throttledUntilNanos == until) {
+                    throttledUntilNanos = 0;
+                    if (!closing) {
+                        c.channel().config().setAutoRead(c.channel().isWritable());
+                    }
+                }
+            }, ms, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            throttledUntilNanos = 0;
+            c.channel().config().setAutoRead(c.channel().isWritable());
+        }
     }
 
     /**
@@ -449,7 +482,9 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
      */
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
-        ctx.channel().config().setAutoRead(ctx.channel().isWritable());
+        if (throttledUntilNanos == 0) { // a rate-limit pause resumes reading itself (pauseReads)
+            ctx.channel().config().setAutoRead(ctx.channel().isWritable());
+        }
         super.channelWritabilityChanged(ctx);
     }
 
@@ -486,6 +521,7 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
         releaseNative();
         closeReadCursors();
+        endpoints.closed();
         super.channelInactive(ctx);
     }
 
@@ -493,6 +529,7 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
     public void handlerRemoved(ChannelHandlerContext ctx) {
         releaseNative();
         closeReadCursors();
+        endpoints.closed();
     }
 
     // Event loop: deletes the connection's cached cursors (those in use once their read completes).

@@ -145,11 +145,13 @@ public final class NativeBridge {
     /**
      * Completes the core's append {@code requestId} (from {@link KafkaFrameHandler#onNativeAppend}) on
      * the channel's event loop: a Kafka error code, the base offset of the entry's first record and
-     * the log start offset (-1 if unknown). An unknown request id is ignored and returns OK;
+     * the log start offset (-1 if unknown), why it was refused (null: no message, the partition's
+     * error_message from Produce v8) and the connection's pause for a publish rate limit in ms
+     * (the response's throttle_time_ms). An unknown request id is ignored and returns OK;
      * ERR_BAD_HANDLE for a closed connection. 0, or a negative error code.
      */
     static native int nativeOnAppended(long connection, long requestId, short errorCode, long baseOffset,
-                                       long logStartOffset);
+                                       long logStartOffset, String message, int throttleTimeMs);
 
     /**
      * Completes the core's read {@code requestId} (from {@link KafkaFrameHandler#onNativeRead}) on the

@@ -9,10 +9,22 @@ import java.util.concurrent.CompletableFuture;
  * the handler re-posts them onto the channel's event loop.
  */
 interface PartitionLog {
-    /** The outcome of one append: a Kafka error code, the base offset of the entry's first record. */
-    record AppendResult(short error, long baseOffset, long logStartOffset) {
+    /**
+     * The outcome of one append: a Kafka error code, the base offset of the entry's first record;
+     * why it was refused (null: no message) and how long a publish rate limit pauses the
+     * connection, in ms (Kafka's throttle_time_ms).
+     */
+    record AppendResult(short error, long baseOffset, long logStartOffset, String message, int throttleTimeMs) {
+        AppendResult(short error, long baseOffset, long logStartOffset) {
+            this(error, baseOffset, logStartOffset, null, 0);
+        }
+
         static AppendResult error(short error) {
             return new AppendResult(error, -1L, -1L);
+        }
+
+        static AppendResult refused(short error, String message) {
+            return new AppendResult(error, -1L, -1L, message, 0);
         }
     }
 
@@ -22,6 +34,20 @@ interface PartitionLog {
      * partition are submitted to Pulsar in call order. {@code topic} is null if it was not valid UTF-8.
      */
     CompletableFuture<AppendResult> append(String topic, int partition, ByteBuf entry, int numRecords);
+
+    /**
+     * {@link #append} for a Kafka producer on {@code connection}: {@code producerId} is the batch's
+     * (>= 0 idempotent, -1 plain), or {@link ProducePolicies#BROKER_APPEND} for the broker's own
+     * appends. The Pulsar log checks the producer policies (docs/security.md) on it.
+     */
+    default CompletableFuture<AppendResult> append(Object connection, long producerId, String topic, int partition,
+                                                   ByteBuf entry, int numRecords) {
+        return append(topic, partition, entry, numRecords);
+    }
+
+    /** {@code connection} closed: whatever was counted for its producers is given back. */
+    default void connectionClosed(Object connection) {
+    }
 
     /**
      * The outcome of one read: a Kafka error code, the log start and end offsets, and the stored

@@ -170,7 +170,8 @@ final class PortEndpoints {
      * LogPort::Append: see {@link KafkaFrameHandler#onNativeAppend}. The entry at native memory is
      * copied first, before anything else: it is valid only during the upcall.
      */
-    void append(long requestId, byte[] topic, int partition, long address, int length, int numRecords) {
+    void append(long requestId, byte[] topic, int partition, long address, int length, int numRecords,
+                long producerId) {
         answer("append", partitionLog != null, () -> {
             if (length < 0 || (length > 0 && address == 0)) {
                 throw new IllegalArgumentException("bad entry memory: " + length + " bytes at " + address);
@@ -180,10 +181,20 @@ final class PortEndpoints {
                 entry.release();
                 return noPort("no partition log");
             }
-            return partitionLog.append(decodeUtf8(topic), partition, entry, numRecords);
+            return partitionLog.append(this, producerId, decodeUtf8(topic), partition, entry, numRecords);
         }, why -> PartitionLog.AppendResult.error(KafkaErrors.UNKNOWN_SERVER_ERROR),
-                r -> handler.completeOnLoop("an append", c -> NativeBridge.nativeOnAppended(c, requestId, r.error(),
-                        r.baseOffset(), r.logStartOffset()), null));
+                r -> handler.completeOnLoop("an append", c -> {
+                    handler.pauseReads(r.throttleTimeMs());
+                    return NativeBridge.nativeOnAppended(c, requestId, r.error(), r.baseOffset(), r.logStartOffset(),
+                            r.message(), r.throttleTimeMs());
+                }, null));
+    }
+
+    /** The connection closed (event loop; may be called twice): see {@link PartitionLog#connectionClosed}. */
+    void closed() {
+        if (partitionLog != null) {
+            partitionLog.connectionClosed(this);
+        }
     }
 
     /** LogPort::Read: see {@link KafkaFrameHandler#onNativeRead}. */

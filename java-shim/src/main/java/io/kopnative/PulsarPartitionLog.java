@@ -69,6 +69,7 @@ final class PulsarPartitionLog implements PartitionLog {
     }
     private final PartitionReader reader;
     private final SubscriptionMirror mirror;
+    private final ProducePolicies policies;
 
     /** A Kafka partition as the core names it. */
     record KafkaPartition(String topic, int partition) {
@@ -101,6 +102,13 @@ final class PulsarPartitionLog implements PartitionLog {
         this.reader = new PartitionReader(this::resolveLedger);
         this.reader.setPendingRecords(this::pendingRecords);
         this.mirror = new SubscriptionMirror(this, names, timeoutMs);
+        this.policies = new ProducePolicies(pulsar.getConfiguration().getMaxMessageSize(),
+                pulsar.getConfiguration().isSchemaValidationEnforced());
+    }
+
+    @Override
+    public void connectionClosed(Object connection) {
+        policies.connectionClosed(connection);
     }
 
     /**
@@ -168,6 +176,17 @@ final class PulsarPartitionLog implements PartitionLog {
 
     @Override
     public CompletableFuture<AppendResult> append(String topic, int partition, ByteBuf entry, int numRecords) {
+        return append(null, ProducePolicies.BROKER_APPEND, topic, partition, entry, numRecords);
+    }
+
+    /**
+     * Appends for a Kafka producer: after the partition resolves, the Pulsar producer policies
+     * ({@link ProducePolicies}) decide, unless it is the broker's own append
+     * ({@link ProducePolicies#BROKER_APPEND}); a refusal answers its Kafka code and message.
+     */
+    @Override
+    public CompletableFuture<AppendResult> append(Object connection, long producerId, String topic, int partition,
+                                                  ByteBuf entry, int numRecords) {
         AtomicBoolean released = new AtomicBoolean();
         Runnable release = () -> {
             if (released.compareAndSet(false, true)) {
@@ -188,16 +207,24 @@ final class PulsarPartitionLog implements PartitionLog {
         CompletableFuture<Resolved<PersistentTopic>> resolved = resolveBounded(base, topic, partition);
         CompletableFuture<Resolved<PersistentTopic>> ready = previous == null ? resolved
                 : previous.thenCombine(resolved, (v, r) -> r);
-        ready.whenComplete((r, unexpected) -> {
+        int bytes = entry.readableBytes();
+        ready.thenCompose(r -> admit(r, connection, producerId, bytes)).whenComplete((admitted, unexpected) -> {
             try {
-                Resolved<PersistentTopic> outcome = unexpected != null
-                        ? Resolved.error(resolveError(unexpected, base, partition)) : r;
-                if (outcome.ok()) {
+                Admission a = unexpected != null
+                        ? new Admission(Resolved.error(resolveError(unexpected, base, partition)), null) : admitted;
+                Resolved<PersistentTopic> outcome = a.topic();
+                if (a.refusal() != null) {
+                    log.debug("kop-native: append to {} partition {} refused: {}", base, partition,
+                            a.refusal().message());
+                    result.complete(AppendResult.refused(a.refusal().error(), a.refusal().message()));
+                } else if (outcome.ok()) {
                     PersistentTopic pt = outcome.value();
                     if (!produced.containsKey(pt.getName())) {
                         produced.put(pt.getName(), new KafkaPartition(topic, partition));
                     }
-                    publish(pt, entry, numRecords, result);
+                    int throttleMs = producerId == ProducePolicies.BROKER_APPEND ? 0
+                            : ProducePolicies.throttleMs(pt, numRecords, bytes);
+                    publish(pt, entry, numRecords, throttleMs, result);
                 } else {
                     result.complete(AppendResult.error(outcome.error()));
                 }
@@ -211,6 +238,31 @@ final class PulsarPartitionLog implements PartitionLog {
             }
         });
         return result;
+    }
+
+    /** A resolved partition and the policies' refusal of the append (null: admitted). */
+    private record Admission(Resolved<PersistentTopic> topic, ProducePolicies.Refusal refusal) {
+    }
+
+    // The policy check of a Kafka producer's append, once its partition resolved; bounded by the
+    // timeout like the resolution (a look-up that does not answer: REQUEST_TIMED_OUT).
+    private CompletableFuture<Admission> admit(Resolved<PersistentTopic> r, Object connection, long producerId,
+                                               int bytes) {
+        if (!r.ok() || producerId == ProducePolicies.BROKER_APPEND) {
+            return CompletableFuture.completedFuture(new Admission(r, null));
+        }
+        return policies.check(r.value(), connection, producerId, bytes).orTimeout(timeoutMs, TimeUnit.MILLISECONDS)
+                .handle((refusal, e) -> {
+                    if (e == null) {
+                        return new Admission(r, refusal);
+                    }
+                    Throwable cause = TopicMetadataService.unwrap(e);
+                    log.warn("kop-native: checking the producer policies of {} failed: {}", r.value().getName(),
+                            cause.toString());
+                    return new Admission(r, new ProducePolicies.Refusal(cause instanceof TimeoutException
+                            ? KafkaErrors.REQUEST_TIMED_OUT : KafkaErrors.UNKNOWN_SERVER_ERROR,
+                            "the broker could not check the topic's policies"));
+                });
     }
 
     // Maps a failure to resolve a partition to a Kafka error code.
@@ -312,12 +364,13 @@ final class PulsarPartitionLog implements PartitionLog {
         return Resolved.error(KafkaErrors.NOT_LEADER_OR_FOLLOWER);
     }
 
-    private void publish(PersistentTopic topic, ByteBuf entry, int numRecords,
+    private void publish(PersistentTopic topic, ByteBuf entry, int numRecords, int throttleMs,
                          CompletableFuture<AppendResult> result) {
         AtomicLong pending = inFlight.computeIfAbsent(topic.getName(), k -> new AtomicLong());
         pending.addAndGet(numRecords);
         result.whenComplete((r, e) -> pending.addAndGet(-numRecords));
-        topic.publishMessage(entry, new AppendContext(topic, numRecords, sequenceIds.getAndIncrement(), result));
+        topic.publishMessage(entry,
+                new AppendContext(topic, numRecords, sequenceIds.getAndIncrement(), throttleMs, result));
     }
 
     /** Maps publishMessage's failures to Kafka error codes. */
@@ -340,14 +393,16 @@ final class PulsarPartitionLog implements PartitionLog {
         private final PersistentTopic topic;
         private final int numRecords;
         private final long sequenceId;
+        private final int throttleMs;
         private final CompletableFuture<AppendResult> result;
         private volatile long baseOffset = -1L;
 
-        AppendContext(PersistentTopic topic, int numRecords, long sequenceId,
+        AppendContext(PersistentTopic topic, int numRecords, long sequenceId, int throttleMs,
                       CompletableFuture<AppendResult> result) {
             this.topic = topic;
             this.numRecords = numRecords;
             this.sequenceId = sequenceId;
+            this.throttleMs = throttleMs;
             this.result = result;
         }
 
@@ -388,7 +443,9 @@ final class PulsarPartitionLog implements PartitionLog {
                 } else {
                     log.debug("kop-native: append to {} failed: {}", topic.getName(), e.toString());
                 }
-                result.complete(AppendResult.error(code));
+                result.complete(code == KafkaErrors.MESSAGE_TOO_LARGE
+                        ? new AppendResult(code, -1L, -1L, "refused by the topic: " + e.getMessage(), throttleMs)
+                        : new AppendResult(code, -1L, -1L, null, throttleMs));
                 return;
             }
             long offset = baseOffset;
@@ -405,7 +462,7 @@ final class PulsarPartitionLog implements PartitionLog {
                 result.complete(AppendResult.error(KafkaErrors.UNKNOWN_SERVER_ERROR));
                 return;
             }
-            result.complete(new AppendResult(KafkaErrors.NONE, offset, -1L));
+            result.complete(new AppendResult(KafkaErrors.NONE, offset, -1L, null, throttleMs));
         }
     }
 }

@@ -378,7 +378,7 @@ class TopicPortTest extends NativeTestBase {
                 NativeBridge.nativeOnTopicsResolved(0, 1, names, partitions, errors, null, null, null, null));
         assertEquals(NativeBridge.ERR_BAD_HANDLE,
                 NativeBridge.nativeOnTopicsResolved(0x1000, 1, names, partitions, errors, null, null, null, null));
-        assertEquals(NativeBridge.ERR_BAD_HANDLE, NativeBridge.nativeOnAppended(0, 1, (short) 0, 0, -1));
-        assertEquals(NativeBridge.ERR_BAD_HANDLE, NativeBridge.nativeOnAppended(0x1000, 1, (short) 0, 0, -1));
+        assertEquals(NativeBridge.ERR_BAD_HANDLE, NativeBridge.nativeOnAppended(0, 1, (short) 0, 0, -1, null, 0));
+        assertEquals(NativeBridge.ERR_BAD_HANDLE, NativeBridge.nativeOnAppended(0x1000, 1, (short) 0, 0, -1, null, 0));
     }
 }
