@@ -117,6 +117,21 @@ TEST_CASE("acl: filters match as Kafka's, ALL standing for READ and WRITE") {
   CHECK(acl::InvalidFilter(f).has_value());
 }
 
+CreateAclsRequest Creations(const std::vector<acl::Binding>& bindings) {
+  CreateAclsRequest req;
+  for (const auto& b : bindings) {
+    req.creations.push_back({b.resource_type,
+                             b.resource_name,
+                             b.pattern_type,
+                             b.principal,
+                             b.host,
+                             b.operation,
+                             b.permission_type,
+                             {}});
+  }
+  return req;
+}
+
 struct Fixture {
   explicit Fixture(std::string role, bool with_security = true) {
     broker = Broker::Create(
@@ -133,19 +148,8 @@ struct Fixture {
     REQUIRE(sink.frames.size() == before + 1);
     return DecodeResponse<Response>(sink.frames.back(), key, version, corr);
   }
-  CreateAclsResponse Create(std::vector<acl::Binding> bindings) {
-    CreateAclsRequest req;
-    for (const auto& b : bindings) {
-      req.creations.push_back({b.resource_type,
-                               b.resource_name,
-                               b.pattern_type,
-                               b.principal,
-                               b.host,
-                               b.operation,
-                               b.permission_type,
-                               {}});
-    }
-    return Send<CreateAclsResponse>(30, 3, req);
+  CreateAclsResponse Create(const std::vector<acl::Binding>& bindings) {
+    return Send<CreateAclsResponse>(30, 3, Creations(bindings));
   }
   DescribeAclsResponse Describe() {
     DescribeAclsRequest req;
@@ -216,18 +220,8 @@ TEST_CASE("acl: a permission admin creates, lists and deletes ACLs") {
 TEST_CASE("acl: grants go one at a time when Pulsar answers later") {
   Fixture fx("admin");
   fx.security.defer = true;
-  CreateAclsRequest req;
-  for (const auto& b : {Topic("a", acl::kWrite), Topic("b", acl::kRead)}) {
-    req.creations.push_back({b.resource_type,
-                             b.resource_name,
-                             b.pattern_type,
-                             b.principal,
-                             b.host,
-                             b.operation,
-                             b.permission_type,
-                             {}});
-  }
-  fx.conn->OnFrame(RequestFrame(30, 3, 1, req));
+  fx.conn->OnFrame(RequestFrame(
+      30, 3, 1, Creations({Topic("a", acl::kWrite), Topic("b", acl::kRead)})));
   CHECK(fx.security.changes.size() == 1);
   fx.security.RunDeferred();
   CHECK(fx.security.changes.size() == 2);
