@@ -42,6 +42,8 @@ constexpr PortCallSite kAuthorizeSite{"authorization check", "names",
                                       "KafkaFrameHandler.onNativeAuthorize"};
 constexpr PortCallSite kSubscriptionSite{
     "subscription call", "names", "KafkaFrameHandler.onNativeSubscription"};
+constexpr PortCallSite kPermissionsSite{
+    "permission call", "names", "KafkaFrameHandler.onNativePermissions"};
 constexpr PortCallSite kAuthenticateSite{
     "authentication", "method or credential",
     "KafkaFrameHandler.onNativeAuthenticate"};
@@ -103,6 +105,18 @@ void FailAuthorize(ConnectionHandle::AuthorizeDone& done, UpcallFailure) {
   done(ErrorCode::UNKNOWN_SERVER_ERROR);
 }
 
+// A permission call Java could not take fails; nothing is granted or revoked.
+void FailPermissions(ConnectionHandle::PermissionDone& done, UpcallFailure) {
+  done({ErrorCode::UNKNOWN_SERVER_ERROR,
+        "the broker could not reach Pulsar's permissions",
+        {}});
+}
+
+// onNativePermissions's op numbers (KafkaFrameHandler.PERMISSIONS_*).
+constexpr jint kListPermissions = 0;
+constexpr jint kGrantPermission = 1;
+constexpr jint kRevokePermission = 2;
+
 }  // namespace
 
 ConnectionHandle::ConnectionHandle(std::shared_ptr<kop::core::Broker> broker,
@@ -131,6 +145,7 @@ void ConnectionHandle::Release(JNIEnv* env) {
     auto subscriptions = subscriptions_.TakeAll();
     auto authentications = authentications_.TakeAll();
     auto authorizations = authorizations_.TakeAll();
+    auto permissions = permissions_.TakeAll();
     conn_.reset();  // the core connection goes before its sink
   }
   posted.clear();
@@ -449,6 +464,37 @@ void ConnectionHandle::Authorize(std::string role, std::string topic,
 
 void ConnectionHandle::AuthorizedFor(uint64_t id, ErrorCode error_code) {
   if (auto done = authorizations_.TakeAnswered(id)) (*done)(error_code);
+}
+
+// One upcall per permission listing or change; answered by
+// nativeOnPermissions. Pulsar checks the caller's right to manage the
+// namespace's permissions before it acts.
+void ConnectionHandle::Permissions(jint op, std::string_view caller,
+                                   std::string_view ns,
+                                   const kop::core::Permission& p,
+                                   PermissionDone done) {
+  PortUpcall(handler_, g_java.permissions, kPermissionsSite, permissions_,
+             std::move(done), FailPermissions, static_cast<int32_t>(op), caller,
+             ns, static_cast<int32_t>(p.scope), std::string_view(p.name),
+             std::string_view(p.role), static_cast<int32_t>(p.actions));
+}
+
+void ConnectionHandle::ListPermissions(std::string caller, std::string ns,
+                                       PermissionDone done) {
+  Permissions(kListPermissions, caller, ns, kop::core::Permission{},
+              std::move(done));
+}
+
+void ConnectionHandle::ChangePermission(std::string caller, std::string ns,
+                                        kop::core::Permission p, bool grant,
+                                        PermissionDone done) {
+  Permissions(grant ? kGrantPermission : kRevokePermission, caller, ns, p,
+              std::move(done));
+}
+
+void ConnectionHandle::PermissionsFor(uint64_t id,
+                                      kop::core::PermissionResult result) {
+  if (auto done = permissions_.TakeAnswered(id)) (*done)(std::move(result));
 }
 
 }  // namespace kop::jni

@@ -59,6 +59,7 @@ class ConnectionHandle final : public kop::core::ResponseSink,
   using SubscriptionDone = std::function<void(kop::core::ErrorCode)>;
   using AuthDone = std::function<void(kop::core::AuthResult)>;
   using AuthorizeDone = std::function<void(kop::core::ErrorCode)>;
+  using PermissionDone = std::function<void(kop::core::PermissionResult)>;
 
   // `handler` is a global reference, deleted by Release.
   ConnectionHandle(std::shared_ptr<kop::core::Broker> broker, jobject handler,
@@ -132,6 +133,13 @@ class ConnectionHandle final : public kop::core::ResponseSink,
   void Authorize(std::string role, std::string topic,
                  kop::core::TopicAction action, std::string subscription,
                  AuthorizeDone done) override;
+  // SecurityPort: Pulsar's namespace permissions
+  // (KafkaFrameHandler.onNativePermissions).
+  void ListPermissions(std::string caller, std::string ns,
+                       PermissionDone done) override;
+  void ChangePermission(std::string caller, std::string ns,
+                        kop::core::Permission p, bool grant,
+                        PermissionDone done) override;
 
   // Java's answers (nativeOn*), on the event loop: each runs and forgets the
   // callback of request `id`; an unknown id is ignored.
@@ -150,10 +158,13 @@ class ConnectionHandle final : public kop::core::ResponseSink,
   void SubscriptionDoneFor(uint64_t id, kop::core::ErrorCode error_code);
   void AuthenticatedFor(uint64_t id, kop::core::AuthResult result);
   void AuthorizedFor(uint64_t id, kop::core::ErrorCode error_code);
+  void PermissionsFor(uint64_t id, kop::core::PermissionResult result);
 
  private:
   void TopicAdmin(jint op, const std::string& name, int32_t count,
                   AdminDone done);
+  void Permissions(jint op, std::string_view caller, std::string_view ns,
+                   const kop::core::Permission& p, PermissionDone done);
   void Subscription(jint op, std::string_view topic, int32_t partition,
                     std::string_view name, int64_t offset,
                     SubscriptionDone done);
@@ -170,6 +181,7 @@ class ConnectionHandle final : public kop::core::ResponseSink,
   PendingCalls<SubscriptionDone> subscriptions_{"subscription"};
   PendingCalls<AuthDone> authentications_{"authentication"};
   PendingCalls<AuthorizeDone> authorizations_{"authorization"};
+  PendingCalls<PermissionDone> permissions_{"permissions"};
   bool authorization_enabled_ = false;
   const bool subscription_mirror_;
   // ResponseSink::Post's queue: the only state touched from other threads.

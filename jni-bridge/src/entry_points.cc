@@ -15,6 +15,7 @@
 #include "jni_util.h"
 #include "kop/core/broker.h"
 #include "kop/core/log.h"
+#include "topic_answer.h"
 
 namespace {
 
@@ -334,6 +335,33 @@ JNIEXPORT jint JNICALL Java_io_kopnative_NativeBridge_nativeOnAuthenticated(
       }
     }
     c.AuthenticatedFor(static_cast<uint64_t>(request_id), std::move(r));
+    return kOk;
+  });
+}
+
+// static native int nativeOnPermissions(long conn, long requestId,
+//     short errorCode, String message, int[] scopesAndActions,
+//     String[] namesAndRoles)
+//   -> 0 (also for an unknown request id), kErrBadHandle for a closed handle.
+// On the connection's event loop. errorCode 0: a listing has permission i as
+// (scopesAndActions[2i], [2i+1]) and (namesAndRoles[2i], [2i+1]); a change
+// has none. Otherwise `message` says why. Arrays that do not pair up answer
+// UNKNOWN_SERVER_ERROR.
+JNIEXPORT jint JNICALL Java_io_kopnative_NativeBridge_nativeOnPermissions(
+    JNIEnv* env, jclass, jlong conn, jlong request_id, jshort error_code,
+    jstring message, jintArray scopes_and_actions,
+    jobjectArray names_and_roles) {
+  return OnConnection("nativeOnPermissions", conn, [&](ConnectionHandle& c) {
+    kop::core::PermissionResult r;
+    r.error_code = static_cast<ErrorCode>(error_code);
+    r.message = kop::jni::Utf8FromJava(env, message);
+    if (!kop::jni::DecodePermissions(env, scopes_and_actions, names_and_roles,
+                                     r.permissions)) {
+      r = {ErrorCode::UNKNOWN_SERVER_ERROR,
+           "the broker answered a malformed permission listing",
+           {}};
+    }
+    c.PermissionsFor(static_cast<uint64_t>(request_id), std::move(r));
     return kOk;
   });
 }

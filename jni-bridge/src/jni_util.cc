@@ -303,6 +303,7 @@ JNIEXPORT jint JNICALL JNI_OnLoad(JavaVM* vm, void*) {
       {&g_java.close_failed_auth, "onNativeCloseFailedAuth", "()V"},
       {&g_java.authorize, "onNativeAuthorize", "(J[B[BI[B)V"},
       {&g_java.list_namespace, "onNativeListNamespace", "(J[B)V"},
+      {&g_java.permissions, "onNativePermissions", "(JI[B[BI[B[BI)V"},
   };
   bool found = true;
   for (const auto& u : upcalls) {

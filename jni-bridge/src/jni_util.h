@@ -40,6 +40,7 @@ struct JavaRefs {
   jmethodID close_failed_auth = nullptr;  // onNativeCloseFailedAuth
   jmethodID authorize = nullptr;          // onNativeAuthorize
   jmethodID list_namespace = nullptr;     // onNativeListNamespace
+  jmethodID permissions = nullptr;        // onNativePermissions
 };
 extern JavaRefs g_java;
 

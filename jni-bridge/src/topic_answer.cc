@@ -188,4 +188,45 @@ bool Decode(JNIEnv* env, const TopicsCall& call, jobjectArray names,
   return true;
 }
 
+bool DecodePermissions(JNIEnv* env, jintArray scopes_and_actions,
+                       jobjectArray names_and_roles,
+                       std::vector<kop::core::Permission>& out) {
+  const jsize ints = scopes_and_actions == nullptr
+                         ? 0
+                         : env->GetArrayLength(scopes_and_actions);
+  const jsize strings =
+      names_and_roles == nullptr ? 0 : env->GetArrayLength(names_and_roles);
+  if (ints != strings || ints % 2 != 0) {
+    kop::core::Log(LogLevel::kError,
+                   "nativeOnPermissions: arrays that do not pair up");
+    return false;
+  }
+  std::vector<jint> values(static_cast<size_t>(ints));
+  if (ints > 0)
+    env->GetIntArrayRegion(scopes_and_actions, 0, ints, values.data());
+  for (jsize i = 0; i < ints; i += 2) {
+    const jint scope = values[static_cast<size_t>(i)];
+    if (scope < 0 || scope > 2) {
+      kop::core::Log(LogLevel::kError, "nativeOnPermissions: unknown scope");
+      return false;
+    }
+    kop::core::Permission p;
+    p.scope = static_cast<kop::core::Permission::Scope>(scope);
+    p.actions = static_cast<uint32_t>(values[static_cast<size_t>(i) + 1]);
+    for (jsize k = 0; k < 2; ++k) {
+      auto s = static_cast<jstring>(
+          env->GetObjectArrayElement(names_and_roles, i + k));
+      if (env->ExceptionCheck() || s == nullptr) {
+        ClearPendingException(env, "nativeOnPermissions");
+        kop::core::Log(LogLevel::kError, "nativeOnPermissions: null name");
+        return false;
+      }
+      (k == 0 ? p.name : p.role) = Utf8FromJava(env, s);
+      env->DeleteLocalRef(s);
+    }
+    out.push_back(std::move(p));
+  }
+  return true;
+}
+
 }  // namespace kop::jni

@@ -62,6 +62,13 @@ bool DecodeOwners(JNIEnv* env, const Owners& o,
                   const std::vector<kop::core::BrokerNode>& table,
                   std::vector<kop::core::TopicInfo>& out);
 
+// nativeOnPermissions's listing: permission i is (scopes_and_actions[2i],
+// [2i+1]) and (names_and_roles[2i], [2i+1]). Null arrays: none. False
+// (logged) if they do not pair up, a scope is unknown or a string is null.
+bool DecodePermissions(JNIEnv* env, jintArray scopes_and_actions,
+                       jobjectArray names_and_roles,
+                       std::vector<kop::core::Permission>& out);
+
 }  // namespace kop::jni
 
 #endif  // KOP_JNI_BRIDGE_TOPIC_ANSWER_H_

@@ -111,10 +111,11 @@ class Access {
   // The full Pulsar name of a client's short name, as authorization sees it.
   std::string FullName(std::string_view client_name) const;
 
- private:
-  bool Authorizing() const;
   // The role requests act as: the session's, else anonymousUserRole.
   const std::string& Role() const;
+
+ private:
+  bool Authorizing() const;
 
   const BrokerState* broker_;
   Session* session_;

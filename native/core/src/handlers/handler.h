@@ -171,13 +171,23 @@ struct Handler {
   // but refuses v0-v2).
   int16_t advertised_min_version;
   // What the handler needs of the ports.
-  // kSasl: served and advertised only on SASL listeners.
-  enum class Needs { kNothing, kAppend, kRead, kAdmin, kGroups, kSasl } needs;
+  // kSasl: served and advertised only on SASL listeners; kSecurity: only
+  // when the broker has a SecurityPort (the ACL APIs).
+  enum class Needs {
+    kNothing,
+    kAppend,
+    kRead,
+    kAdmin,
+    kGroups,
+    kSasl,
+    kSecurity
+  } needs;
 };
 
 // Whether `h` can be served with these ports on this listener.
 bool Servable(const Handler& h, const TopicPort* topics, const LogPort* log,
-              const groups::GroupCoordinator* groups, bool sasl_listener);
+              const groups::GroupCoordinator* groups, bool sasl_listener,
+              const SecurityPort* security);
 
 std::span<const Handler> Handlers();
 const Handler* FindHandler(int16_t api_key);
@@ -213,6 +223,9 @@ void HandleSaslHandshake(const RequestContext&, const protocol::Message&,
                          Reply);
 void HandleSaslAuthenticate(const RequestContext&, const protocol::Message&,
                             Reply);
+void HandleDescribeAcls(const RequestContext&, const protocol::Message&, Reply);
+void HandleCreateAcls(const RequestContext&, const protocol::Message&, Reply);
+void HandleDeleteAcls(const RequestContext&, const protocol::Message&, Reply);
 
 // The ApiVersions answer to a version we do not know (KIP-511): v0 layout,
 // UNSUPPORTED_VERSION, and our ApiVersions range so the client can retry.

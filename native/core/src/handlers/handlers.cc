@@ -35,6 +35,11 @@ constexpr Handler kHandlers[] = {
     {22, 0, 5, HandleInitProducerId, 0, N::kAppend},
     // Kafka 4 serves v2+; one epoch (0) for all data, see the handler.
     {23, 2, 4, HandleOffsetForLeaderEpoch, 2, N::kRead},
+    // ACLs onto Pulsar permissions (acl_mapping.h). Kafka 4 removed v0; v1
+    // added pattern types (KIP-290), v2-3 are flexible.
+    {29, 1, 3, HandleDescribeAcls, 1, N::kSecurity},
+    {30, 1, 3, HandleCreateAcls, 1, N::kSecurity},
+    {31, 1, 3, HandleDeleteAcls, 1, N::kSecurity},
     {36, 0, 2, HandleSaslAuthenticate, 0, N::kSasl},
     {37, 0, 3, HandleCreatePartitions, 0, N::kAdmin},
     {42, 0, 2, HandleDeleteGroups, 0, N::kGroups},
@@ -46,8 +51,11 @@ constexpr Handler kHandlers[] = {
 std::span<const Handler> Handlers() { return kHandlers; }
 
 bool Servable(const Handler& h, const TopicPort* topics, const LogPort* log,
-              const groups::GroupCoordinator* groups, bool sasl_listener) {
+              const groups::GroupCoordinator* groups, bool sasl_listener,
+              const SecurityPort* security) {
   switch (h.needs) {
+    case Handler::Needs::kSecurity:
+      return security != nullptr;
     case Handler::Needs::kSasl:
       return sasl_listener;
     case Handler::Needs::kGroups:

@@ -264,6 +264,42 @@ enum class TopicAction {
   kAlterPartitions,
 };
 
+// One Pulsar permission, as a namespace's policies keep them
+// (auth_policies): what SecurityPort::ListPermissions answers and
+// ChangePermission grants or revokes. Kafka's ACL APIs are mapped onto these
+// (handlers/acl_mapping.h).
+struct Permission {
+  enum class Scope : int32_t {
+    kNamespace = 0,     // namespace_auth: role -> actions
+    kTopic = 1,         // destination_auth: topic -> role -> actions
+    kSubscription = 2,  // subscription_auth_roles: subscription -> roles
+  };
+  // Pulsar's AuthAction values that Kafka operations map onto; the others
+  // (functions, sources, sinks, packages) have no Kafka meaning and are
+  // neither listed nor touched.
+  static constexpr uint32_t kProduce = 1;
+  static constexpr uint32_t kConsume = 2;
+
+  Scope scope = Scope::kNamespace;
+  // kTopic: the full topic name; kSubscription: the subscription name;
+  // kNamespace: empty.
+  std::string name;
+  std::string role;
+  // kNamespace and kTopic: kProduce | kConsume bits; kSubscription: 0.
+  uint32_t actions = 0;
+
+  bool operator==(const Permission&) const = default;
+};
+
+// What ListPermissions and ChangePermission end with: NONE, or
+// CLUSTER_AUTHORIZATION_FAILED (the caller may not manage the namespace's
+// permissions), or another code when Pulsar failed; `message` says why.
+struct PermissionResult {
+  ErrorCode error_code = ErrorCode::NONE;
+  std::string message;
+  std::vector<Permission> permissions;  // ListPermissions only
+};
+
 // Pulsar's AuthenticationService and AuthorizationService, implemented by
 // the JNI bridge (in-memory in tests). Every callback runs exactly once, on
 // the connection's event loop; never after the connection is gone.
@@ -294,6 +330,24 @@ class SecurityPort {
                          std::function<void(ErrorCode)> done) {
     (void)role, (void)topic, (void)action, (void)subscription;
     done(ErrorCode::TOPIC_AUTHORIZATION_FAILED);
+  }
+  // Every permission of the namespace `ns` ("tenant/namespace"), if
+  // `caller` may read them (Pulsar's NamespaceOperation.GET_PERMISSION:
+  // a superuser or an admin of the tenant).
+  virtual void ListPermissions(std::string caller, std::string ns,
+                               std::function<void(PermissionResult)> done) {
+    (void)caller, (void)ns;
+    done({ErrorCode::SECURITY_DISABLED, "no permission store", {}});
+  }
+  // Grants (adds `p.actions`, or the role to the subscription) or revokes
+  // (removes them; a role left with no action is removed) `p` in the
+  // namespace `ns`, if `caller` may (GRANT_PERMISSION / REVOKE_PERMISSION).
+  // One atomic update of the namespace's policies.
+  virtual void ChangePermission(std::string caller, std::string ns,
+                                Permission p, bool grant,
+                                std::function<void(PermissionResult)> done) {
+    (void)caller, (void)ns, (void)p, (void)grant;
+    done({ErrorCode::SECURITY_DISABLED, "no permission store", {}});
   }
 };
 

@@ -83,6 +83,46 @@ class FakeSecurity : public SecurityPort {
     });
   }
 
+  // --- Permissions (ListPermissions / ChangePermission) ---
+  // By namespace ("tenant/namespace"); roles in `superusers` or
+  // `permission_admins` may read and change them.
+  std::map<std::string, std::vector<Permission>> permissions;
+  std::set<std::string> permission_admins;
+  // Every change asked for: (namespace, permission, grant).
+  std::vector<std::tuple<std::string, Permission, bool>> changes;
+
+  void ListPermissions(std::string caller, std::string ns,
+                       std::function<void(PermissionResult)> done) override {
+    Answer([this, caller, ns, done = std::move(done)] {
+      if (!MayManage(caller)) return done(Refused());
+      done({ErrorCode::NONE, "", permissions[ns]});
+    });
+  }
+
+  void ChangePermission(std::string caller, std::string ns, Permission p,
+                        bool grant,
+                        std::function<void(PermissionResult)> done) override {
+    changes.emplace_back(ns, p, grant);
+    Answer([this, caller, ns, p, grant, done = std::move(done)] {
+      if (!MayManage(caller)) return done(Refused());
+      std::vector<Permission>& list = permissions[ns];
+      auto it = list.begin();
+      while (it != list.end() && !(it->scope == p.scope && it->name == p.name &&
+                                   it->role == p.role)) {
+        ++it;
+      }
+      if (grant && it == list.end()) {
+        list.push_back(p);
+      } else if (grant) {
+        it->actions |= p.actions;
+      } else if (it != list.end()) {
+        it->actions &= ~p.actions;
+        if (it->actions == 0) list.erase(it);
+      }
+      done({});
+    });
+  }
+
   void RunDeferred() {
     std::vector<std::function<void()>> work;
     work.swap(deferred_);
@@ -91,6 +131,15 @@ class FakeSecurity : public SecurityPort {
   size_t deferred() const { return deferred_.size(); }
 
  private:
+  bool MayManage(const std::string& caller) const {
+    return superusers.contains(caller) || permission_admins.contains(caller);
+  }
+  static PermissionResult Refused() {
+    return {ErrorCode::CLUSTER_AUTHORIZATION_FAILED,
+            "the role may not manage this namespace's permissions",
+            {}};
+  }
+
   void Answer(std::function<void()> answer) {
     if (defer) {
       deferred_.push_back(std::move(answer));

@@ -224,6 +224,22 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
         endpoints.authorize(requestId, role, topic, action, subscription);
     }
 
+    /**
+     * Upcall from the core (SecurityPort::ListPermissions / ChangePermission, during nativeOnFrame):
+     * {@code op} a {@link PermissionStore} op, as {@code caller}, in {@code namespace}; for a change,
+     * the permission (scope, name, role, actions); answer with {@link NativeBridge#nativeOnPermissions}
+     * for {@code requestId}, always later, from this channel's event loop.
+     */
+    void onNativePermissions(long requestId, int op, byte[] caller, byte[] namespace, int scope, byte[] name,
+                             byte[] role, int actions) {
+        endpoints.permissions(requestId, op, caller, namespace, scope, name, role, actions);
+    }
+
+    /** The broker's permission store (the ACL APIs); null when none is set. */
+    PermissionStore permissionStore() {
+        return broker.permissionStore();
+    }
+
     /** The broker's Pulsar authorizer; null when none is set (unit tests, before start). */
     Authorizer authorizer() {
         return broker.authorizer();

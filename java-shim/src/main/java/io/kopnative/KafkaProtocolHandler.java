@@ -154,6 +154,8 @@ public class KafkaProtocolHandler implements ProtocolHandler {
         metadata = new KafkaMetadataSetup(service.getPulsar(), config);
         broker = withRealOffsetsPartitions(broker, metadata);
         broker.setAuthorizer(new PulsarAuthorizer(service.getAuthorizationService()));
+        broker.setPermissionStore(new PulsarPermissions(service.getAuthorizationService(),
+                service.getPulsar().getPulsarResources().getNamespaceResources()));
         topics.setOffsetsTopic(metadata.offsetsTopic(), offsetsPartitions);
         broker.startTicker(NativeBroker.TICK_INTERVAL_MS);
         ownership = new OwnershipListener(broker, metadata.offsetsTopic(), offsetsPartitions, names.namespace(),

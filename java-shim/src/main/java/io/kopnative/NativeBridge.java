@@ -188,6 +188,16 @@ public final class NativeBridge {
     static native int nativeOnAuthorized(long connection, long requestId, short errorCode);
 
     /**
+     * Completes the core's permission call {@code requestId} (SecurityPort::ListPermissions /
+     * ChangePermission): {@code errorCode} 0 done, else {@code message} says why. A listing has
+     * permission i as (scope, actions) = {@code scopesAndActions[2i], [2i+1]} and (name, role) =
+     * {@code namesAndRoles[2i], [2i+1]}; arrays that do not pair up fail the call. On the
+     * connection's event loop.
+     */
+    static native int nativeOnPermissions(long connection, long requestId, short errorCode, String message,
+                                          int[] scopesAndActions, String[] namesAndRoles);
+
+    /**
      * Runs the tasks the core posted to {@code connection} (from any thread, see
      * {@link KafkaFrameHandler#onNativePost}), in order, on the channel's event loop. ERR_BAD_HANDLE
      * (nothing runs) for a closed or unknown connection. 0, or a negative error code.

@@ -20,6 +20,7 @@ final class NativeBroker implements AutoCloseable {
     private volatile long handle;
     private ScheduledExecutorService ticker; // guarded by this
     private final AtomicLong ticks = new AtomicLong();
+    private volatile PermissionStore permissions; // namespace policies, once the broker started
     private volatile Authorizer authorizer; // Pulsar's AuthorizationService, once the broker started
 
     private NativeBroker(long handle) {
@@ -120,6 +121,15 @@ final class NativeBroker implements AutoCloseable {
 
     Authorizer authorizer() {
         return authorizer;
+    }
+
+    /** Sets where the ACL APIs read and change permissions; see {@link PulsarPermissions}. */
+    void setPermissionStore(PermissionStore permissions) {
+        this.permissions = permissions;
+    }
+
+    PermissionStore permissionStore() {
+        return permissions;
     }
 
     /** How many ticks the core completed (tests). */

@@ -129,6 +129,39 @@ final class PortEndpoints {
                         c -> NativeBridge.nativeOnAuthorized(c, requestId, code), null));
     }
 
+    /**
+     * SecurityPort::ListPermissions / ChangePermission: see
+     * {@link KafkaFrameHandler#onNativePermissions}. A failed call (exception, timeout, no store) is
+     * logged as a warning and answers UNKNOWN_SERVER_ERROR; nothing is granted then.
+     */
+    void permissions(long requestId, int op, byte[] caller, byte[] namespace, int scope, byte[] name, byte[] role,
+                     int actions) {
+        PermissionStore store = handler.permissionStore();
+        String c = decodeUtf8(caller);
+        String ns = decodeUtf8(namespace);
+        PermissionStore.Entry change = new PermissionStore.Entry(scope, decodeUtf8(name), decodeUtf8(role), actions);
+        answer("permission call " + op + " by role " + c + " in " + ns, true,
+                () -> store == null || c == null || ns == null || change.name() == null || change.role() == null
+                        ? noPort("no permission store or undecodable names")
+                        : store.call(op, c, ns, change).orTimeout(TopicMetadataService.DEFAULT_TIMEOUT_MS,
+                                java.util.concurrent.TimeUnit.MILLISECONDS),
+                why -> PermissionStore.Result.error(KafkaErrors.UNKNOWN_SERVER_ERROR,
+                        "Pulsar's permissions could not be reached"),
+                r -> handler.completeOnLoop("a permission call", conn -> {
+                    int n = r.entries().size();
+                    int[] ints = new int[2 * n];
+                    String[] strings = new String[2 * n];
+                    for (int i = 0; i < n; i++) {
+                        PermissionStore.Entry e = r.entries().get(i);
+                        ints[2 * i] = e.scope();
+                        ints[2 * i + 1] = e.actions();
+                        strings[2 * i] = e.name();
+                        strings[2 * i + 1] = e.role();
+                    }
+                    return NativeBridge.nativeOnPermissions(conn, requestId, r.error(), r.message(), ints, strings);
+                }, null));
+    }
+
     /** TopicPort::LookupOffsetsOwners: see {@link KafkaFrameHandler#onNativeLookupOffsetsOwners}. */
     void lookupOffsetsOwners(long requestId, int[] partitions) {
         int[] asked = partitions == null ? new int[0] : partitions;
