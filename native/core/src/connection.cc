@@ -90,8 +90,8 @@ void KafkaConnection::OnFrame(std::span<const uint8_t> frame) {
     return;
   }
   const Handler* handler = FindHandler(api_key);
-  if (handler != nullptr &&
-      !Servable(*handler, topics_, log_, groups_, s.session.listener.sasl)) {
+  if (handler != nullptr && !Servable(*handler, topics_, log_, groups_,
+                                      s.session.listener.sasl, security_)) {
     handler = nullptr;  // not served on this broker or listener
   }
   if (handler == nullptr) {

@@ -44,7 +44,8 @@ void HandleApiVersions(const RequestContext& ctx,
   }
   for (const Handler& h : Handlers()) {
     if (!Servable(h, ctx.topics, ctx.log, ctx.groups,
-                  ctx.session != nullptr && ctx.session->listener.sasl)) {
+                  ctx.session != nullptr && ctx.session->listener.sasl,
+                  ctx.security)) {
       continue;
     }
     ApiVersionsResponse::ApiVersion& v = response->api_keys.emplace_back();

@@ -142,6 +142,25 @@ bool GroupRefused(const RequestContext& ctx, const Reply& reply) {
   return true;
 }
 
+// Cluster-wide administration (the SCRAM credential APIs): with Pulsar
+// authorization on, only a Pulsar superuser (AuthorizationService
+// .isSuperUser) may; `then` gets NONE, CLUSTER_AUTHORIZATION_FAILED, or
+// another code when the check failed. With it off, everyone may, as Kafka
+// without an authorizer allows. Without a security port (no store for
+// them) it refuses.
+inline void CheckClusterAdmin(const RequestContext& ctx,
+                              std::function<void(protocol::ErrorCode)> then) {
+  if (ctx.security == nullptr) {
+    then(protocol::ErrorCode::CLUSTER_AUTHORIZATION_FAILED);
+    return;
+  }
+  if (!ctx.security->AuthorizationEnabled()) {
+    then(protocol::ErrorCode::NONE);
+    return;
+  }
+  ctx.security->IsSuperUser(ctx.session->role, std::move(then));
+}
+
 // `request` views the frame (records fields point into it), which is only
 // valid during the call: a handler copies what it keeps before returning.
 using HandlerFn = void (*)(const RequestContext& ctx,
@@ -171,13 +190,23 @@ struct Handler {
   // but refuses v0-v2).
   int16_t advertised_min_version;
   // What the handler needs of the ports.
-  // kSasl: served and advertised only on SASL listeners.
-  enum class Needs { kNothing, kAppend, kRead, kAdmin, kGroups, kSasl } needs;
+  // kSasl: served and advertised only on SASL listeners. kSecurity: only
+  // with a SecurityPort (the SCRAM credential store).
+  enum class Needs {
+    kNothing,
+    kAppend,
+    kRead,
+    kAdmin,
+    kGroups,
+    kSasl,
+    kSecurity
+  } needs;
 };
 
 // Whether `h` can be served with these ports on this listener.
 bool Servable(const Handler& h, const TopicPort* topics, const LogPort* log,
-              const groups::GroupCoordinator* groups, bool sasl_listener);
+              const groups::GroupCoordinator* groups, bool sasl_listener,
+              const SecurityPort* security);
 
 std::span<const Handler> Handlers();
 const Handler* FindHandler(int16_t api_key);
@@ -198,6 +227,10 @@ void HandleOffsetForLeaderEpoch(const RequestContext&, const protocol::Message&,
                                 Reply);
 void HandleFindCoordinator(const RequestContext&, const protocol::Message&,
                            Reply);
+void HandleDescribeUserScramCredentials(const RequestContext&,
+                                        const protocol::Message&, Reply);
+void HandleAlterUserScramCredentials(const RequestContext&,
+                                     const protocol::Message&, Reply);
 void HandleJoinGroup(const RequestContext&, const protocol::Message&, Reply);
 void HandleSyncGroup(const RequestContext&, const protocol::Message&, Reply);
 void HandleHeartbeat(const RequestContext&, const protocol::Message&, Reply);

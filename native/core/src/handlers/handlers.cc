@@ -39,6 +39,9 @@ constexpr Handler kHandlers[] = {
     {37, 0, 3, HandleCreatePartitions, 0, N::kAdmin},
     {42, 0, 2, HandleDeleteGroups, 0, N::kGroups},
     {47, 0, 0, HandleOffsetDelete, 0, N::kGroups},
+    // SCRAM credentials (KIP-554), kept in Pulsar's metadata store.
+    {50, 0, 0, HandleDescribeUserScramCredentials, 0, N::kSecurity},
+    {51, 0, 0, HandleAlterUserScramCredentials, 0, N::kSecurity},
 };
 
 }  // namespace
@@ -46,8 +49,11 @@ constexpr Handler kHandlers[] = {
 std::span<const Handler> Handlers() { return kHandlers; }
 
 bool Servable(const Handler& h, const TopicPort* topics, const LogPort* log,
-              const groups::GroupCoordinator* groups, bool sasl_listener) {
+              const groups::GroupCoordinator* groups, bool sasl_listener,
+              const SecurityPort* security) {
   switch (h.needs) {
+    case Handler::Needs::kSecurity:
+      return security != nullptr;
     case Handler::Needs::kSasl:
       return sasl_listener;
     case Handler::Needs::kGroups:
