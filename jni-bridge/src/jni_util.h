@@ -40,6 +40,10 @@ struct JavaRefs {
   jmethodID close_failed_auth = nullptr;  // onNativeCloseFailedAuth
   jmethodID authorize = nullptr;          // onNativeAuthorize
   jmethodID list_namespace = nullptr;     // onNativeListNamespace
+  jmethodID scram_fetch = nullptr;        // onNativeScramFetch
+  jmethodID scram_store = nullptr;        // onNativeScramStore
+  jmethodID scram_list = nullptr;         // onNativeScramList
+  jmethodID super_user = nullptr;         // onNativeIsSuperUser
 };
 extern JavaRefs g_java;
 

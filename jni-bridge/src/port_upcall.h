@@ -46,7 +46,7 @@ inline int64_t AddressOf(const void* p) {
 // The local references made for one upcall's arguments, deleted after it.
 class LocalRefs {
  public:
-  static constexpr size_t kCapacity = 6;
+  static constexpr size_t kCapacity = 7;
   explicit LocalRefs(JNIEnv* env) : env_(env) {}
   ~LocalRefs() {
     for (size_t i = 0; i < size_; ++i) env_->DeleteLocalRef(refs_[i]);

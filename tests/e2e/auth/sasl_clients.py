@@ -1,7 +1,9 @@
 """confluent-kafka clients over SASL_PLAINTEXT for tests/e2e/auth (run with build/e2e-venv's
 python). Modes: `plain` (PLAIN, user public/default, password token:<jwt>: produce 5, consume them
-in a group and commit, read the commit back) and `oauth` (OAUTHBEARER through oauth_cb: produce 3,
-consume 3). Prints "ok" last on success.
+in a group and commit, read the commit back), `oauth` (OAUTHBEARER through oauth_cb: produce 3,
+consume 3), `scram` (SCRAM-SHA-512, TOKEN is user:password: produce 3, consume 3) and
+`scram-wrong` (a wrong SCRAM password: prints "auth-failed" when the producer reports an
+authentication error). Prints "ok" last on success.
 Usage: sasl_clients.py MODE BOOTSTRAP TOPIC GROUP TOKEN
 """
 import sys
@@ -10,7 +12,11 @@ import time
 from confluent_kafka import Consumer, Producer, TopicPartition
 
 mode, bootstrap, topic, group, token = sys.argv[1:6]
-if mode == "plain":
+if mode.startswith("scram"):
+    user, password = token.split(":", 1)
+    auth = {"security.protocol": "SASL_PLAINTEXT", "sasl.mechanism": "SCRAM-SHA-512",
+            "sasl.username": user, "sasl.password": password}
+elif mode == "plain":
     auth = {"security.protocol": "SASL_PLAINTEXT", "sasl.mechanism": "PLAIN",
             "sasl.username": "public/default", "sasl.password": "token:" + token}
 else:
@@ -19,7 +25,14 @@ else:
 n = 5 if mode == "plain" else 3
 
 errors = []
-p = Producer({"bootstrap.servers": bootstrap, **auth, "error_cb": lambda e: errors.append(str(e))})
+p = Producer({"bootstrap.servers": bootstrap, **auth, "error_cb": lambda e: errors.append(e)})
+if mode == "scram-wrong":
+    p.produce(topic, value=b"never")
+    p.flush(15)
+    from confluent_kafka import KafkaError
+    failed = any(e.code() == KafkaError._AUTHENTICATION for e in errors)
+    print("auth-failed" if failed else f"no authentication error: {[str(e) for e in errors]}")
+    sys.exit(0)
 delivered = []
 for i in range(n):
     p.produce(topic, value=f"{mode}-{i}".encode(), on_delivery=lambda e, m: delivered.append(e))

@@ -154,6 +154,9 @@ public class KafkaProtocolHandler implements ProtocolHandler {
         metadata = new KafkaMetadataSetup(service.getPulsar(), config);
         broker = withRealOffsetsPartitions(broker, metadata);
         broker.setAuthorizer(new PulsarAuthorizer(service.getAuthorizationService()));
+        // SCRAM users are cluster-wide like tenants: the configuration store (the local one in
+        // a single-cluster setup).
+        broker.setScramStore(new ScramCredentialStore(service.getPulsar().getConfigurationMetadataStore()));
         topics.setOffsetsTopic(metadata.offsetsTopic(), offsetsPartitions);
         broker.startTicker(NativeBroker.TICK_INTERVAL_MS);
         ownership = new OwnershipListener(broker, metadata.offsetsTopic(), offsetsPartitions, names.namespace(),

@@ -20,6 +20,7 @@ final class NativeBroker implements AutoCloseable {
     private volatile long handle;
     private ScheduledExecutorService ticker; // guarded by this
     private final AtomicLong ticks = new AtomicLong();
+    private volatile ScramCredentialStore scramStore; // Pulsar's configuration metadata store
     private volatile Authorizer authorizer; // Pulsar's AuthorizationService, once the broker started
 
     private NativeBroker(long handle) {
@@ -120,6 +121,16 @@ final class NativeBroker implements AutoCloseable {
 
     Authorizer authorizer() {
         return authorizer;
+    }
+
+    /** Sets where SCRAM credentials are kept (SecurityPort's SCRAM calls). */
+    void setScramStore(ScramCredentialStore store) {
+        this.scramStore = store;
+    }
+
+    /** The SCRAM credential store; null before start (and in unit tests without one). */
+    ScramCredentialStore scramStore() {
+        return scramStore;
     }
 
     /** How many ticks the core completed (tests). */

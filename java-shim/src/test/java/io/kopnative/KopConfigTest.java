@@ -101,8 +101,8 @@ class KopConfigTest {
         assertEquals("3600000", nativeMap(c).get("connectionsMaxReauthMs"));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> KopConfig.from(conf("saslAllowedMechanisms", "GSSAPI")));
-        assertEquals("saslAllowedMechanisms: mechanism GSSAPI is not supported (supported: PLAIN, OAUTHBEARER)",
-                e.getMessage());
+        assertEquals("saslAllowedMechanisms: mechanism GSSAPI is not supported (supported: PLAIN, OAUTHBEARER, "
+                + "SCRAM-SHA-256, SCRAM-SHA-512)", e.getMessage());
     }
 
     @Test
