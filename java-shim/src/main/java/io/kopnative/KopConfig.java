@@ -262,7 +262,7 @@ public final class KopConfig {
         }
     }
 
-    /** saslAllowedMechanisms: PLAIN, OAUTHBEARER, SCRAM-SHA-256, SCRAM-SHA-512, comma separated; else the start stops. */
+    /** saslAllowedMechanisms: PLAIN, OAUTHBEARER, SCRAM-SHA-256/512, comma separated; else the start stops. */
     static List<String> parseSaslMechanisms(String text) {
         List<String> out = new ArrayList<>();
         for (String raw : text.split(",")) {
