@@ -140,8 +140,8 @@ JNIEXPORT void JNICALL Java_io_kopnative_NativeBridge_nativeDestroyBroker(
 //   (mTLS); null or empty for none.
 JNIEXPORT jlong JNICALL Java_io_kopnative_NativeBridge_nativeOpenConnection(
     JNIEnv* env, jclass, jlong broker, jobject handler, jboolean sasl,
-    jobjectArray sasl_mechanisms, jstring advertised_host, jint advertised_port,
-    jstring tls_role) {
+    jobjectArray sasl_mechanisms, jstring advertised_host,
+    jint advertised_port, jstring tls_role) {
   return kop::jni::Guarded("nativeOpenConnection", jlong{0}, [&]() -> jlong {
     auto* b = kop::jni::FromHandle<BrokerHandle>(broker);
     if (b == nullptr || handler == nullptr) {
