@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -60,6 +61,11 @@ class ConnectionHandle final : public kop::core::ResponseSink,
   using AuthDone = std::function<void(kop::core::AuthResult)>;
   using AuthorizeDone = std::function<void(kop::core::ErrorCode)>;
   using PermissionDone = std::function<void(kop::core::PermissionResult)>;
+  using ScramFetchDone = std::function<void(
+      kop::core::ErrorCode, std::optional<kop::core::ScramCredential>)>;
+  using ScramStoreDone = std::function<void(kop::core::ErrorCode, std::string)>;
+  using ScramListDone = std::function<void(
+      kop::core::ErrorCode, std::vector<kop::core::ScramCredentialInfo>)>;
 
   // `handler` is a global reference, deleted by Release.
   ConnectionHandle(std::shared_ptr<kop::core::Broker> broker, jobject handler,
@@ -141,6 +147,18 @@ class ConnectionHandle final : public kop::core::ResponseSink,
                         kop::core::Permission p, bool grant,
                         PermissionDone done) override;
 
+  // SecurityPort: SCRAM credentials in Pulsar's metadata store and Pulsar's
+  // superuser check (scram_port.cc; KafkaFrameHandler.onNativeScram*,
+  // onNativeIsSuperUser).
+  void FetchScramCredential(std::string mechanism, std::string user,
+                            ScramFetchDone done) override;
+  void StoreScramCredential(
+      std::string mechanism, std::string user,
+      std::optional<kop::core::ScramCredential> credential,
+      ScramStoreDone done) override;
+  void ListScramCredentials(ScramListDone done) override;
+  void IsSuperUser(std::string role, AuthorizeDone done) override;
+
   // Java's answers (nativeOn*), on the event loop: each runs and forgets the
   // callback of request `id`; an unknown id is ignored.
   void Resolve(JNIEnv* env, uint64_t id, jobjectArray names,
@@ -159,6 +177,13 @@ class ConnectionHandle final : public kop::core::ResponseSink,
   void AuthenticatedFor(uint64_t id, kop::core::AuthResult result);
   void AuthorizedFor(uint64_t id, kop::core::ErrorCode error_code);
   void PermissionsFor(uint64_t id, kop::core::PermissionResult result);
+  void ScramFetchedFor(uint64_t id, kop::core::ErrorCode error_code,
+                       std::optional<kop::core::ScramCredential> credential);
+  void ScramStoredFor(uint64_t id, kop::core::ErrorCode error_code,
+                      std::string message);
+  void ScramListedFor(uint64_t id, kop::core::ErrorCode error_code,
+                      std::vector<kop::core::ScramCredentialInfo> infos);
+  void SuperUserFor(uint64_t id, kop::core::ErrorCode error_code);
 
  private:
   void TopicAdmin(jint op, const std::string& name, int32_t count,
@@ -182,6 +207,10 @@ class ConnectionHandle final : public kop::core::ResponseSink,
   PendingCalls<AuthDone> authentications_{"authentication"};
   PendingCalls<AuthorizeDone> authorizations_{"authorization"};
   PendingCalls<PermissionDone> permissions_{"permissions"};
+  PendingCalls<ScramFetchDone> scram_fetches_{"SCRAM credential fetch"};
+  PendingCalls<ScramStoreDone> scram_stores_{"SCRAM credential store"};
+  PendingCalls<ScramListDone> scram_lists_{"SCRAM credential listing"};
+  PendingCalls<AuthorizeDone> super_users_{"superuser check"};
   bool authorization_enabled_ = false;
   const bool subscription_mirror_;
   // ResponseSink::Post's queue: the only state touched from other threads.

@@ -304,6 +304,10 @@ JNIEXPORT jint JNICALL JNI_OnLoad(JavaVM* vm, void*) {
       {&g_java.authorize, "onNativeAuthorize", "(J[B[BI[B)V"},
       {&g_java.list_namespace, "onNativeListNamespace", "(J[B)V"},
       {&g_java.permissions, "onNativePermissions", "(JI[B[BI[B[BI)V"},
+      {&g_java.scram_fetch, "onNativeScramFetch", "(J[B[B)V"},
+      {&g_java.scram_store, "onNativeScramStore", "(J[B[B[B[B[BI)V"},
+      {&g_java.scram_list, "onNativeScramList", "(J)V"},
+      {&g_java.super_user, "onNativeIsSuperUser", "(J[B)V"},
   };
   bool found = true;
   for (const auto& u : upcalls) {

@@ -41,6 +41,10 @@ struct JavaRefs {
   jmethodID authorize = nullptr;          // onNativeAuthorize
   jmethodID list_namespace = nullptr;     // onNativeListNamespace
   jmethodID permissions = nullptr;        // onNativePermissions
+  jmethodID scram_fetch = nullptr;        // onNativeScramFetch
+  jmethodID scram_store = nullptr;        // onNativeScramStore
+  jmethodID scram_list = nullptr;         // onNativeScramList
+  jmethodID super_user = nullptr;         // onNativeIsSuperUser
 };
 extern JavaRefs g_java;
 

@@ -6,10 +6,12 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "authz_cache.h"
 #include "kop/core/broker.h"
+#include "sasl/scram.h"
 
 namespace kop::core {
 
@@ -52,6 +54,9 @@ struct Session {
   // client (Kafka < 1.0) sends its token as a bare length-prefixed frame and
   // gets a bare frame back, not SaslAuthenticate.
   int16_t handshake_version = -1;
+  // The SCRAM exchange under way (between its two SaslAuthenticate rounds);
+  // shared with the credential lookup's callback.
+  std::shared_ptr<sasl::ScramServer> scram;
   // A SaslAuthenticate succeeded on this connection before: the next one is
   // a KIP-368 re-authentication and must prove the same role.
   bool authenticated_once = false;

@@ -4,7 +4,10 @@ with build/e2e-venv's python). Modes:
 - `oauth`: OAUTHBEARER, the token through oauth_cb;
 - `ssl`: no SASL (SSL, or mTLS with a client certificate in EXTRA);
   each of these produces 5, consumes them in a group, commits and reads the commit back;
-- `denied`: a produce fails with TOPIC_AUTHORIZATION_FAILED.
+- `denied`: a produce fails with TOPIC_AUTHORIZATION_FAILED;
+- `scram`: SCRAM-SHA-512, TOKEN is user:password (as `plain`);
+- `scram-wrong`: a wrong SCRAM password: prints "auth-failed" when the producer reports an
+  authentication error.
 EXTRA is a JSON object of settings over the mode's (security.protocol SASL_PLAINTEXT by default;
 SASL_SSL or SSL with ssl.ca.location and ssl.certificate.location/ssl.key.location).
 Prints "ok" last on success.
@@ -18,7 +21,11 @@ from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 
 mode, bootstrap, topic, group, token = sys.argv[1:6]
 extra = json.loads(sys.argv[6]) if len(sys.argv) > 6 else {}
-if mode == "plain":
+if mode.startswith("scram"):
+    user, password = token.split(":", 1)
+    auth = {"security.protocol": "SASL_PLAINTEXT", "sasl.mechanism": "SCRAM-SHA-512",
+            "sasl.username": user, "sasl.password": password}
+elif mode == "plain":
     auth = {"security.protocol": "SASL_PLAINTEXT", "sasl.mechanism": "PLAIN",
             "sasl.username": "public/default", "sasl.password": "token:" + token}
 elif mode == "oauth":
@@ -30,8 +37,16 @@ auth.update(extra)
 n = 5
 
 errors = []
-p = Producer({"bootstrap.servers": bootstrap, **auth, "error_cb": lambda e: errors.append(str(e)),
+codes = []
+p = Producer({"bootstrap.servers": bootstrap, **auth,
+              "error_cb": lambda e: (errors.append(str(e)), codes.append(e.code())),
               "message.timeout.ms": 30000})
+if mode == "scram-wrong":
+    p.produce(topic, value=b"never")
+    p.flush(15)
+    failed = KafkaError._AUTHENTICATION in codes
+    print("auth-failed" if failed else f"no authentication error: {errors}")
+    sys.exit(0)
 delivered = []
 for i in range(n):
     p.produce(topic, value=f"{mode}-{i}".encode(), on_delivery=lambda e, m: delivered.append(e))

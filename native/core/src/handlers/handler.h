@@ -142,6 +142,25 @@ bool GroupRefused(const RequestContext& ctx, const Reply& reply) {
   return true;
 }
 
+// Cluster-wide administration (the SCRAM credential APIs): with Pulsar
+// authorization on, only a Pulsar superuser (AuthorizationService
+// .isSuperUser) may; `then` gets NONE, CLUSTER_AUTHORIZATION_FAILED, or
+// another code when the check failed. With it off, everyone may, as Kafka
+// without an authorizer allows. Without a security port (no store for
+// them) it refuses.
+inline void CheckClusterAdmin(const RequestContext& ctx,
+                              std::function<void(protocol::ErrorCode)> then) {
+  if (ctx.security == nullptr) {
+    then(protocol::ErrorCode::CLUSTER_AUTHORIZATION_FAILED);
+    return;
+  }
+  if (!ctx.security->AuthorizationEnabled()) {
+    then(protocol::ErrorCode::NONE);
+    return;
+  }
+  ctx.security->IsSuperUser(ctx.session->role, std::move(then));
+}
+
 // `request` views the frame (records fields point into it), which is only
 // valid during the call: a handler copies what it keeps before returning.
 using HandlerFn = void (*)(const RequestContext& ctx,
@@ -172,7 +191,8 @@ struct Handler {
   int16_t advertised_min_version;
   // What the handler needs of the ports.
   // kSasl: served and advertised only on SASL listeners; kSecurity: only
-  // when the broker has a SecurityPort (the ACL APIs).
+  // when the broker has a SecurityPort (the ACL APIs, the SCRAM credential
+  // store).
   enum class Needs {
     kNothing,
     kAppend,
@@ -208,6 +228,10 @@ void HandleOffsetForLeaderEpoch(const RequestContext&, const protocol::Message&,
                                 Reply);
 void HandleFindCoordinator(const RequestContext&, const protocol::Message&,
                            Reply);
+void HandleDescribeUserScramCredentials(const RequestContext&,
+                                        const protocol::Message&, Reply);
+void HandleAlterUserScramCredentials(const RequestContext&,
+                                     const protocol::Message&, Reply);
 void HandleJoinGroup(const RequestContext&, const protocol::Message&, Reply);
 void HandleSyncGroup(const RequestContext&, const protocol::Message&, Reply);
 void HandleHeartbeat(const RequestContext&, const protocol::Message&, Reply);

@@ -44,6 +44,9 @@ constexpr Handler kHandlers[] = {
     {37, 0, 3, HandleCreatePartitions, 0, N::kAdmin},
     {42, 0, 2, HandleDeleteGroups, 0, N::kGroups},
     {47, 0, 0, HandleOffsetDelete, 0, N::kGroups},
+    // SCRAM credentials (KIP-554), kept in Pulsar's metadata store.
+    {50, 0, 0, HandleDescribeUserScramCredentials, 0, N::kSecurity},
+    {51, 0, 0, HandleAlterUserScramCredentials, 0, N::kSecurity},
 };
 
 }  // namespace

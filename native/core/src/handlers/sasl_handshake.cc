@@ -56,6 +56,7 @@ void HandleSaslHandshake(const RequestContext& ctx,
     return;
   }
   session.mechanism = request.mechanism;
+  session.scram.reset();
   session.handshake_version = ctx.api_version;
   session.state = State::kAwaitAuthenticate;
   reply(std::move(response));

@@ -11,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -251,6 +252,23 @@ struct AuthResult {
   int64_t expires_at_ms = 0;
 };
 
+// A user's SCRAM credential as Kafka keeps it (ScramCredential, RFC 5802
+// section 3): never the password, only what checks a proof. Bytes are raw.
+struct ScramCredential {
+  std::string salt;
+  std::string stored_key;  // H(ClientKey)
+  std::string server_key;  // HMAC(SaltedPassword, "Server Key")
+  int32_t iterations = 0;
+};
+
+// One (user, mechanism) that has a SCRAM credential, for
+// DescribeUserScramCredentials (never the keys).
+struct ScramCredentialInfo {
+  std::string user;
+  std::string mechanism;  // "SCRAM-SHA-256" or "SCRAM-SHA-512"
+  int32_t iterations = 0;
+};
+
 // What a Kafka request needs to be allowed to do with a topic, in Pulsar's
 // terms (TopicOperation / NamespaceOperation): lookup, produce and consume
 // on the topic; create, delete and alter-partitions on it (Pulsar checks the
@@ -314,6 +332,39 @@ class SecurityPort {
     (void)auth_method, (void)credential;
     done(AuthResult{ErrorCode::SASL_AUTHENTICATION_FAILED,
                     "authentication is not available", "", 0});
+  }
+  // The SCRAM credential of `user` for `mechanism` ("SCRAM-SHA-256" or
+  // "SCRAM-SHA-512"), kept in Pulsar's metadata store. `done` gets NONE and
+  // the credential, NONE and nullopt when the user has none, or another code
+  // when the store could not be read.
+  virtual void FetchScramCredential(
+      std::string mechanism, std::string user,
+      std::function<void(ErrorCode, std::optional<ScramCredential>)> done) {
+    (void)mechanism, (void)user;
+    done(ErrorCode::NONE, std::nullopt);
+  }
+  // Stores `credential` for (mechanism, user), or deletes the stored one
+  // when it is nullopt. `done` gets NONE, RESOURCE_NOT_FOUND (deleting a
+  // credential that does not exist), or another code and why.
+  virtual void StoreScramCredential(
+      std::string mechanism, std::string user,
+      std::optional<ScramCredential> credential,
+      std::function<void(ErrorCode, std::string)> done) {
+    (void)mechanism, (void)user, (void)credential;
+    done(ErrorCode::UNSUPPORTED_VERSION, "SCRAM credentials are not stored");
+  }
+  // Every stored SCRAM credential's user, mechanism and iterations.
+  virtual void ListScramCredentials(
+      std::function<void(ErrorCode, std::vector<ScramCredentialInfo>)> done) {
+    done(ErrorCode::NONE, {});
+  }
+  // Whether `role` is one of Pulsar's superusers
+  // (AuthorizationService.isSuperUser): NONE if it is,
+  // CLUSTER_AUTHORIZATION_FAILED if not, another code if the check failed.
+  virtual void IsSuperUser(std::string role,
+                           std::function<void(ErrorCode)> done) {
+    (void)role;
+    done(ErrorCode::CLUSTER_AUTHORIZATION_FAILED);
   }
   // Whether Pulsar authorization is on (authorizationEnabled=true). When it
   // is off, Authorize is never called and every role may do everything, as

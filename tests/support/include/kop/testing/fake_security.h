@@ -1,4 +1,5 @@
 // An in-memory SecurityPort for tests: credentials in a map (Authenticate),
+// SCRAM credentials in another (the metadata store),
 // a permission table and a record of every Authorize call; answers at once
 // or, with `defer`, when the test calls RunDeferred().
 #ifndef KOP_TESTING_FAKE_SECURITY_H_
@@ -6,6 +7,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <tuple>
@@ -120,6 +122,54 @@ class FakeSecurity : public SecurityPort {
         if (it->actions == 0) list.erase(it);
       }
       done({});
+    });
+  }
+
+  // --- SCRAM credentials (the metadata store) ---
+  std::map<std::pair<std::string, std::string>, ScramCredential>
+      scram;  // (mechanism, user) ->
+  bool scram_store_down = false;
+
+  void FetchScramCredential(
+      std::string mechanism, std::string user,
+      std::function<void(ErrorCode, std::optional<ScramCredential>)> done)
+      override {
+    Answer([this, mechanism, user, done = std::move(done)] {
+      if (scram_store_down) return done(ErrorCode::UNKNOWN_SERVER_ERROR, {});
+      auto it = scram.find({mechanism, user});
+      if (it == scram.end()) return done(ErrorCode::NONE, std::nullopt);
+      done(ErrorCode::NONE, it->second);
+    });
+  }
+  void StoreScramCredential(
+      std::string mechanism, std::string user,
+      std::optional<ScramCredential> credential,
+      std::function<void(ErrorCode, std::string)> done) override {
+    Answer([this, mechanism, user, credential, done = std::move(done)] {
+      if (credential) {
+        scram[{mechanism, user}] = *credential;
+      } else if (scram.erase({mechanism, user}) == 0) {
+        return done(ErrorCode::RESOURCE_NOT_FOUND, "no such credential");
+      }
+      done(ErrorCode::NONE, "");
+    });
+  }
+  void ListScramCredentials(
+      std::function<void(ErrorCode, std::vector<ScramCredentialInfo>)> done)
+      override {
+    Answer([this, done = std::move(done)] {
+      std::vector<ScramCredentialInfo> infos;
+      for (const auto& [key, c] : scram) {
+        infos.push_back({key.second, key.first, c.iterations});
+      }
+      done(ErrorCode::NONE, infos);
+    });
+  }
+  void IsSuperUser(std::string role,
+                   std::function<void(ErrorCode)> done) override {
+    Answer([this, role, done = std::move(done)] {
+      done(superusers.contains(role) ? ErrorCode::NONE
+                                     : ErrorCode::CLUSTER_AUTHORIZATION_FAILED);
     });
   }
 

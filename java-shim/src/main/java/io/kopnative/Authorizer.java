@@ -21,4 +21,12 @@ interface Authorizer {
      * {@code subscription} is the group id for {@link #CONSUME} (may be empty).
      */
     CompletableFuture<Boolean> authorize(String role, String topic, int action, String subscription);
+
+    /**
+     * Whether {@code role} is a Pulsar superuser (SecurityPort::IsSuperUser: who may manage SCRAM
+     * credentials when authorization is on). None is, unless the authorizer says so.
+     */
+    default CompletableFuture<Boolean> isSuperUser(String role) {
+        return CompletableFuture.completedFuture(false);
+    }
 }

@@ -240,6 +240,39 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
         return broker.permissionStore();
     }
 
+    /**
+     * Upcall from the core (SecurityPort::FetchScramCredential): the SCRAM credential of
+     * {@code user} for {@code mechanism}; answer with {@link NativeBridge#nativeOnScramFetched}.
+     */
+    void onNativeScramFetch(long requestId, byte[] mechanism, byte[] user) {
+        endpoints.scramFetch(requestId, mechanism, user);
+    }
+
+    /**
+     * Upcall from the core (SecurityPort::StoreScramCredential): store (salt, keys, iterations) for
+     * (mechanism, user), or delete it when {@code iterations} is 0; answer with
+     * {@link NativeBridge#nativeOnScramStored}.
+     */
+    void onNativeScramStore(long requestId, byte[] mechanism, byte[] user, byte[] salt, byte[] storedKey,
+                            byte[] serverKey, int iterations) {
+        endpoints.scramStore(requestId, mechanism, user, salt, storedKey, serverKey, iterations);
+    }
+
+    /** Upcall from the core (SecurityPort::ListScramCredentials); answer with nativeOnScramListed. */
+    void onNativeScramList(long requestId) {
+        endpoints.scramList(requestId);
+    }
+
+    /** Upcall from the core (SecurityPort::IsSuperUser); answer with {@link NativeBridge#nativeOnSuperUser}. */
+    void onNativeIsSuperUser(long requestId, byte[] role) {
+        endpoints.isSuperUser(requestId, role);
+    }
+
+    /** The broker's SCRAM credential store; null when none is set (unit tests, before start). */
+    ScramCredentialStore scramStore() {
+        return broker.scramStore();
+    }
+
     /** The broker's Pulsar authorizer; null when none is set (unit tests, before start). */
     Authorizer authorizer() {
         return broker.authorizer();

@@ -156,6 +156,9 @@ public class KafkaProtocolHandler implements ProtocolHandler {
         broker.setAuthorizer(new PulsarAuthorizer(service.getAuthorizationService()));
         broker.setPermissionStore(new PulsarPermissions(service.getAuthorizationService(),
                 service.getPulsar().getPulsarResources().getNamespaceResources()));
+        // SCRAM users are cluster-wide like tenants: the configuration store (the local one in
+        // a single-cluster setup).
+        broker.setScramStore(new ScramCredentialStore(service.getPulsar().getConfigurationMetadataStore()));
         topics.setOffsetsTopic(metadata.offsetsTopic(), offsetsPartitions);
         broker.startTicker(NativeBroker.TICK_INTERVAL_MS);
         ownership = new OwnershipListener(broker, metadata.offsetsTopic(), offsetsPartitions, names.namespace(),

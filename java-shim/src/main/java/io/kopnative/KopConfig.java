@@ -70,7 +70,8 @@ public final class KopConfig {
     static final Set<String> SUPPORTED_SECURITY_PROTOCOLS = Set.of("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL");
     /** KoP's key: the SASL mechanisms SASL listeners offer, comma separated. */
     static final String SASL_ALLOWED_MECHANISMS = "saslAllowedMechanisms";
-    static final List<String> SUPPORTED_SASL_MECHANISMS = List.of("PLAIN", "OAUTHBEARER");
+    static final List<String> SUPPORTED_SASL_MECHANISMS =
+            List.of("PLAIN", "OAUTHBEARER", "SCRAM-SHA-256", "SCRAM-SHA-512");
     /** Kafka's connections.max.reauth.ms (KIP-368), KoP-style: caps a SASL session's lifetime; 0 = no cap. */
     static final String CONNECTIONS_MAX_REAUTH_MS = "connectionsMaxReauthMs";
     /** Kafka's key: how long a connection waits to be closed after a failed authentication. */
@@ -261,7 +262,7 @@ public final class KopConfig {
         }
     }
 
-    /** saslAllowedMechanisms: PLAIN and/or OAUTHBEARER, comma separated; anything else stops the start. */
+    /** saslAllowedMechanisms: PLAIN, OAUTHBEARER, SCRAM-SHA-256/512, comma separated; else the start stops. */
     static List<String> parseSaslMechanisms(String text) {
         List<String> out = new ArrayList<>();
         for (String raw : text.split(",")) {

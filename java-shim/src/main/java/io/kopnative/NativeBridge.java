@@ -198,6 +198,32 @@ public final class NativeBridge {
                                           int[] scopesAndActions, String[] namesAndRoles);
 
     /**
+     * Completes a SecurityPort::FetchScramCredential upcall: errorCode 0 with the credential, or 0
+     * with a null salt when the user has none; another code when the store failed.
+     */
+    static native int nativeOnScramFetched(long connection, long requestId, short errorCode, int iterations,
+                                           byte[] salt, byte[] storedKey, byte[] serverKey);
+
+    /**
+     * Completes a SecurityPort::StoreScramCredential upcall: 0 stored or deleted, 91
+     * (RESOURCE_NOT_FOUND) nothing to delete, another code with a message when the store failed.
+     */
+    static native int nativeOnScramStored(long connection, long requestId, short errorCode, String message);
+
+    /**
+     * Completes a SecurityPort::ListScramCredentials upcall: per stored credential its user (UTF-8),
+     * Kafka mechanism number (1 SCRAM-SHA-256, 2 SCRAM-SHA-512) and iterations.
+     */
+    static native int nativeOnScramListed(long connection, long requestId, short errorCode, byte[][] users,
+                                          int[] mechanisms, int[] iterations);
+
+    /**
+     * Completes a SecurityPort::IsSuperUser upcall: 0 a superuser, 31 (CLUSTER_AUTHORIZATION_FAILED)
+     * not, anything else the check failed.
+     */
+    static native int nativeOnSuperUser(long connection, long requestId, short errorCode);
+
+    /**
      * Runs the tasks the core posted to {@code connection} (from any thread, see
      * {@link KafkaFrameHandler#onNativePost}), in order, on the channel's event loop. ERR_BAD_HANDLE
      * (nothing runs) for a closed or unknown connection. 0, or a negative error code.

@@ -21,6 +21,7 @@ final class NativeBroker implements AutoCloseable {
     private ScheduledExecutorService ticker; // guarded by this
     private final AtomicLong ticks = new AtomicLong();
     private volatile PermissionStore permissions; // namespace policies, once the broker started
+    private volatile ScramCredentialStore scramStore; // Pulsar's configuration metadata store
     private volatile Authorizer authorizer; // Pulsar's AuthorizationService, once the broker started
 
     private NativeBroker(long handle) {
@@ -130,6 +131,16 @@ final class NativeBroker implements AutoCloseable {
 
     PermissionStore permissionStore() {
         return permissions;
+    }
+
+    /** Sets where SCRAM credentials are kept (SecurityPort's SCRAM calls). */
+    void setScramStore(ScramCredentialStore store) {
+        this.scramStore = store;
+    }
+
+    /** The SCRAM credential store; null before start (and in unit tests without one). */
+    ScramCredentialStore scramStore() {
+        return scramStore;
     }
 
     /** How many ticks the core completed (tests). */

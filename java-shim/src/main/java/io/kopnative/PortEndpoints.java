@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -160,6 +161,93 @@ final class PortEndpoints {
                     }
                     return NativeBridge.nativeOnPermissions(conn, requestId, r.error(), r.message(), ints, strings);
                 }, null));
+    }
+
+    /**
+     * SecurityPort::FetchScramCredential: the store's credential, none for an unknown user; a
+     * failure answers UNKNOWN_SERVER_ERROR (the core fails the exchange). Only the user is logged.
+     */
+    void scramFetch(long requestId, byte[] mechanism, byte[] user) {
+        ScramCredentialStore store = handler.scramStore();
+        String m = decodeUtf8(mechanism);
+        String u = decodeUtf8(user);
+        answer("reading the " + m + " credential of user " + u, true,
+                () -> store == null || m == null || u == null ? noPort("no SCRAM store or undecodable names")
+                        : store.get(m, u).thenApply(Optional::of),
+                why -> Optional.<Optional<ScramCredentialStore.Credential>>empty(),
+                found -> handler.completeOnLoop("a SCRAM credential fetch", c -> {
+                    if (found.isEmpty()) {
+                        return NativeBridge.nativeOnScramFetched(c, requestId, KafkaErrors.UNKNOWN_SERVER_ERROR, 0,
+                                null, null, null);
+                    }
+                    ScramCredentialStore.Credential x = found.get().orElse(null);
+                    return x == null ? NativeBridge.nativeOnScramFetched(c, requestId, KafkaErrors.NONE, 0, null, null,
+                            null) : NativeBridge.nativeOnScramFetched(c, requestId, KafkaErrors.NONE, x.iterations(),
+                            x.salt(), x.storedKey(), x.serverKey());
+                }, null));
+    }
+
+    /** SecurityPort::StoreScramCredential: a put, or a delete when {@code iterations} is 0. */
+    void scramStore(long requestId, byte[] mechanism, byte[] user, byte[] salt, byte[] storedKey, byte[] serverKey,
+                    int iterations) {
+        ScramCredentialStore store = handler.scramStore();
+        String m = decodeUtf8(mechanism);
+        String u = decodeUtf8(user);
+        answer((iterations == 0 ? "deleting" : "storing") + " the " + m + " credential of user " + u, true,
+                () -> {
+                    if (store == null || m == null || u == null) {
+                        return noPort("no SCRAM store or undecodable names");
+                    }
+                    if (iterations == 0) {
+                        return store.delete(m, u).thenApply(found -> found ? KafkaErrors.NONE
+                                : KafkaErrors.RESOURCE_NOT_FOUND);
+                    }
+                    return store.put(m, u, new ScramCredentialStore.Credential(salt, storedKey, serverKey, iterations))
+                            .thenApply(v -> KafkaErrors.NONE);
+                },
+                why -> KafkaErrors.UNKNOWN_SERVER_ERROR,
+                code -> handler.completeOnLoop("a SCRAM credential update", c -> NativeBridge.nativeOnScramStored(c,
+                        requestId, code, code == KafkaErrors.UNKNOWN_SERVER_ERROR
+                                ? "the credential could not be written to Pulsar's metadata store" : null), null));
+    }
+
+    /** SecurityPort::ListScramCredentials: users, mechanisms and iterations, never keys. */
+    void scramList(long requestId) {
+        ScramCredentialStore store = handler.scramStore();
+        answer("listing the SCRAM credentials", true,
+                () -> store == null ? noPort("no SCRAM store") : store.list().thenApply(Optional::of),
+                why -> Optional.<List<ScramCredentialStore.Listed>>empty(),
+                listed -> handler.completeOnLoop("a SCRAM credential listing", c -> {
+                    if (listed.isEmpty()) {
+                        return NativeBridge.nativeOnScramListed(c, requestId, KafkaErrors.UNKNOWN_SERVER_ERROR, null,
+                                null, null);
+                    }
+                    List<ScramCredentialStore.Listed> all = listed.get();
+                    byte[][] users = new byte[all.size()][];
+                    int[] mechanisms = new int[all.size()];
+                    int[] iterations = new int[all.size()];
+                    for (int i = 0; i < all.size(); i++) {
+                        users[i] = all.get(i).user().getBytes(StandardCharsets.UTF_8);
+                        mechanisms[i] = all.get(i).mechanism();
+                        iterations[i] = all.get(i).iterations();
+                    }
+                    return NativeBridge.nativeOnScramListed(c, requestId, KafkaErrors.NONE, users, mechanisms,
+                            iterations);
+                }, null));
+    }
+
+    /** SecurityPort::IsSuperUser, answered by Pulsar's AuthorizationService.isSuperUser. */
+    void isSuperUser(long requestId, byte[] role) {
+        Authorizer authorizer = handler.authorizer();
+        String r = decodeUtf8(role);
+        answer("the superuser check of role " + r, true,
+                () -> authorizer == null || r == null ? noPort("no authorizer or undecodable role")
+                        : authorizer.isSuperUser(r).orTimeout(TopicMetadataService.DEFAULT_TIMEOUT_MS,
+                                java.util.concurrent.TimeUnit.MILLISECONDS)
+                                .thenApply(ok -> ok ? KafkaErrors.NONE : KafkaErrors.CLUSTER_AUTHORIZATION_FAILED),
+                why -> KafkaErrors.UNKNOWN_SERVER_ERROR,
+                code -> handler.completeOnLoop("a superuser check",
+                        c -> NativeBridge.nativeOnSuperUser(c, requestId, code), null));
     }
 
     /** TopicPort::LookupOffsetsOwners: see {@link KafkaFrameHandler#onNativeLookupOffsetsOwners}. */

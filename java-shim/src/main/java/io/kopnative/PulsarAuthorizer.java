@@ -30,6 +30,12 @@ final class PulsarAuthorizer implements Authorizer {
         this.service = service;
     }
 
+    /** Pulsar's own superuser check (superUserRoles, or the provider's), without auth data. */
+    @Override
+    public CompletableFuture<Boolean> isSuperUser(String role) {
+        return service.isSuperUser(role, null);
+    }
+
     @Override
     public CompletableFuture<Boolean> authorize(String role, String topic, int action, String subscription) {
         TopicName tn = TopicName.get(topic);
