@@ -60,8 +60,8 @@ struct ScramClient {
 
 inline ScramCredential ScramStored(HashKind kind, const std::string& password,
                                    const std::string& salt, int iterations) {
-  return sasl::ScramCredentialFrom(kind, Pbkdf2(kind, password, salt, iterations),
-                             salt, iterations);
+  return sasl::ScramCredentialFrom(
+      kind, Pbkdf2(kind, password, salt, iterations), salt, iterations);
 }
 
 }  // namespace kop::core::testing
