@@ -56,9 +56,11 @@ void HandleCreateAcls(const RequestContext& ctx,
       grants->size(),
       [security, caller, ns, grants, response](size_t i,
                                                std::function<void()> next) {
-        const auto& [index, permission] = (*grants)[i];
+        // Not a structured binding: clang (the fuzz build) cannot capture
+        // one in a lambda.
+        const size_t index = (*grants)[i].first;
         security->ChangePermission(
-            caller, ns.name, permission, /*grant=*/true,
+            caller, ns.name, (*grants)[i].second, /*grant=*/true,
             [response, index, next = std::move(next)](PermissionResult r) {
               auto& result = response->results[index];
               result.error_code = Code(r.error_code);
