@@ -75,6 +75,7 @@ public final class ThroughputBench {
   int fetchBytes = KAFKA_FETCH_PARTITION_BYTES;
   int receiverQueue = PULSAR_RECEIVER_QUEUE;
   long timeoutNanos = TimeUnit.SECONDS.toNanos(600);
+  String sslCa; // Kafka over TLS (an SSL listener) trusting this PEM CA; null: plaintext
 
   public static void main(String[] args) {
     ThroughputBench b = new ThroughputBench();
@@ -115,6 +116,7 @@ public final class ThroughputBench {
         case "--fetch-bytes": fetchBytes = Integer.parseInt(v); break;
         case "--receiver-queue": receiverQueue = Integer.parseInt(v); break;
         case "--timeout-s": timeoutNanos = TimeUnit.SECONDS.toNanos(Long.parseLong(v)); break;
+        case "--ssl-ca": sslCa = v; break;
         default: throw new IllegalArgumentException("unknown option " + args[i]);
       }
     }
@@ -154,6 +156,14 @@ public final class ThroughputBench {
     }
   }
 
+  // --ssl-ca: the Kafka client speaks TLS to an SSL listener, trusting that CA (PEM).
+  void tls(Properties p) {
+    if (sslCa == null) return;
+    p.put("security.protocol", "SSL");
+    p.put("ssl.truststore.type", "PEM");
+    p.put("ssl.truststore.location", sslCa);
+  }
+
   String kafkaProduce() throws Exception {
     if (maxInFlight < 0) maxInFlight = idempotence ? 5 : 20;
     byte[][] pool = payloads();
@@ -170,6 +180,7 @@ public final class ThroughputBench {
     p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 120_000);
     p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
     p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+    tls(p);
     try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
       producer.partitionsFor(topic); // metadata and the connection, before the clock
       CountDownLatch done = new CountDownLatch(1);
@@ -204,6 +215,7 @@ public final class ThroughputBench {
     p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, fetchBytes);
     p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
     p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+    tls(p);
     TopicPartition tp = new TopicPartition(topic, 0);
     try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p)) {
       long cpu0 = cpuNanos();
