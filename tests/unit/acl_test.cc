@@ -143,10 +143,8 @@ struct Fixture {
   }
   template <typename Response>
   Response Send(int16_t key, int16_t version, const Message& request) {
-    const size_t before = sink.frames.size();
-    conn->OnFrame(RequestFrame(key, version, ++corr, request));
-    REQUIRE(sink.frames.size() == before + 1);
-    return DecodeResponse<Response>(sink.frames.back(), key, version, corr);
+    return testing::Exchange<Response>(*conn, sink, corr, key, version,
+                                       request);
   }
   CreateAclsResponse Create(const std::vector<acl::Binding>& bindings) {
     return Send<CreateAclsResponse>(30, 3, Creations(bindings));

@@ -55,6 +55,18 @@ T DecodeResponse(const std::vector<uint8_t>& frame, int16_t key,
   return body;
 }
 
+// Sends `request` on `conn` with the next correlation id and decodes the one
+// response it must answer at once (the fixtures' Send).
+template <typename Response>
+Response Exchange(Connection& conn, RecordingSink& sink, int32_t& corr,
+                  int16_t key, int16_t version,
+                  const protocol::Message& request) {
+  const size_t before = sink.frames.size();
+  conn.OnFrame(RequestFrame(key, version, ++corr, request));
+  REQUIRE(sink.frames.size() == before + 1);
+  return DecodeResponse<Response>(sink.frames.back(), key, version, corr);
+}
+
 // A batch of `n` records with values "v<i>" and timestamps 1700000000000+i.
 inline std::vector<uint8_t> TestBatch(
     int n,

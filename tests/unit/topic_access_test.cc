@@ -72,10 +72,8 @@ struct Fixture {
 
   template <typename Response>
   Response Send(int16_t key, int16_t version, const Message& request) {
-    const size_t before = sink.frames.size();
-    conn->OnFrame(RequestFrame(key, version, ++corr, request));
-    REQUIRE(sink.frames.size() == before + 1);
-    return DecodeResponse<Response>(sink.frames.back(), key, version, corr);
+    return testing::Exchange<Response>(*conn, sink, corr, key, version,
+                                       request);
   }
 
   // Whether a LogPort read or append, or a TopicPort lookup, named `topic`.
