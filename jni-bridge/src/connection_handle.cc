@@ -30,7 +30,7 @@ constexpr PortCallSite kListNamespaceSite{
     "namespace listing", "namespace",
     "KafkaFrameHandler.onNativeListNamespace"};
 constexpr PortCallSite kOwnersSite{
-    "coordinator owner lookup", "partitions",
+    "coordinator owner lookup", "offsets topic and partitions",
     "KafkaFrameHandler.onNativeLookupOffsetsOwners"};
 constexpr PortCallSite kAdminSite{"topic admin", "topic name",
                                   "KafkaFrameHandler.onNativeTopicAdmin"};
@@ -255,7 +255,8 @@ void ConnectionHandle::ListNamespace(std::string prefix, TopicsDone done) {
 // unused), as for a lookup: an entry without error is owned by its one
 // leader, or by this broker when no leaders are sent. The call fails, like a
 // lookup, with UNKNOWN_SERVER_ERROR for every partition.
-void ConnectionHandle::LookupOffsetsOwners(std::vector<int32_t> partitions,
+void ConnectionHandle::LookupOffsetsOwners(std::string offsets_topic,
+                                           std::vector<int32_t> partitions,
                                            OwnersDone done) {
   auto to_owners =
       [done = std::move(done)](std::vector<kop::core::TopicInfo> answers) {
@@ -273,7 +274,7 @@ void ConnectionHandle::LookupOffsetsOwners(std::vector<int32_t> partitions,
   TopicsCall call{std::move(to_owners),
                   std::vector<std::string>(partitions.size()), true};
   PortUpcall(handler_, g_java.owners, kOwnersSite, topics_, std::move(call),
-             FailTopics, partitions);
+             FailTopics, std::string_view(offsets_topic), partitions);
 }
 
 void ConnectionHandle::Resolve(JNIEnv* env, uint64_t id, jobjectArray names,

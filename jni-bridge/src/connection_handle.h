@@ -93,7 +93,8 @@ class ConnectionHandle final : public kop::core::ResponseSink,
               TopicsDone done) override;
   void ListAll(TopicsDone done) override;
   void ListNamespace(std::string prefix, TopicsDone done) override;
-  void LookupOffsetsOwners(std::vector<int32_t> partitions,
+  void LookupOffsetsOwners(std::string offsets_topic,
+                           std::vector<int32_t> partitions,
                            OwnersDone done) override;
   std::vector<kop::core::BrokerNode> ClusterBrokers() const override {
     return cluster_;

@@ -394,18 +394,19 @@ JNIEXPORT jint JNICALL Java_io_kopnative_NativeBridge_nativeTick(JNIEnv*,
 }
 
 // static native int nativeOffsetsPartitionOwnership(long broker,
-//     int partition, boolean owned)
+//     String tenant, int partition, boolean owned)
 //   -> 0, kErrBadHandle for a null handle, kErrCoreFailure if the core threw.
-// From any thread (Pulsar's bundle ownership listener), never after
-// nativeDestroyBroker (NativeBroker serialises it with close).
+// `tenant` owns the __consumer_offsets whose bundle moved. From any thread
+// (Pulsar's bundle ownership listener), never after nativeDestroyBroker
+// (NativeBroker serialises it with close).
 JNIEXPORT jint JNICALL
-Java_io_kopnative_NativeBridge_nativeOffsetsPartitionOwnership(JNIEnv*, jclass,
-                                                               jlong broker,
-                                                               jint partition,
-                                                               jboolean owned) {
+Java_io_kopnative_NativeBridge_nativeOffsetsPartitionOwnership(
+    JNIEnv* env, jclass, jlong broker, jstring tenant, jint partition,
+    jboolean owned) {
   return OnBroker(
       "nativeOffsetsPartitionOwnership", broker, [&](kop::core::Broker& core) {
-        core.OffsetsPartitionOwnership(partition, owned == JNI_TRUE);
+        core.OffsetsPartitionOwnership(kop::jni::JavaString(env, tenant),
+                                       partition, owned == JNI_TRUE);
         return kOk;
       });
 }

@@ -234,11 +234,12 @@ TEST_CASE("ownership notifications reach the coordinator from the broker",
           "[ownership]") {
   Fixture f;
   // Out-of-range partitions and repeated notifications are harmless.
-  f.broker->OffsetsPartitionOwnership(-1, false);
-  f.broker->OffsetsPartitionOwnership(99, true);
-  f.broker->OffsetsPartitionOwnership(2, false);
-  f.broker->OffsetsPartitionOwnership(2, false);
-  f.broker->OffsetsPartitionOwnership(2, true);
+  f.broker->OffsetsPartitionOwnership("public", -1, false);
+  f.broker->OffsetsPartitionOwnership("public", 99, true);
+  f.broker->OffsetsPartitionOwnership("public", 2, false);
+  f.broker->OffsetsPartitionOwnership("public", 2, false);
+  f.broker->OffsetsPartitionOwnership("public", 2, true);
+  f.broker->OffsetsPartitionOwnership("no-such-tenant", 2, false);
   auto local = Find(f, 3, "g0", 1);
   CHECK(local.error_code == 0);
   CHECK(local.node_id == 7);

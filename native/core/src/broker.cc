@@ -2,6 +2,7 @@
 
 #include "broker_state.h"
 #include "connection.h"
+#include "groups/coordinator_set.h"
 #include "kop/core/log.h"
 #include "producer_state.h"
 
@@ -13,7 +14,9 @@ class KafkaBroker : public Broker {
   explicit KafkaBroker(BrokerState state)
       : state_(std::move(state)),
         producers_(state_.node_id),
-        groups_(state_.groups, groups::SystemClock()) {}
+        groups_(state_.groups, state_.metadata_tenant,
+                state_.metadata_namespace, state_.multi_tenant_metadata,
+                groups::SystemClock()) {}
 
   std::unique_ptr<Connection> Accept(ResponseSink* sink, TopicPort* topics,
                                      LogPort* log, SecurityPort* security,
@@ -27,18 +30,15 @@ class KafkaBroker : public Broker {
   void PartitionLeft(std::string_view topic, int32_t partition) override {
     producers_.Forget(topic, partition);
   }
-  void OffsetsPartitionOwnership(int32_t partition, bool owned) override {
-    if (owned) {
-      groups_.Owned(partition);
-    } else {
-      groups_.Unload(partition);
-    }
+  void OffsetsPartitionOwnership(std::string_view tenant, int32_t partition,
+                                 bool owned) override {
+    groups_.Ownership(tenant, partition, owned);
   }
 
  private:
   const BrokerState state_;
-  ProducerStateTable producers_;  // shared by every connection
-  groups::GroupCoordinator groups_;
+  ProducerStateTable producers_;   // shared by every connection
+  groups::CoordinatorSet groups_;  // one coordinator per tenant
 };
 
 }  // namespace

@@ -62,6 +62,9 @@ BrokerState BrokerState::FromConfig(const Config& c) {
   g.offsets_retention_ms = retention_minutes * 60000;
   ReadInt(c, "offsetsRetentionCheckIntervalMs", g.retention_check_interval_ms);
   ReadInt(c, "offsetMetadataMaxSize", g.offset_metadata_max_bytes);
+  if (auto it = c.find("kafkaEnableMultiTenantMetadata"); it != c.end()) {
+    s.multi_tenant_metadata = it->second != "false";
+  }
   auto mirror = c.find("kafkaGroupSubscriptionMirror");
   if (mirror != c.end()) g.subscription_mirror = mirror->second != "false";
   return s;

@@ -21,6 +21,12 @@ struct BrokerState {
   std::string entry_format = "pulsar";
   std::string metadata_tenant = "public";
   std::string metadata_namespace = "__kafka";
+  // KoP's kafkaEnableMultiTenantMetadata: each tenant's groups in its own
+  // persistent://<tenant>/<metadata_namespace>/__consumer_offsets
+  // (groups/coordinator_set.h).
+  bool multi_tenant_metadata = true;
+  // The kafkaMetadataTenant coordinator's config; another tenant's differs
+  // only in offsets_topic.
   groups::GroupConfig groups;
   // Kafka's connections.max.reauth.ms (KIP-368), as broker.conf's
   // connectionsMaxReauthMs: caps the session lifetime SaslAuthenticate

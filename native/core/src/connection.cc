@@ -24,7 +24,7 @@ constexpr size_t kMinHeaderBytes = 8;
 KafkaConnection::KafkaConnection(const BrokerState& broker, ResponseSink* sink,
                                  TopicPort* topics, LogPort* log,
                                  ProducerStateTable* producers,
-                                 groups::GroupCoordinator* groups,
+                                 groups::CoordinatorSet* groups,
                                  SecurityPort* security,
                                  ListenerSecurity listener)
     : state_(std::make_shared<State>()),
@@ -90,8 +90,9 @@ void KafkaConnection::OnFrame(std::span<const uint8_t> frame) {
     return;
   }
   const Handler* handler = FindHandler(api_key);
-  if (handler != nullptr && !Servable(*handler, topics_, log_, groups_,
-                                      s.session.listener.sasl, security_)) {
+  if (handler != nullptr &&
+      !Servable(*handler, topics_, log_, groups_ != nullptr,
+                s.session.listener.sasl, security_)) {
     handler = nullptr;  // not served on this broker or listener
   }
   if (handler == nullptr) {
@@ -168,10 +169,30 @@ void KafkaConnection::OnRawSaslToken(std::span<const uint8_t> frame) {
   Serve(*handler, std::move(slot), std::nullopt, request);
 }
 
+groups::GroupCoordinator* KafkaConnection::TenantGroups(
+    const Session& session) {
+  if (groups_ == nullptr) return nullptr;
+  // The namespace is fixed once SASL succeeds (a KIP-368 re-authentication
+  // must keep it), so the lookup runs once per connection, not per request.
+  if (tenant_groups_ == nullptr ||
+      tenant_groups_prefix_ != session.topic_prefix) {
+    tenant_groups_ = groups_->For(session.topic_prefix);
+    tenant_groups_prefix_ = session.topic_prefix;
+  }
+  return tenant_groups_;
+}
+
 void KafkaConnection::Serve(const Handler& handler, Slot slot,
                             std::optional<std::string> client_id,
                             const protocol::Message& request) {
   State& s = *state_;
+  groups::GroupCoordinator* groups = TenantGroups(s.session);
+  if (groups == nullptr && handler.needs == Handler::Needs::kGroups) {
+    Reject(s, client_host_ + ": no group coordinator for tenant " +
+                  groups_->TenantOf(s.session.topic_prefix) +
+                  " (too many tenants)");
+    return;
+  }
   const uint64_t id = s.next_slot++;
   const Slot& added = s.slots.emplace_back(std::move(slot));
   std::weak_ptr<State> weak = state_;
@@ -184,7 +205,7 @@ void KafkaConnection::Serve(const Handler& handler, Slot slot,
       topics_,
       log_,
       producers_,
-      groups_,
+      groups,
       [weak](std::function<void()> task) { Post(weak, std::move(task)); },
       &s.fetch_sessions,
       client_host_,

@@ -13,7 +13,7 @@
 
 #include "broker_state.h"
 #include "fetch_sessions.h"
-#include "groups/coordinator.h"
+#include "groups/coordinator_set.h"
 #include "kop/core/broker.h"
 #include "kop/protocol/message.h"
 #include "producer_state.h"
@@ -28,7 +28,7 @@ class KafkaConnection : public Connection {
   KafkaConnection(const BrokerState& broker, ResponseSink* sink,
                   TopicPort* topics, LogPort* log,
                   ProducerStateTable* producers,
-                  groups::GroupCoordinator* groups = nullptr,
+                  groups::CoordinatorSet* groups = nullptr,
                   SecurityPort* security = nullptr,
                   ListenerSecurity listener = {});
   ~KafkaConnection() override;
@@ -96,6 +96,9 @@ class KafkaConnection : public Connection {
   void Serve(const Handler& handler, Slot slot,
              std::optional<std::string> client_id,
              const protocol::Message& request);
+  // The group coordinator of the session's tenant (groups/coordinator_set.h);
+  // nullptr without groups or past the set's tenant cap.
+  groups::GroupCoordinator* TenantGroups(const Session& session);
   static void Complete(State& s, uint64_t id,
                        std::unique_ptr<protocol::Message> body);
   static void Flush(State& s);
@@ -104,7 +107,9 @@ class KafkaConnection : public Connection {
   TopicPort* topics_;
   LogPort* log_;
   ProducerStateTable* producers_;
-  groups::GroupCoordinator* groups_;
+  groups::CoordinatorSet* groups_;  // a coordinator per tenant
+  groups::GroupCoordinator* tenant_groups_ = nullptr;
+  std::string tenant_groups_prefix_;  // the topic_prefix it was found for
   SecurityPort* security_;
   std::string client_host_ = "/unknown";
 };

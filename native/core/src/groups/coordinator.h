@@ -179,6 +179,10 @@ class GroupCoordinator {
   GroupCoordinator(GroupConfig config, Clock* clock);
   ~GroupCoordinator();
 
+  // Full Pulsar name of the partitioned topic this coordinator keeps its
+  // groups in (its tenant's __consumer_offsets).
+  const std::string& offsets_topic() const { return config_.offsets_topic; }
+
   // The __consumer_offsets partition of a group (KoP: signSafeMod of Java's
   // String.hashCode).
   int32_t PartitionFor(const std::string& group_id) const;

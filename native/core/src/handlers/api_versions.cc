@@ -43,7 +43,7 @@ void HandleApiVersions(const RequestContext& ctx,
     return;
   }
   for (const Handler& h : Handlers()) {
-    if (!Servable(h, ctx.topics, ctx.log, ctx.groups,
+    if (!Servable(h, ctx.topics, ctx.log, ctx.groups != nullptr,
                   ctx.session != nullptr && ctx.session->listener.sasl,
                   ctx.security)) {
       continue;

@@ -1,6 +1,8 @@
 // FindCoordinator (key 10): a group's coordinator is the broker owning its
 // __consumer_offsets partition (Pulsar's bundle owner), as Kafka's is the
-// leader of that partition. The owner comes from the TopicPort's own call,
+// leader of that partition. The offsets topic is the connection's tenant's
+// (groups/coordinator_set.h), so a group id names a different group in each
+// tenant. The owner comes from the TopicPort's own call,
 // TopicPort::LookupOffsetsOwners, one answer per partition the request's
 // groups live in. When the owner is this broker, asking starts loading the
 // partition so the JoinGroup that follows rarely waits; when it is another,
@@ -136,8 +138,9 @@ void HandleFindCoordinator(const RequestContext& ctx,
   // The request outlives this call: the lookup answers later.
   auto owned = std::make_shared<FindCoordinatorRequest>(request);
   ctx.topics->LookupOffsetsOwners(
-      partitions, [ctx, owned, partitions, reply = std::move(reply)](
-                      std::vector<PartitionOwner> found) mutable {
+      ctx.groups->offsets_topic(), partitions,
+      [ctx, owned, partitions,
+       reply = std::move(reply)](std::vector<PartitionOwner> found) mutable {
         Owners owners;
         for (size_t i = 0; i < found.size() && i < partitions.size(); ++i) {
           // A failed lookup (timed out, refused) names no broker: naming this

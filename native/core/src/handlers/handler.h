@@ -206,7 +206,7 @@ struct Handler {
 
 // Whether `h` can be served with these ports on this listener.
 bool Servable(const Handler& h, const TopicPort* topics, const LogPort* log,
-              const groups::GroupCoordinator* groups, bool sasl_listener,
+              bool has_groups, bool sasl_listener,
               const SecurityPort* security);
 
 std::span<const Handler> Handlers();

@@ -54,7 +54,7 @@ constexpr Handler kHandlers[] = {
 std::span<const Handler> Handlers() { return kHandlers; }
 
 bool Servable(const Handler& h, const TopicPort* topics, const LogPort* log,
-              const groups::GroupCoordinator* groups, bool sasl_listener,
+              bool has_groups, bool sasl_listener,
               const SecurityPort* security) {
   switch (h.needs) {
     case Handler::Needs::kSecurity:
@@ -62,7 +62,7 @@ bool Servable(const Handler& h, const TopicPort* topics, const LogPort* log,
     case Handler::Needs::kSasl:
       return sasl_listener;
     case Handler::Needs::kGroups:
-      return groups != nullptr && log != nullptr && log->SupportsRead();
+      return has_groups && log != nullptr && log->SupportsRead();
     case Handler::Needs::kAdmin:
       return topics != nullptr && topics->SupportsAdmin();
     case Handler::Needs::kNothing:

@@ -104,15 +104,19 @@ class TopicPort {
   // from) brokers a Metadata response leaves out.
   virtual std::vector<BrokerNode> ClusterBrokers() const { return {}; }
 
-  // The owner of each of the group coordinator's __consumer_offsets
-  // partitions (Pulsar's bundle owner), for FindCoordinator: a group's
-  // coordinator is the broker owning the partition it lives in (Kafka's
-  // GroupCoordinator is the leader of that partition). `done` gets one answer
-  // per partition, in order, once, on the connection's event loop. The
-  // default (one broker, tests): this broker owns them all.
+  // The owner of each of the given partitions of `offsets_topic` (a
+  // tenant's __consumer_offsets, full Pulsar name; Pulsar's bundle owner),
+  // for FindCoordinator: a group's coordinator is the broker owning the
+  // partition it lives in (Kafka's GroupCoordinator is the leader of that
+  // partition). The shim creates a tenant's offsets topic when it is first
+  // asked for one that does not exist, answering an error meanwhile. `done`
+  // gets one answer per partition, in order, once, on the connection's event
+  // loop. The default (one broker, tests): this broker owns them all.
   using OwnersDone = std::function<void(std::vector<PartitionOwner>)>;
-  virtual void LookupOffsetsOwners(std::vector<int32_t> partitions,
+  virtual void LookupOffsetsOwners(std::string offsets_topic,
+                                   std::vector<int32_t> partitions,
                                    OwnersDone done) {
+    (void)offsets_topic;
     done(std::vector<PartitionOwner>(
         partitions.size(),
         PartitionOwner{ErrorCode::NONE, {-1, "", -1, true}}));
@@ -451,13 +455,15 @@ class Broker {
   // initial rebalance delay, offset expiry). The shim calls it about every
   // 100 ms from any thread; it never blocks on a port.
   virtual void Tick() {}
-  // Pulsar moved the bundle holding __consumer_offsets partition `partition`
-  // to (`owned`) or away from this broker. Losing it drops its groups from
-  // memory (waiting members get NOT_COORDINATOR) so another broker can take
-  // over; gaining it lets the next Metadata request load it eagerly. Any
-  // thread.
-  virtual void OffsetsPartitionOwnership(int32_t partition, bool owned) {
-    (void)partition, (void)owned;
+  // Pulsar moved the bundle holding partition `partition` of `tenant`'s
+  // __consumer_offsets (persistent://<tenant>/<kafkaMetadataNamespace>/
+  // __consumer_offsets) to (`owned`) or away from this broker. Losing it
+  // drops its groups from memory (waiting members get NOT_COORDINATOR) so
+  // another broker can take over; gaining it lets the next Metadata request
+  // load it eagerly. Any thread.
+  virtual void OffsetsPartitionOwnership(std::string_view tenant,
+                                         int32_t partition, bool owned) {
+    (void)tenant, (void)partition, (void)owned;
   }
   // Pulsar moved the bundle holding Kafka (topic, partition) away from this
   // broker: idempotent producers' sequence state for it is dropped, so if

@@ -84,8 +84,13 @@ class FakeTopics : public TopicPort {
 
   std::vector<BrokerNode> ClusterBrokers() const override { return cluster; }
 
-  void LookupOffsetsOwners(std::vector<int32_t> partitions,
+  // The offsets topic of every LookupOffsetsOwners call, in order.
+  std::vector<std::string> offsets_topics_asked;
+
+  void LookupOffsetsOwners(std::string offsets_topic,
+                           std::vector<int32_t> partitions,
                            OwnersDone done) override {
+    offsets_topics_asked.push_back(std::move(offsets_topic));
     Run([this, partitions = std::move(partitions), done = std::move(done)] {
       std::vector<PartitionOwner> out;
       for (int32_t p : partitions) {

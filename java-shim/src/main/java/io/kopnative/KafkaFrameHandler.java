@@ -280,12 +280,13 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
 
     /**
      * Upcall from the core (TopicPort::LookupOffsetsOwners, during nativeOnFrame): the broker owning
-     * each of {@code partitions} of the group coordinator's offsets topic, answered with
+     * each of {@code partitions} of the offsets topic {@code offsetsTopic} (UTF-8; the connection's
+     * tenant's, see {@link OffsetsTopics}), answered with
      * {@link NativeBridge#nativeOnTopicsResolved} for {@code requestId} like a lookup of that many
      * names, always later, from this channel's event loop.
      */
-    void onNativeLookupOffsetsOwners(long requestId, int[] partitions) {
-        endpoints.lookupOffsetsOwners(requestId, partitions);
+    void onNativeLookupOffsetsOwners(long requestId, byte[] offsetsTopic, int[] partitions) {
+        endpoints.lookupOffsetsOwners(requestId, offsetsTopic, partitions);
     }
 
     /**

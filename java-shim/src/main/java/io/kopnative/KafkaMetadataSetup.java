@@ -35,6 +35,12 @@ import org.slf4j.LoggerFactory;
  * registers it after the protocol handlers started), retrying a failed attempt after 1, 2, 4, 8,
  * then every {@link #RETRY_DELAY_MS} ms, up to {@link #MAX_ATTEMPTS} attempts; failures are
  * logged and never stop the broker (the coordinator answers errors until the topic exists).
+ *
+ * <p>With per-tenant group metadata ({@code kafkaEnableMultiTenantMetadata}), {@link OffsetsTopics}
+ * makes one of these for each other tenant whose clients ask for a group coordinator: the same
+ * namespace and topic in that tenant. Such a tenant is never created: a tenant that does not exist
+ * ends the attempts at once ({@link #failed}), and the tenant's clients get
+ * COORDINATOR_NOT_AVAILABLE.
  */
 final class KafkaMetadataSetup implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(KafkaMetadataSetup.class);
@@ -46,16 +52,40 @@ final class KafkaMetadataSetup implements AutoCloseable {
     private final NamespaceName namespace;
     private final TopicName topic;
     private final int retentionMinutes;
+    private final boolean createTenant;
     private volatile int partitions;
     private volatile boolean closed;
     private volatile ScheduledFuture<?> retry;
+    /** Everything exists: the coordinator's topic can be looked up. */
+    private volatile boolean ready;
+    /** Gave up (attempts exhausted, or a tenant that does not exist). */
+    private volatile boolean failed;
 
+    /** The kafkaMetadataTenant's setup: creates the tenant too if it is missing, as KoP did. */
     KafkaMetadataSetup(PulsarService pulsar, KopConfig config) {
+        this(pulsar, config, config.offsetsTopic(), true);
+    }
+
+    /** Another tenant's, for per-tenant group metadata: that tenant must exist. */
+    KafkaMetadataSetup(PulsarService pulsar, KopConfig config, String tenant) {
+        this(pulsar, config, config.offsetsTopic(tenant), false);
+    }
+
+    private KafkaMetadataSetup(PulsarService pulsar, KopConfig config, TopicName topic, boolean createTenant) {
         this.pulsar = pulsar;
-        this.namespace = config.metadataNamespace();
-        this.topic = config.offsetsTopic();
+        this.namespace = topic.getNamespaceObject();
+        this.topic = topic;
         this.retentionMinutes = config.offsetsRetentionMinutes();
         this.partitions = config.offsetsTopicNumPartitions();
+        this.createTenant = createTenant;
+    }
+
+    boolean ready() {
+        return ready;
+    }
+
+    boolean failed() {
+        return failed;
     }
 
     TopicName offsetsTopic() {
@@ -110,12 +140,23 @@ final class KafkaMetadataSetup implements AutoCloseable {
             f = CompletableFuture.failedFuture(e);
         }
         f.whenComplete((v, e) -> {
-            if (e == null || closed) {
+            if (e == null) {
+                ready = true;
+                return;
+            }
+            if (closed) {
                 return;
             }
             Throwable cause = TopicMetadataService.unwrap(e);
+            if (cause instanceof MissingTenantException) {
+                failed = true;
+                log.warn("kop-native: no group coordinator for tenant {}: {}", namespace.getTenant(),
+                        cause.getMessage());
+                return;
+            }
             long delayMs = Math.min(RETRY_DELAY_MS, 1000L << Math.min(n - 1, 10));
             if (n >= MAX_ATTEMPTS) {
+                failed = true;
                 log.error("kop-native: giving up creating the group coordinator's topic {} after {} attempts: {}; "
                         + "Kafka consumer groups fail until it exists (create it with {} partitions)", topic, n,
                         cause.toString(), partitions);
@@ -141,6 +182,13 @@ final class KafkaMetadataSetup implements AutoCloseable {
                 .thenCompose(v -> ensureTopic(admin));
     }
 
+    /** A tenant's clients ask for groups, but the tenant does not exist (it is never created for them). */
+    static final class MissingTenantException extends RuntimeException {
+        MissingTenantException(String message) {
+            super(message, null, false, false);
+        }
+    }
+
     /** Thrown while the broker's cluster is not registered yet (standalone registers it after start). */
     static final class NotReadyException extends RuntimeException {
         NotReadyException(String message) {
@@ -163,6 +211,9 @@ final class KafkaMetadataSetup implements AutoCloseable {
         return admin.tenants().getTenantsAsync().thenCompose(tenants -> {
             if (tenants.contains(tenant)) {
                 return CompletableFuture.completedFuture(null);
+            }
+            if (!createTenant) {
+                throw new MissingTenantException("the tenant does not exist");
             }
             TenantInfo info = TenantInfo.builder().adminRoles(Set.of()).allowedClusters(Set.of(cluster())).build();
             return admin.tenants().createTenantAsync(tenant, info)

@@ -31,6 +31,7 @@ public class KafkaProtocolHandler implements ProtocolHandler {
     private TopicMetadataService topics;
     private PulsarPartitionLog partitionLog;
     private KafkaMetadataSetup metadata;
+    private OffsetsTopics offsetsTopics; // every tenant's __consumer_offsets
     private OwnershipListener ownership;
     private int offsetsPartitions; // what the core was told offsetsTopicNumPartitions is
     private Map<String, ServerSslContext> tls = Map.of(); // by listener name: the open SSL/SASL_SSL ones
@@ -159,10 +160,10 @@ public class KafkaProtocolHandler implements ProtocolHandler {
         // SCRAM users are cluster-wide like tenants: the configuration store (the local one in
         // a single-cluster setup).
         broker.setScramStore(new ScramCredentialStore(service.getPulsar().getConfigurationMetadataStore()));
-        topics.setOffsetsTopic(metadata.offsetsTopic(), offsetsPartitions);
+        offsetsTopics = new OffsetsTopics(service.getPulsar(), config, metadata, offsetsPartitions);
+        topics.setOffsetsTopics(offsetsTopics);
         broker.startTicker(NativeBroker.TICK_INTERVAL_MS);
-        ownership = new OwnershipListener(broker, metadata.offsetsTopic(), offsetsPartitions, names.namespace(),
-                partitionLog);
+        ownership = new OwnershipListener(broker, offsetsTopics, names.namespace(), partitionLog);
         service.getPulsar().getNamespaceService().addNamespaceBundleOwnershipListener(ownership);
         metadata.start(offsetsPartitions);
         log.info("kop-native: Kafka protocol handler started on broker {}", service.getPulsar().getBrokerId());
@@ -218,6 +219,9 @@ public class KafkaProtocolHandler implements ProtocolHandler {
         }
         if (ownership != null) {
             ownership.close();
+        }
+        if (offsetsTopics != null) {
+            offsetsTopics.close();
         }
         if (metadata != null) {
             metadata.close();

@@ -52,6 +52,8 @@ public final class KopConfig {
     static final String GROUP_MAX_SIZE = "groupMaxSize";
     // Ours: mirror committed offsets into durable Pulsar subscriptions named after the group.
     static final String KAFKA_GROUP_SUBSCRIPTION_MIRROR = "kafkaGroupSubscriptionMirror";
+    /** KoP's key: each tenant's groups in persistent://{tenant}/{kafkaMetadataNamespace}/__consumer_offsets. */
+    static final String KAFKA_ENABLE_MULTI_TENANT_METADATA = "kafkaEnableMultiTenantMetadata";
     // Ours (issue 11): open listeners that do not authenticate although Pulsar authentication is on.
     static final String KAFKA_ALLOW_UNAUTHENTICATED_LISTENERS = "kafkaAllowUnauthenticatedListeners";
     // KoP's key (Kafka: ssl.client.auth): the side-door rule and TLS (TlsSettings reads every kopSsl* key).
@@ -200,6 +202,8 @@ public final class KopConfig {
         putLong(effective, raw, GROUP_MAX_SIZE, Integer.MAX_VALUE, 1, Integer.MAX_VALUE);
         effective.put(KAFKA_GROUP_SUBSCRIPTION_MIRROR,
                 Boolean.toString(getBoolean(raw, KAFKA_GROUP_SUBSCRIPTION_MIRROR, true)));
+        effective.put(KAFKA_ENABLE_MULTI_TENANT_METADATA,
+                Boolean.toString(getBoolean(raw, KAFKA_ENABLE_MULTI_TENANT_METADATA, true)));
         effective.put(SASL_ALLOWED_MECHANISMS, String.join(",", parseSaslMechanisms(get(raw,
                 SASL_ALLOWED_MECHANISMS, "PLAIN"))));
         putLong(effective, raw, CONNECTIONS_MAX_REAUTH_MS, 0, 0, Long.MAX_VALUE);
@@ -453,6 +457,11 @@ public final class KopConfig {
         return Boolean.parseBoolean(effective.get(KAFKA_GROUP_SUBSCRIPTION_MIRROR));
     }
 
+    /** Whether each tenant keeps its own group metadata ({@code kafkaEnableMultiTenantMetadata}). */
+    public boolean multiTenantMetadata() {
+        return Boolean.parseBoolean(effective.get(KAFKA_ENABLE_MULTI_TENANT_METADATA));
+    }
+
     /** Configured partitions of {@code __consumer_offsets} ({@code offsetsTopicNumPartitions}). */
     public int offsetsTopicNumPartitions() {
         return Integer.parseInt(effective.get(OFFSETS_TOPIC_NUM_PARTITIONS));
@@ -471,6 +480,12 @@ public final class KopConfig {
     /** The group coordinator's partitioned topic: {@code persistent://{metadata namespace}/__consumer_offsets}. */
     public TopicName offsetsTopic() {
         return TopicName.get(TopicDomain.persistent.value(), metadataNamespace(), OFFSETS_TOPIC_NAME);
+    }
+
+    /** The same topic in {@code tenant}'s metadata namespace (per-tenant group metadata). */
+    public TopicName offsetsTopic(String tenant) {
+        return TopicName.get(TopicDomain.persistent.value(),
+                NamespaceName.get(tenant, effective.get(KAFKA_METADATA_NAMESPACE)), OFFSETS_TOPIC_NAME);
     }
 
     /**

@@ -133,7 +133,7 @@ public final class NativeBridge {
      * ({@code owned}) or away from this broker: the core unloads or may load its groups. Any thread,
      * never after {@link #nativeDestroyBroker}. 0, or a negative error code.
      */
-    static native int nativeOffsetsPartitionOwnership(long broker, int partition, boolean owned);
+    static native int nativeOffsetsPartitionOwnership(long broker, String tenant, int partition, boolean owned);
 
     /**
      * Pulsar moved the bundle holding Kafka {@code topic} (UTF-8) partition {@code partition} away

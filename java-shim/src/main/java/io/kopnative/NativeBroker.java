@@ -89,17 +89,18 @@ final class NativeBroker implements AutoCloseable {
     }
 
     /**
-     * Tells the core that Pulsar moved the bundle of {@code __consumer_offsets} partition
-     * {@code partition} to ({@code owned}) or away from this broker. Any thread; serialized with
-     * {@link #close}, so the handle is never used after it is destroyed.
+     * Tells the core that Pulsar moved the bundle of partition {@code partition} of
+     * {@code tenant}'s {@code __consumer_offsets} to ({@code owned}) or away from this broker. Any
+     * thread; serialized with {@link #close}, so the handle is never used after it is destroyed.
      */
-    synchronized void offsetsPartitionOwnership(int partition, boolean owned) {
+    synchronized void offsetsPartitionOwnership(String tenant, int partition, boolean owned) {
         if (handle == 0) {
             return;
         }
-        int rc = NativeBridge.nativeOffsetsPartitionOwnership(handle, partition, owned);
+        int rc = NativeBridge.nativeOffsetsPartitionOwnership(handle, tenant, partition, owned);
         if (rc != NativeBridge.OK) {
-            log.warn("kop-native: telling the core about partition {} of the offsets topic returned {}", partition, rc);
+            log.warn("kop-native: telling the core about partition {} of tenant {}'s offsets topic returned {}",
+                    partition, tenant, rc);
         }
     }
 

@@ -11,9 +11,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Tells the native core when Pulsar moves bundles to or away from this broker:
  * <ul>
- *   <li>a bundle holding {@code __consumer_offsets} partitions: losing it unloads their groups at
- *       once, so two brokers never coordinate one group; gaining it lets the next Metadata
- *       request load them (KoP lesson 14: load on ownership);</li>
+ *   <li>a bundle holding {@code __consumer_offsets} partitions (the kafkaMetadataTenant's, or with
+ *       per-tenant group metadata any tenant's, see {@link OffsetsTopics}): losing it unloads
+ *       their groups at once, so two brokers never coordinate one group; gaining it lets the next
+ *       Metadata request load them (KoP lesson 14: load on ownership);</li>
  *   <li>a bundle of the Kafka namespace: the Kafka partitions appended to here that it holds
  *       drop their idempotent-producer state, which would be stale if they came back.</li>
  * </ul>
@@ -23,18 +24,16 @@ final class OwnershipListener implements NamespaceBundleOwnershipListener {
     private static final Logger log = LoggerFactory.getLogger(OwnershipListener.class);
 
     private final NativeBroker broker;
-    private final TopicName offsetsTopic;
-    private final int offsetsPartitions;
+    private final OffsetsTopics offsetsTopics;
     private final NamespaceName kafkaNamespace;
     private final PulsarPartitionLog partitionLog;
     /** Set when the handler closes: Pulsar keeps listeners registered, and our classes go away. */
     private volatile boolean closed;
 
-    OwnershipListener(NativeBroker broker, TopicName offsetsTopic, int offsetsPartitions, NamespaceName kafkaNamespace,
+    OwnershipListener(NativeBroker broker, OffsetsTopics offsetsTopics, NamespaceName kafkaNamespace,
                       PulsarPartitionLog partitionLog) {
         this.broker = broker;
-        this.offsetsTopic = offsetsTopic;
-        this.offsetsPartitions = offsetsPartitions;
+        this.offsetsTopics = offsetsTopics;
         this.kafkaNamespace = kafkaNamespace;
         this.partitionLog = partitionLog;
     }
@@ -50,7 +49,7 @@ final class OwnershipListener implements NamespaceBundleOwnershipListener {
             return false;
         }
         NamespaceName ns = bundle.getNamespaceObject();
-        return ns.equals(offsetsTopic.getNamespaceObject()) || ns.equals(kafkaNamespace);
+        return offsetsTopic(ns) != null || ns.equals(kafkaNamespace);
     }
 
     @Override
@@ -75,15 +74,21 @@ final class OwnershipListener implements NamespaceBundleOwnershipListener {
         }
     }
 
+    // The coordinator topic in namespace `ns`, if `ns` is a metadata namespace a coordinator uses.
+    private TopicName offsetsTopic(NamespaceName ns) {
+        return offsetsTopics.parse(TopicName.get("persistent", ns, KopConfig.OFFSETS_TOPIC_NAME).toString());
+    }
+
     private void offsets(NamespaceBundle bundle, boolean owned) {
-        if (!bundle.getNamespaceObject().equals(offsetsTopic.getNamespaceObject())) {
+        TopicName offsetsTopic = offsetsTopic(bundle.getNamespaceObject());
+        if (offsetsTopic == null) {
             return;
         }
         try {
             int count = 0;
-            for (int p = 0; p < offsetsPartitions; p++) {
+            for (int p = 0; p < offsetsTopics.partitions(); p++) {
                 if (bundle.includes(offsetsTopic.getPartition(p))) {
-                    broker.offsetsPartitionOwnership(p, owned);
+                    broker.offsetsPartitionOwnership(offsetsTopic.getTenant(), p, owned);
                     count++;
                 }
             }

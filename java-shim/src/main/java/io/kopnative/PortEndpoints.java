@@ -251,9 +251,9 @@ final class PortEndpoints {
     }
 
     /** TopicPort::LookupOffsetsOwners: see {@link KafkaFrameHandler#onNativeLookupOffsetsOwners}. */
-    void lookupOffsetsOwners(long requestId, int[] partitions) {
+    void lookupOffsetsOwners(long requestId, byte[] offsetsTopic, int[] partitions) {
         int[] asked = partitions == null ? new int[0] : partitions;
-        postTable(requestId, tables.encodeOffsetsOwners(asked));
+        postTable(requestId, tables.encodeOffsetsOwners(decodeUtf8(offsetsTopic), asked));
     }
 
     // Any thread: resolves the owners of every partition of the topics found, then completes the

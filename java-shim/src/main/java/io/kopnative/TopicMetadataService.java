@@ -64,8 +64,7 @@ final class TopicMetadataService implements TopicSource {
     private final PartitionOwners partitionOwners;
     /** Told the Kafka name of every topic created, deleted or grown here (drops partition-count caches). */
     private volatile Consumer<String> changeListener = name -> { };
-    private volatile TopicName offsetsTopic;
-    private volatile int offsetsPartitions;
+    private volatile OffsetsTopics offsetsTopics;
 
     TopicMetadataService(BrokerService brokerService, TopicNames names, long timeoutMs) {
         this.brokerService = brokerService;
@@ -79,12 +78,11 @@ final class TopicMetadataService implements TopicSource {
     }
 
     /**
-     * The group coordinator's topic with its partition count, for {@link #offsetsOwner}. Its
-     * partitions are never Kafka topics: no name lookup reaches them.
+     * The group coordinators' topics, for {@link #offsetsOwner}. Their partitions are never Kafka
+     * topics: no name lookup reaches them.
      */
-    void setOffsetsTopic(TopicName topic, int partitions) {
-        this.offsetsTopic = topic;
-        this.offsetsPartitions = partitions;
+    void setOffsetsTopics(OffsetsTopics topics) {
+        this.offsetsTopics = topics;
     }
 
     /** Partition {@code p} of the offsets topic {@code topic} of {@code partitions}; null if there is none. */
@@ -93,10 +91,14 @@ final class TopicMetadataService implements TopicSource {
     }
 
     @Override
-    public CompletableFuture<List<PartitionOwners.Node>> offsetsOwner(int partition, String listenerName) {
-        TopicName tn = offsetsPartition(offsetsTopic, offsetsPartitions, partition);
-        if (tn == null) {
-            // Not a partition of the offsets topic (or before start): no broker is named.
+    public CompletableFuture<List<PartitionOwners.Node>> offsetsOwner(String offsetsTopic, int partition,
+                                                                      String listenerName) {
+        OffsetsTopics all = offsetsTopics;
+        TopicName topic = all == null ? null : all.parse(offsetsTopic);
+        TopicName tn = topic == null ? null : offsetsPartition(topic, all.partitions(), partition);
+        if (tn == null || !all.ready(topic)) {
+            // Not a partition of a coordinator's topic (or before start), or a tenant's topic still
+            // being created: no broker is named, and the client asks again.
             return CompletableFuture.completedFuture(Collections.singletonList(null));
         }
         return partitionOwners.owners(tn, 0, listenerName);

@@ -24,12 +24,14 @@ interface TopicSource {
     }
 
     /**
-     * The broker owning partition {@code partition} of the group coordinator's offsets topic, for
-     * FindCoordinator (TopicPort::LookupOffsetsOwners), as {@link #owners} answers for one partition:
-     * a one-entry list ({@link PartitionOwners.Node#LOCAL}, null for none right now), or null when
-     * it is this broker's. Never completes exceptionally on a broker.
+     * The broker owning partition {@code partition} of {@code offsetsTopic} (a tenant's group
+     * coordinator topic, full name, as the core sends it), for FindCoordinator
+     * (TopicPort::LookupOffsetsOwners), as {@link #owners} answers for one partition: a one-entry
+     * list ({@link PartitionOwners.Node#LOCAL}, null for none right now), or null when it is this
+     * broker's. Never completes exceptionally on a broker.
      */
-    default CompletableFuture<List<PartitionOwners.Node>> offsetsOwner(int partition, String listenerName) {
+    default CompletableFuture<List<PartitionOwners.Node>> offsetsOwner(String offsetsTopic, int partition,
+                                                                       String listenerName) {
         return CompletableFuture.completedFuture(null);
     }
 

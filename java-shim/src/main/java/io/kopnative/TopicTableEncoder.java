@@ -58,14 +58,14 @@ final class TopicTableEncoder {
 
     /**
      * The answer to TopicPort::LookupOffsetsOwners: one entry per partition of the offsets topic
-     * (no name, no error), owned as {@link TopicSource#offsetsOwner} says.
+     * {@code offsetsTopic} (no name, no error), owned as {@link TopicSource#offsetsOwner} says.
      */
-    CompletableFuture<TopicTable> encodeOffsetsOwners(int[] partitions) {
+    CompletableFuture<TopicTable> encodeOffsetsOwners(String offsetsTopic, int[] partitions) {
         List<TopicMetadataService.TopicResult> results = new ArrayList<>(partitions.length);
         for (int i = 0; i < partitions.length; i++) {
             results.add(new TopicMetadataService.TopicResult("", 0, KafkaErrors.NONE));
         }
-        return encode(results, i -> topics.offsetsOwner(partitions[i], listener.name()));
+        return encode(results, i -> topics.offsetsOwner(offsetsTopic, partitions[i], listener.name()));
     }
 
     // Asks `ownersOf` (by index) for the owners of each topic found, with the cluster's brokers.

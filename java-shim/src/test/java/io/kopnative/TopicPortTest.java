@@ -28,11 +28,14 @@ class TopicPortTest extends NativeTestBase {
         final java.util.Map<String, List<PartitionOwners.Node>> owners = new java.util.HashMap<>();
         List<PartitionOwners.Node> cluster = List.of();
         final List<Integer> offsetsAsked = new ArrayList<>();
+        final List<String> offsetsTopicsAsked = new ArrayList<>();
         PartitionOwners.Node offsetsOwner;
 
         @Override
-        public CompletableFuture<List<PartitionOwners.Node>> offsetsOwner(int partition, String listener) {
+        public CompletableFuture<List<PartitionOwners.Node>> offsetsOwner(String topic, int partition,
+                                                                          String listener) {
             offsetsAsked.add(partition);
+            offsetsTopicsAsked.add(topic);
             return CompletableFuture.completedFuture(offsetsOwner == null ? null : List.of(offsetsOwner));
         }
 
@@ -318,6 +321,8 @@ class TopicPortTest extends NativeTestBase {
         ch.runPendingTasks();
         // Kafka's GroupMetadataManager.partitionFor: abs(hashCode) mod the partition count.
         assertEquals(List.of(Math.abs("g0".hashCode()) % config.offsetsTopicNumPartitions()), topics.offsetsAsked);
+        // A connection without a SASL tenant uses kafkaMetadataTenant's topic.
+        assertEquals(List.of(config.offsetsTopic().toString()), topics.offsetsTopicsAsked);
         assertTrue(topics.calls.isEmpty(), "no topic lookup: " + topics.calls);
         ByteBuf frame = nextResponse(ch);
         try {
