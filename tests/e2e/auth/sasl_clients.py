@@ -48,7 +48,9 @@ p = Producer({"bootstrap.servers": bootstrap, **auth,
               "message.timeout.ms": 30000})
 if mode.endswith("-wrong"):
     p.produce(topic, value=b"never")
-    p.flush(15)
+    deadline = time.monotonic() + 15
+    while KafkaError._AUTHENTICATION not in codes and time.monotonic() < deadline:
+        p.poll(0.2)  # serves error_cb; done at the first authentication error
     failed = KafkaError._AUTHENTICATION in codes
     print("auth-failed" if failed else f"no authentication error: {errors}")
     sys.exit(0)
