@@ -37,8 +37,9 @@ def classpath(version):
         return _built[version]
     os.makedirs(OUT, exist_ok=True)
     cp_file = os.path.join(OUT, f"cp-{version}.txt")
-    if not os.path.exists(cp_file):
-        base = ["mvn", "-q", "-B", "-f", os.path.join(JAVA_DIR, "pom.xml"), f"-Dkafka.version={version}",
+    pom = os.path.join(JAVA_DIR, "pom.xml")
+    if not os.path.exists(cp_file) or os.path.getmtime(cp_file) < os.path.getmtime(pom):
+        base = ["mvn", "-q", "-B", "-f", pom, f"-Dkafka.version={version}",
                 "dependency:build-classpath", f"-Dmdep.outputFile={cp_file}"]
         offline = subprocess.run(base[:1] + ["-o"] + base[1:], capture_output=True, text=True, timeout=300)
         if offline.returncode != 0:

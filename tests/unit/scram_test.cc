@@ -95,6 +95,28 @@ TEST_CASE("a replayed client-final fails on a new exchange", "[scram]") {
   CHECK(answer.status().message() == "the SCRAM nonce does not match");
 }
 
+TEST_CASE("librdkafka 2.0.2's repeated client nonce is accepted", "[scram]") {
+  const auto stored = ScramStored(HashKind::kSha512, "pw", "salt", 4096);
+  // r=<client nonce><client nonce><server nonce>, as kcat 1.7.1 sends it:
+  // Kafka's ScramSaslServer accepts it. Any other prefix is refused.
+  for (const std::string prefix : {"cn0nce", "other!", "cn0nc"}) {
+    ScramClient client{HashKind::kSha512, "pw", "n=u,r=cn0nce"};
+    client.final_nonce_prefix = prefix;
+    ScramServer server(HashKind::kSha512, NewScramNonce());
+    REQUIRE(server.ReadClientFirst(Bytes(client.First())).ok());
+    std::string expected;
+    auto answer = server.ReadClientFinal(
+        Bytes(client.Final(server.ServerFirst(stored), &expected)));
+    if (prefix == "cn0nce") {
+      REQUIRE(answer.ok());
+      CHECK(*answer == expected);
+    } else {
+      REQUIRE_FALSE(answer.ok());
+      CHECK(answer.status().message() == "the SCRAM nonce does not match");
+    }
+  }
+}
+
 TEST_CASE("SCRAM refuses what Kafka's server refuses", "[scram]") {
   auto first = [](const std::string& m) {
     ScramServer s(HashKind::kSha256, "N");

@@ -44,14 +44,15 @@ def _java_classes(check, version):
     return _java[version]
 
 
-def java(check, name, version, mode, bootstrap, topic, group, props):
-    """SecureJavaClient MODE (ok | refused | denied) with the settings `props`: one check."""
+def java(check, name, version, mode, bootstrap, topic, group, props, jvm_args=()):
+    """SecureJavaClient MODE (ok | refused | denied) with the settings `props` (and JVM options
+    `jvm_args`, e.g. a -D system property): one check."""
     built = _java_classes(check, version)
     if built is None:
         return False
     cp, classes = built
     args = [f"{k}={v}" for k, v in props.items()]
-    p = subprocess.run(["java", "-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp", classes + os.pathsep + cp,
+    p = subprocess.run(["java", "-Xmx256m", "-XX:TieredStopAtLevel=1", *jvm_args, "-cp", classes + os.pathsep + cp,
                         "SecureJavaClient", mode, bootstrap, topic, group, *args], capture_output=True, text=True,
                        timeout=240)
     lines = p.stdout.strip().splitlines()
@@ -60,9 +61,15 @@ def java(check, name, version, mode, bootstrap, topic, group, props):
 
 
 def java_sasl(mechanism, token, protocol, ca=None):
-    """Java settings for PLAIN (user public/default, password token:<jwt>) or OAUTHBEARER (the
-    token through SecureJavaClient.TokenHandler) over `protocol`; `ca` (PEM) for SASL_SSL."""
-    if mechanism == "PLAIN":
+    """Java settings for PLAIN (user public/default, password token:<jwt>), OAUTHBEARER (the
+    token through SecureJavaClient.TokenHandler) or SCRAM-SHA-512 (`token` is user:password)
+    over `protocol`; `ca` (PEM) for SASL_SSL."""
+    if mechanism == "SCRAM-SHA-512":
+        user, password = token.split(":", 1)
+        props = {"sasl.mechanism": mechanism,
+                 "sasl.jaas.config": "org.apache.kafka.common.security.scram.ScramLoginModule required "
+                                     f'username="{user}" password="{password}";'}
+    elif mechanism == "PLAIN":
         props = {"sasl.mechanism": "PLAIN",
                  "sasl.jaas.config": "org.apache.kafka.common.security.plain.PlainLoginModule required "
                                      f'username="public/default" password="token:{token}";'}
@@ -75,6 +82,19 @@ def java_sasl(mechanism, token, protocol, ca=None):
     if ca:
         props.update({"ssl.truststore.type": "PEM", "ssl.truststore.location": ca})
     return props
+
+
+def java_oauth_endpoint(token_url, client_id, secret, protocol="SASL_PLAINTEXT"):
+    """(settings, JVM options) for Java OAUTHBEARER with Kafka's own OAuthBearerLoginCallbackHandler
+    fetching the token from `token_url` (client credentials); Kafka 3.9.1+/4.x only call URLs
+    listed in the org.apache.kafka.sasl.oauthbearer.allowed.urls system property."""
+    props = {"security.protocol": protocol, "sasl.mechanism": "OAUTHBEARER",
+             "sasl.login.callback.handler.class":
+                 "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler",
+             "sasl.oauthbearer.token.endpoint.url": token_url,
+             "sasl.jaas.config": "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required "
+                                 f'clientId="{client_id}" clientSecret="{secret}";'}
+    return props, [f"-Dorg.apache.kafka.sasl.oauthbearer.allowed.urls={token_url}"]
 
 
 _go = {}

@@ -2,12 +2,15 @@
 with build/e2e-venv's python). Modes:
 - `plain`: PLAIN, user public/default, password token:<jwt>;
 - `oauth`: OAUTHBEARER, the token through oauth_cb;
+- `oidc`: OAUTHBEARER with librdkafka's sasl.oauthbearer.method=oidc (its token endpoint, client
+  id and secret in EXTRA; TOKEN is unused);
 - `ssl`: no SASL (SSL, or mTLS with a client certificate in EXTRA);
   each of these produces 5, consumes them in a group, commits and reads the commit back;
 - `denied`: a produce fails with TOPIC_AUTHORIZATION_FAILED;
 - `scram`: SCRAM-SHA-512, TOKEN is user:password (as `plain`);
-- `scram-wrong`: a wrong SCRAM password: prints "auth-failed" when the producer reports an
-  authentication error.
+- `scram-wrong`, `oauth-wrong`, `oidc-wrong`: a wrong SCRAM password, or a bearer token the broker
+  refuses:
+  prints "auth-failed" when the producer reports an authentication error.
 EXTRA is a JSON object of settings over the mode's (security.protocol SASL_PLAINTEXT by default;
 SASL_SSL or SSL with ssl.ca.location and ssl.certificate.location/ssl.key.location).
 Prints "ok" last on success.
@@ -28,9 +31,11 @@ if mode.startswith("scram"):
 elif mode == "plain":
     auth = {"security.protocol": "SASL_PLAINTEXT", "sasl.mechanism": "PLAIN",
             "sasl.username": "public/default", "sasl.password": "token:" + token}
-elif mode == "oauth":
+elif mode in ("oauth", "oauth-wrong"):
     auth = {"security.protocol": "SASL_PLAINTEXT", "sasl.mechanism": "OAUTHBEARER",
             "oauth_cb": lambda _config: (token, time.time() + 3600)}
+elif mode in ("oidc", "oidc-wrong"):
+    auth = {"security.protocol": "SASL_PLAINTEXT", "sasl.mechanism": "OAUTHBEARER"}
 else:
     auth = {"security.protocol": "SSL"}
 auth.update(extra)
@@ -41,9 +46,11 @@ codes = []
 p = Producer({"bootstrap.servers": bootstrap, **auth,
               "error_cb": lambda e: (errors.append(str(e)), codes.append(e.code())),
               "message.timeout.ms": 30000})
-if mode == "scram-wrong":
+if mode.endswith("-wrong"):
     p.produce(topic, value=b"never")
-    p.flush(15)
+    deadline = time.monotonic() + 15
+    while KafkaError._AUTHENTICATION not in codes and time.monotonic() < deadline:
+        p.poll(0.2)  # serves error_cb; done at the first authentication error
     failed = KafkaError._AUTHENTICATION in codes
     print("auth-failed" if failed else f"no authentication error: {errors}")
     sys.exit(0)

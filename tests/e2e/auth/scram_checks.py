@@ -3,7 +3,9 @@ the same SASL_PLAINTEXT listener (saslAllowedMechanisms ...,SCRAM-SHA-256,SCRAM-
 
 - confluent-kafka's AdminClient, as the superuser over PLAIN, creates user `scram-alice` for
   SCRAM-SHA-512 (AlterUserScramCredentials) and describes it (mechanism and iterations only);
-- confluent-kafka with SCRAM-SHA-512 as `scram-alice` produces and consumes (sasl_clients.py);
+- as `scram-alice` with SCRAM-SHA-512, confluent-kafka (sasl_clients.py), kcat, Java
+  kafka-clients 3.9.2 and 4.4.0 and franz-go each produce, consume and commit in a group
+  (client_matrix.py); Java and franz-go with a wrong password are refused;
 - raw frames with a SCRAM client written here: the right password authenticates and the server
   signature checks; a wrong password and an unknown user both answer SASL_AUTHENTICATION_FAILED
   with the same message, then close;
@@ -16,6 +18,7 @@ import os
 import struct
 import subprocess
 
+import client_matrix
 import kafka_wire
 from sasl_checks import SASL_AUTHENTICATE, SASL_AUTHENTICATION_FAILED, _connect, handshake
 
@@ -105,6 +108,26 @@ def run(check, sasl_port, admin_token, venv_python, broker_log):
                         "scram-group", f"{USER}:{PASSWORD}"], capture_output=True, text=True, timeout=180)
     check("scram_confluent_kafka_produce_consume", r.returncode == 0 and r.stdout.strip().endswith("ok"),
           f"rc {r.returncode}: {r.stdout.strip()[-300:]} {r.stderr.strip()[-400:]}")
+    # The rest of the client matrix as the same user: kcat, Java kafka-clients, franz-go.
+    pid = os.getpid()
+    client_matrix.kcat(check, "scram_kcat", bootstrap,
+                       ["security.protocol=SASL_PLAINTEXT", "sasl.mechanisms=SCRAM-SHA-512", f"sasl.username={USER}",
+                        f"sasl.password={PASSWORD}"], f"scram-kcat-{pid}", f"scram-g-kcat-{pid}")
+    for version in client_matrix.JAVA_VERSIONS:
+        v = version.replace(".", "")
+        client_matrix.java(check, f"scram_java_{version}", version, "ok", bootstrap, f"scram-java{v}-{pid}",
+                           f"scram-g-java{v}-{pid}",
+                           client_matrix.java_sasl("SCRAM-SHA-512", f"{USER}:{PASSWORD}", "SASL_PLAINTEXT"))
+    client_matrix.java(check, "scram_java_wrong_password_refused", client_matrix.JAVA_VERSIONS[-1], "refused",
+                       bootstrap, f"scram-java-refused-{pid}", f"scram-g-java-refused-{pid}",
+                       client_matrix.java_sasl("SCRAM-SHA-512", f"{USER}:{WRONG}", "SASL_PLAINTEXT"))
+    client_matrix.franz_go(check, "scram_franz_go", bootstrap, f"scram-go-{pid}", f"scram-g-go-{pid}",
+                           ["-sasl", "scram-sha-512", "-sasl-user", USER, "-password", PASSWORD])
+    client_matrix.franz_go(check, "scram_franz_go_wrong_password_refused", bootstrap, f"scram-go-refused-{pid}",
+                           f"scram-g-go-refused-{pid}",
+                           ["-sasl", "scram-sha-512", "-sasl-user", USER, "-password", WRONG],
+                           expect="SASL_AUTHENTICATION_FAILED")
+
     r = subprocess.run([venv_python, os.path.join(HERE, "sasl_clients.py"), "scram-wrong", bootstrap,
                         "scram-orders", "scram-group2", f"{USER}:{WRONG}"], capture_output=True, text=True,
                        timeout=120)

@@ -1,6 +1,7 @@
 // -mode secure: a round trip through a secured Kafka listener (tests/e2e/auth, tests/e2e/tls).
-// The connection is set up from -sasl (plain | oauth | none), -sasl-user and -token (PLAIN's
-// password is "token:<jwt>"; OAUTHBEARER's bearer token is the JWT), and -tls-ca (TLS, verifying
+// The connection is set up from -sasl (plain | oauth | scram-sha-512 | none), -sasl-user and -token
+// (PLAIN's password is "token:<jwt>"; OAUTHBEARER's bearer token is the JWT; SCRAM logs in as
+// -sasl-user with -password), and -tls-ca (TLS, verifying
 // the server against that CA), with -tls-cert/-tls-key for a client certificate (mTLS).
 // A producer connects (Ping) and writes -n records to partition 0 of -topic (ProduceSync); a member of -group
 // (kgo.ConsumerGroup, auto commit off) reads them, commits them (CommitUncommittedOffsets), and an
@@ -20,12 +21,14 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/twmb/franz-go/pkg/sasl/oauth"
 	"github.com/twmb/franz-go/pkg/sasl/plain"
+	"github.com/twmb/franz-go/pkg/sasl/scram"
 )
 
 var (
-	saslMech = flag.String("sasl", "none", "-mode secure: plain | oauth | none")
+	saslMech = flag.String("sasl", "none", "-mode secure: plain | oauth | scram-sha-512 | none")
 	saslUser = flag.String("sasl-user", "public/default", "-mode secure: PLAIN user name")
 	jwt      = flag.String("token", "", "-mode secure: the JWT (PLAIN password token:<jwt>, or the bearer token)")
+	password = flag.String("password", "", "-mode secure: the SCRAM password of -sasl-user")
 	tlsCA    = flag.String("tls-ca", "", "-mode secure: CA file (PEM); set for TLS")
 	tlsCert  = flag.String("tls-cert", "", "-mode secure: client certificate (PEM)")
 	tlsKey   = flag.String("tls-key", "", "-mode secure: client key (PEM)")
@@ -46,6 +49,8 @@ func securityOpts() ([]kgo.Opt, error) {
 		opts = append(opts, kgo.SASL(plain.Auth{User: *saslUser, Pass: "token:" + *jwt}.AsMechanism()))
 	case "oauth":
 		opts = append(opts, kgo.SASL(oauth.Auth{Token: *jwt}.AsMechanism()))
+	case "scram-sha-512":
+		opts = append(opts, kgo.SASL(scram.Auth{User: *saslUser, Pass: *password}.AsSha512Mechanism()))
 	case "none":
 	default:
 		return nil, fmt.Errorf("unknown -sasl %q", *saslMech)

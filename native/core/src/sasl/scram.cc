@@ -265,7 +265,17 @@ absl::StatusOr<std::string> ScramServer::ReadClientFinal(
   }
   auto nonce = Attribute(attrs[1], 'r');
   if (!nonce) return Malformed("client-final message's nonce");
-  if (*nonce != nonce_) return Fail("the SCRAM nonce does not match");
+  // librdkafka 2.0.2 (kcat 1.7.1's) repeats its client nonce: r=<client
+  // nonce><client nonce><server nonce>. Kafka's ScramSaslServer takes any
+  // nonce that ends with the server-first one; we take that doubled form too.
+  const std::string_view client_nonce(nonce_.data(),
+                                      nonce_.size() - server_nonce_.size());
+  const bool doubled = nonce->size() == client_nonce.size() + nonce_.size() &&
+                       nonce->starts_with(client_nonce) &&
+                       nonce->ends_with(nonce_);
+  if (*nonce != nonce_ && !doubled) {
+    return Fail("the SCRAM nonce does not match");
+  }
   for (size_t i = 2; i + 1 < attrs.size(); ++i) {
     if (!ValidExtension(attrs[i])) {
       return Malformed("client-final message's extensions");

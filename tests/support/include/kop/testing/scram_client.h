@@ -22,6 +22,9 @@ struct ScramClient {
   std::string password;
   std::string first_bare;  // "n=user,r=nonce"
   std::string gs2 = "n,,";
+  // Put before the server's nonce in the client-final (librdkafka 2.0.2
+  // repeats its client nonce there).
+  std::string final_nonce_prefix = "";
 
   std::string First() const { return gs2 + first_bare; }
   // The client-final message for `server_first`; `server_final` gets the
@@ -43,7 +46,7 @@ struct ScramClient {
     if (!absl::Base64Unescape(salt_b64, &salt)) return "";
     const std::string salted = Pbkdf2(kind, password, salt, iterations);
     const std::string without_proof =
-        "c=" + absl::Base64Escape(gs2) + ",r=" + nonce;
+        "c=" + absl::Base64Escape(gs2) + ",r=" + final_nonce_prefix + nonce;
     const std::string auth =
         first_bare + "," + server_first + "," + without_proof;
     const std::string client_key = Hmac(kind, salted, "Client Key");
