@@ -76,15 +76,8 @@ struct Fixture {
                                        request);
   }
 
-  // Whether a LogPort read or append, or a TopicPort lookup, named `topic`.
   bool Touched(const std::string& topic) const {
-    for (const auto& [key, partition] : log.partitions) {
-      if (key.first == topic) return true;
-    }
-    for (const std::string& n : topics.looked_up) {
-      if (n == topic) return true;
-    }
-    return false;
+    return testing::Touched(log, topics, topic);
   }
   bool Mirrored(const std::string& topic) const {
     for (const auto& [key, offset] : log.subscriptions) {

@@ -198,13 +198,7 @@ struct Fixture {
     }
   }
   bool Touched(const std::string& topic) const {
-    for (const auto& [key, partition] : log.partitions) {
-      if (key.first == topic) return true;
-    }
-    for (const std::string& n : topics.looked_up) {
-      if (n == topic) return true;
-    }
-    return false;
+    return testing::Touched(log, topics, topic);
   }
 
   testing::RecordingSink sink;
