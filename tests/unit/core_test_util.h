@@ -12,6 +12,8 @@
 #include "kop/protocol/messages/request_header.h"
 #include "kop/protocol/messages/response_header.h"
 #include "kop/protocol/record_batch.h"
+#include "kop/testing/fake_log.h"
+#include "kop/testing/fake_topics.h"
 
 namespace kop::core::testing {
 
@@ -85,6 +87,18 @@ inline std::vector<uint8_t> TestBatch(
   std::vector<uint8_t> out;
   REQUIRE(protocol::AppendRecordBatch(in, o, out).ok());
   return out;
+}
+
+// Whether a LogPort read or append, or a TopicPort lookup, named `topic`.
+inline bool Touched(const FakeLog& log, const FakeTopics& topics,
+                    const std::string& topic) {
+  for (const auto& [key, partition] : log.partitions) {
+    if (key.first == topic) return true;
+  }
+  for (const std::string& n : topics.looked_up) {
+    if (n == topic) return true;
+  }
+  return false;
 }
 
 }  // namespace kop::core::testing

@@ -12,64 +12,12 @@ namespace {
 
 using protocol::ErrorCode;
 
-constexpr std::string_view kPersistent = "persistent://";
-constexpr std::string_view kNonPersistent = "non-persistent://";
-constexpr std::string_view kReservedPrefix = "__";
-
-// "persistent://tenant/ns/" of a full topic name ("" if it has none).
-std::string_view NamespacePrefix(std::string_view full_name) {
-  const size_t slash = full_name.rfind('/');
-  return slash == std::string_view::npos ? std::string_view()
-                                         : full_name.substr(0, slash + 1);
-}
-
-bool IsInternal(const BrokerState& broker, std::string_view name) {
-  if (name.starts_with(kNonPersistent)) return true;
-  // The same mapping as the shim's TopicNames: a full name as is, a short
-  // one in the Kafka namespace (topic_prefix).
-  const std::string_view metadata_ns =
-      NamespacePrefix(broker.groups.offsets_topic);
-  const bool in_metadata_ns = name.starts_with(kPersistent)
-                                  ? name.starts_with(metadata_ns)
-                                  : broker.groups.topic_prefix == metadata_ns;
-  if (!metadata_ns.empty() && in_metadata_ns) return true;
-  const size_t slash = name.rfind('/');
-  const std::string_view local =
-      slash == std::string_view::npos ? name : name.substr(slash + 1);
-  return local.starts_with(kReservedPrefix);
-}
-
 constexpr std::string_view kNotAuthorized =
     "the client's role is not authorized for this topic";
 
 const std::string kNoRole;
 
 }  // namespace
-
-bool IsLegalTopicName(std::string_view name) {
-  if (name.empty() || name.size() > 249 || name == "." || name == "..") {
-    return false;
-  }
-  for (char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
-    if (!ok) return false;
-  }
-  return true;
-}
-
-ErrorCode CheckClientTopic(const BrokerState& broker, std::string_view name,
-                           ErrorCode illegal_name_error) {
-  if (IsInternal(broker, name)) return ErrorCode::TOPIC_AUTHORIZATION_FAILED;
-  if (!IsLegalTopicName(name)) return illegal_name_error;
-  return ErrorCode::NONE;
-}
-
-std::optional<std::string> RefusalMessage(ErrorCode refused) {
-  if (refused != ErrorCode::TOPIC_AUTHORIZATION_FAILED) return std::nullopt;
-  return "internal, system and non-persistent topics cannot be used through "
-         "the Kafka listener";
-}
 
 Access::Access(const RequestContext& ctx)
     : broker_(ctx.broker), session_(ctx.session), security_(ctx.security) {}
@@ -83,19 +31,18 @@ const std::string& Access::Role() const {
   return broker_->anonymous_role.empty() ? kNoRole : broker_->anonymous_role;
 }
 
+TopicNameMapping Access::Names() const {
+  return TopicNameMapping(
+      *broker_, session_ == nullptr ? std::string_view()
+                                    : std::string_view(session_->topic_prefix));
+}
+
 std::string Access::FullName(std::string_view client_name) const {
-  if (session_ != nullptr && !session_->topic_prefix.empty()) {
-    return session_->topic_prefix + std::string(client_name);
-  }
-  return broker_->groups.topic_prefix + std::string(client_name);
+  return Names().Full(client_name);
 }
 
 std::string Access::ClientName(std::string_view resolved) const {
-  if (session_ != nullptr && !session_->topic_prefix.empty() &&
-      resolved.starts_with(session_->topic_prefix)) {
-    return std::string(resolved.substr(session_->topic_prefix.size()));
-  }
-  return std::string(resolved);
+  return Names().ClientName(resolved);
 }
 
 ErrorCode Access::CheckGroup() const {
@@ -111,17 +58,19 @@ static TopicDecisions Prepare(const Access& access, const BrokerState& broker,
                               std::set<std::string>* missing) {
   TopicDecisions out;
   const int64_t now = AuthorizationClockMs();
+  const TopicNameMapping names = access.Names();
   for (const std::string& name : q.names) {
     auto [it, added] = out.try_emplace(name);
     if (!added) continue;
     TopicDecision& d = it->second;
-    d.error = CheckClientTopic(broker, name, q.illegal_name_error);
+    d.error = CheckClientTopic(
+        broker, name, q.illegal_name_error,
+        session == nullptr ? std::string_view() : session->topic_prefix);
     if (d.error != ErrorCode::NONE) {
-      d.message = RefusalMessage(d.error);
+      d.message = RefusalMessage(d.error, name);
       continue;
     }
-    const bool own_ns = session != nullptr && !session->topic_prefix.empty();
-    d.resolved = own_ns ? session->topic_prefix + name : name;
+    d.resolved = names.Resolve(name);
     if (!authorizing) continue;
     if (role.empty()) {
       d.error = ErrorCode::TOPIC_AUTHORIZATION_FAILED;
@@ -132,7 +81,7 @@ static TopicDecisions Prepare(const Access& access, const BrokerState& broker,
         session == nullptr
             ? std::nullopt
             : session->authorizations.Find(
-                  {role, access.FullName(name), q.action, q.subscription}, now);
+                  {role, names.Full(name), q.action, q.subscription}, now);
     if (!cached.has_value()) {
       if (missing != nullptr) missing->insert(name);
       continue;

@@ -3,25 +3,30 @@
 //  1. Topics that belong to Pulsar or to this broker are out of reach
 //     (TOPIC_AUTHORIZATION_FAILED, Kafka's code for a topic the client may
 //     not touch: non-retriable, so clients fail fast rather than loop):
-//     - the metadata namespace (kafkaMetadataTenant/kafkaMetadataNamespace,
-//       where the group coordinator keeps __consumer_offsets): the
-//       coordinator writes it through the LogPort itself, never on a
-//       client's say-so;
+//     - every tenant's metadata namespace (kafkaMetadataNamespace, where the
+//       group coordinator keeps __consumer_offsets): the coordinator writes
+//       it through the LogPort itself, never on a client's say-so;
 //     - names whose local part starts with "__": Pulsar reserves them for
 //       system topics (SystemTopicNames: __change_events,
 //       __transaction_buffer_snapshot, ...), and Kafka's internal topics
 //       (__consumer_offsets, __transaction_state) have the same prefix;
 //     - non-persistent:// topics, which have no log to serve.
-//  2. Kafka's own name rule (the calling API's code for an illegal name).
-//  3. The namespace mapping: a short name resolves in the connection's
-//     namespace (Session::topic_prefix, from the SASL user name) or, without
-//     one, the broker's kafkaTenant/kafkaNamespace. The ports and the group
-//     coordinator get the resolved name; responses carry the client's.
+//  2. The name's shape (the calling API's code for an illegal name): Kafka's
+//     rule for a short name; for a full persistent://tenant/namespace/local
+//     name, three non-empty segments, a local part Kafka's rule accepts and
+//     that is no Pulsar partition (-partition-N), 249 characters in all.
+//  3. The namespace mapping (topic_names.h): a short name resolves in the
+//     connection's namespace (Session::topic_prefix, from the SASL user
+//     name) or, without one, the broker's kafkaTenant/kafkaNamespace; a full
+//     name names its own. The ports and the group coordinator get the
+//     resolved name; responses carry the client's.
 //  4. Pulsar authorization, when the broker has it on: the connection's role
 //     (or Pulsar's anonymousUserRole for a client with none) must hold the
-//     API's permission on the full topic name (issue 11). One asynchronous
-//     AuthorizationService check per distinct (topic, action) of a request;
-//     the answers are cached per connection (authz_cache.h).
+//     API's permission on the full topic name (issue 11), whichever way the
+//     client named it: a full name of another namespace is served exactly
+//     when the role may use it there, as on Pulsar's binary protocol. One
+//     asynchronous AuthorizationService check per distinct (topic, action)
+//     of a request; the answers are cached per connection (authz_cache.h).
 #ifndef KOP_CORE_TOPIC_ACCESS_H_
 #define KOP_CORE_TOPIC_ACCESS_H_
 
@@ -36,38 +41,22 @@
 #include "kop/core/broker.h"
 #include "kop/protocol/errors.h"
 #include "session.h"
+#include "topic_names.h"
 
 namespace kop::core {
 
 struct RequestContext;  // handlers/handler.h
 
-// Kafka's topic-name rule (Topic.validate): 1-249 of [a-zA-Z0-9._-], not "."
-// or "..". Full Pulsar names (persistent://...) fail it.
-bool IsLegalTopicName(std::string_view name);
-
-// Steps 1 and 2 above: NONE; TOPIC_AUTHORIZATION_FAILED for an internal,
-// system or non-persistent topic (checked first, as Kafka checks
-// authorization before existence); otherwise `illegal_name_error`, the code
-// the calling API answers for a name Kafka's rule refuses (Produce,
-// Metadata and CreateTopics answer INVALID_TOPIC_EXCEPTION, the others a
-// topic that does not exist, UNKNOWN_TOPIC_OR_PARTITION).
-protocol::ErrorCode CheckClientTopic(const BrokerState& broker,
-                                     std::string_view name,
-                                     protocol::ErrorCode illegal_name_error);
-
-// Why CheckClientTopic refused, for responses with an error_message: set
-// for TOPIC_AUTHORIZATION_FAILED, empty for other codes (the caller's own).
-std::optional<std::string> RefusalMessage(protocol::ErrorCode refused);
-
 // What became of one name a client sent.
 struct TopicDecision {
   protocol::ErrorCode error = protocol::ErrorCode::NONE;
   // For responses with an error_message: why it was refused (set for
-  // TOPIC_AUTHORIZATION_FAILED only).
+  // TOPIC_AUTHORIZATION_FAILED and a malformed full name, RefusalMessage).
   std::optional<std::string> message;
-  // The name the ports and the group coordinator get (NONE only): the
-  // client's name when the connection has no namespace of its own (the shim
-  // maps it into kafkaTenant/kafkaNamespace, as before), else the full name.
+  // The name the ports and the group coordinator get (NONE only):
+  // TopicNameMapping::Resolve, the local name for a topic of the broker's
+  // Kafka namespace (the shim maps it into kafkaTenant/kafkaNamespace), else
+  // the full name.
   std::string resolved;
 };
 // By the client's name.
@@ -106,10 +95,12 @@ class Access {
   protocol::ErrorCode CheckGroup() const;
 
   // The client's name for a resolved name a port or the coordinator hands
-  // back (the connection's namespace prefix removed).
+  // back: short in the connection's namespace, else full.
   std::string ClientName(std::string_view resolved) const;
-  // The full Pulsar name of a client's short name, as authorization sees it.
+  // The full Pulsar name of a client's name, as authorization sees it.
   std::string FullName(std::string_view client_name) const;
+  // This connection's name mapping.
+  TopicNameMapping Names() const;
 
   // The role requests act as: the session's, else anonymousUserRole.
   const std::string& Role() const;

@@ -101,9 +101,12 @@ Mapped ToPermission(const BrokerState& broker, const Namespace& ns,
                     {},
                     {Permission::Scope::kNamespace, "", std::move(role), bits}};
     }
-    if (CheckClientTopic(broker, b.resource_name,
-                         ErrorCode::INVALID_TOPIC_EXCEPTION) !=
-        ErrorCode::NONE) {
+    // A full name would be another namespace's topic: ACLs are kept in the
+    // connection's namespace's permissions.
+    if (IsFullTopicName(b.resource_name) ||
+        CheckClientTopic(broker, b.resource_name,
+                         ErrorCode::INVALID_TOPIC_EXCEPTION,
+                         ns.topic_prefix) != ErrorCode::NONE) {
       return Refuse(
           "not a topic of this namespace: name it as Kafka clients do (no "
           "persistent:// prefix, no internal or system topic)");

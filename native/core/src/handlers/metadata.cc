@@ -12,6 +12,7 @@
 // namespace) leaves out internal and system topics and those the role may
 // not look up, as Kafka leaves out topics a client may not describe.
 #include <algorithm>
+#include <deque>
 #include <map>
 #include <set>
 
@@ -140,7 +141,9 @@ void LookupNamed(const RequestContext& ctx, const MetadataRequest& request,
                  std::function<void(std::vector<TopicInfo>)> done) {
   std::vector<std::string> names;
   std::vector<TopicInfo> unnamed;
-  std::map<std::string, std::string> client_names;  // resolved -> client
+  // resolved -> the client's names for it, in request order: "orders" and
+  // its full name resolve alike, and each is answered by its own name.
+  std::map<std::string, std::deque<std::string>> client_names;
   for (const MetadataRequest::MetadataRequestTopic& t : *request.topics) {
     if (!t.name.has_value() || t.name->empty()) {
       // A lookup by topic ID only (v10+): we derive IDs from names and keep
@@ -154,7 +157,7 @@ void LookupNamed(const RequestContext& ctx, const MetadataRequest& request,
       continue;
     }
     names.push_back(d.resolved);
-    client_names[d.resolved] = *t.name;
+    client_names[d.resolved].push_back(*t.name);
   }
   // No names: still asked, so the answer brings the cluster's brokers up to
   // date for the broker list.
@@ -167,7 +170,9 @@ void LookupNamed(const RequestContext& ctx, const MetadataRequest& request,
            std::move(client_names)](std::vector<TopicInfo> found) mutable {
         for (TopicInfo& t : found) {
           auto it = client_names.find(t.name);
-          if (it != client_names.end()) t.name = it->second;
+          if (it == client_names.end() || it->second.empty()) continue;
+          t.name = std::move(it->second.front());
+          it->second.pop_front();
         }
         found.insert(found.end(), unnamed.begin(), unnamed.end());
         done(std::move(found));

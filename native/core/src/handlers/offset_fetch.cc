@@ -114,8 +114,15 @@ void FetchGroup(const RequestContext& ctx, const std::string& group_id,
                            TopicAction::kConsume,
                            ErrorCode::UNKNOWN_TOPIC_OR_PARTITION,
                            group_id};
-          for (groups::FetchedOffset& f : r.offsets) {
-            f.topic = access.ClientName(f.topic);
+          // Named partitions come back one each, in order: answered by the
+          // client's own name (short or full). Every committed one: by the
+          // connection's name for it.
+          const auto& named = requested.passed_by_client_name;
+          const bool by_position =
+              requested.passed.has_value() && r.offsets.size() == named.size();
+          for (size_t i = 0; i < r.offsets.size(); ++i) {
+            groups::FetchedOffset& f = r.offsets[i];
+            f.topic = by_position ? named[i].first : access.ClientName(f.topic);
             shown.names.push_back(f.topic);
           }
           access.Check(

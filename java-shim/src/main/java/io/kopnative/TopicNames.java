@@ -9,11 +9,13 @@ import org.apache.pulsar.common.naming.TopicName;
  * metadata, appends, reads and the subscription mirror.
  *
  * <ul>
- *   <li>A name starting with {@code persistent://} is a full Pulsar name, used as is (the core
- *       names the group coordinator's
- *       {@code persistent://{kafkaMetadataTenant}/{kafkaMetadataNamespace}/__consumer_offsets}
- *       this way). A Kafka client's names reach the shim only after the core's
- *       {@code CheckClientTopic}, which refuses full names, the metadata namespace, {@code __}
+ *   <li>A name starting with {@code persistent://} is a full Pulsar name, used as is, unchanged
+ *       in every path (lookup and auto-creation, admin, appends, reads, partition owners, the
+ *       subscription mirror). The core names the group coordinator's
+ *       {@code persistent://{tenant}/{kafkaMetadataNamespace}/__consumer_offsets} this way, and
+ *       passes on a Kafka client's full name {@code persistent://tenant/namespace/topic} (or its
+ *       short name in a SASL namespace) once its {@code CheckClientTopic} and Pulsar authorization
+ *       allowed it: they refuse malformed names, every tenant's metadata namespace, {@code __}
  *       (system) topics and non-persistent topics.
  *   <li>Any other name is a topic of the Kafka namespace: {@code orders} is
  *       {@code persistent://{kafkaTenant}/{kafkaNamespace}/orders}.

@@ -31,6 +31,18 @@ class TopicNamesTest {
     }
 
     @Test
+    void aClientsFullNameOfAnotherTenantPassesThroughUnchanged() {
+        // The core hands a Kafka client's persistent://tenant/namespace/topic on as it was named (issue 11).
+        for (String full : new String[] {"persistent://tenantB/ns1/orders", "persistent://t-1/ns=a:b.c/_schemas"}) {
+            TopicName tn = names.toPulsar(full);
+            assertEquals(full, tn.toString());
+            assertEquals(full, names.toKafka(tn));
+            assertEquals(full + "-partition-2", TopicNames.partition(tn, 2, 3).toString());
+            assertTrue(TopicNames.isTopicOrPartitionOf(full + "-partition-2", tn));
+        }
+    }
+
+    @Test
     void partitionsOfPartitionedAndNonPartitionedTopics() {
         TopicName base = names.toPulsar("orders");
         assertEquals("persistent://public/default/orders-partition-0", TopicNames.partition(base, 0, 3).toString());
