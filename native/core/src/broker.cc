@@ -4,6 +4,7 @@
 #include "connection.h"
 #include "kop/core/log.h"
 #include "producer_state.h"
+#include "scram_cache.h"
 
 namespace kop::core {
 namespace {
@@ -18,9 +19,9 @@ class KafkaBroker : public Broker {
   std::unique_ptr<Connection> Accept(ResponseSink* sink, TopicPort* topics,
                                      LogPort* log, SecurityPort* security,
                                      ListenerSecurity listener) override {
-    return std::make_unique<KafkaConnection>(state_, sink, topics, log,
-                                             &producers_, &groups_, security,
-                                             std::move(listener));
+    return std::make_unique<KafkaConnection>(
+        state_, sink, topics, log, &producers_, &groups_, security,
+        std::move(listener), &scram_credentials_);
   }
 
   void Tick() override { groups_.Tick(); }
@@ -39,6 +40,7 @@ class KafkaBroker : public Broker {
   const BrokerState state_;
   ProducerStateTable producers_;  // shared by every connection
   groups::GroupCoordinator groups_;
+  ScramCredentialCache scram_credentials_;  // shared by every connection
 };
 
 }  // namespace

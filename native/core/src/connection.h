@@ -17,6 +17,7 @@
 #include "kop/core/broker.h"
 #include "kop/protocol/message.h"
 #include "producer_state.h"
+#include "scram_cache.h"
 #include "session.h"
 
 namespace kop::core {
@@ -30,7 +31,8 @@ class KafkaConnection : public Connection {
                   ProducerStateTable* producers,
                   groups::GroupCoordinator* groups = nullptr,
                   SecurityPort* security = nullptr,
-                  ListenerSecurity listener = {});
+                  ListenerSecurity listener = {},
+                  ScramCredentialCache* scram_cache = nullptr);
   ~KafkaConnection() override;
 
   void OnFrame(std::span<const uint8_t> frame) override;
@@ -106,6 +108,7 @@ class KafkaConnection : public Connection {
   ProducerStateTable* producers_;
   groups::GroupCoordinator* groups_;
   SecurityPort* security_;
+  ScramCredentialCache* scram_cache_;  // the broker's; nullptr: none
   std::string client_host_ = "/unknown";
 };
 

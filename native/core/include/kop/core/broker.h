@@ -7,6 +7,7 @@
 #ifndef KOP_CORE_BROKER_H_
 #define KOP_CORE_BROKER_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -255,11 +256,19 @@ struct AuthResult {
 // A user's SCRAM credential as Kafka keeps it (ScramCredential, RFC 5802
 // section 3): never the password, only what checks a proof. Bytes are raw.
 struct ScramCredential {
+  // At most kScramMaxSaltBytes.
   std::string salt;
   std::string stored_key;  // H(ClientKey)
   std::string server_key;  // HMAC(SaltedPassword, "Server Key")
   int32_t iterations = 0;
 };
+
+// The longest salt a credential may have. RFC 5802 sets no limit; Kafka's
+// tools send 32 bytes or fewer, so this only refuses absurd ones
+// (AlterUserScramCredentials) and bounds what the store may hand back.
+inline constexpr size_t kScramMaxSaltBytes = 1024;
+// StoredKey and ServerKey are one digest long: 32 (SHA-256) or 64 bytes.
+inline constexpr size_t kScramMaxKeyBytes = 64;
 
 // One (user, mechanism) that has a SCRAM credential, for
 // DescribeUserScramCredentials (never the keys).
