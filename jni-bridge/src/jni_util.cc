@@ -313,7 +313,7 @@ JNIEXPORT jint JNICALL JNI_OnLoad(JavaVM* vm, void*) {
       {&g_java.lookup, "onNativeLookupTopics", "(J[[BZ)V"},
       {&g_java.list, "onNativeListTopics", "(J)V"},
       {&g_java.owners, "onNativeLookupOffsetsOwners", "(J[I)V"},
-      {&g_java.append, "onNativeAppend", "(J[BIJIIJ)V"},
+      {&g_java.append, "onNativeAppend", "(J[BIJIIJI)V"},
       {&g_java.read, "onNativeRead", "(J[BIJII)V"},
       {&g_java.admin, "onNativeTopicAdmin", "(JI[BI)V"},
       {&g_java.post, "onNativePost", "()V"},

@@ -187,11 +187,18 @@ class LogPort {
   // The broker checks the Pulsar policies a Pulsar producer obeys (rate
   // limits, backlog quota, message size, schema, maxProducersPerTopic)
   // only for these; plain Append is the broker's own (group metadata).
-  virtual void ProduceAppend(int64_t producer_id, std::string_view topic,
-                             int32_t partition, std::span<const uint8_t> entry,
+  // A backlog quota with Pulsar's producer_request_hold policy holds the
+  // append, re-checking the quota, for up to `max_hold_ms` (from the
+  // request's timeout_ms, see produce.cc): then it is appended if the quota
+  // cleared, else answered REQUEST_TIMED_OUT. 0: answered
+  // THROTTLING_QUOTA_EXCEEDED at once. The broker bounds how many appends
+  // one connection may have held.
+  virtual void ProduceAppend(int64_t producer_id, int32_t max_hold_ms,
+                             std::string_view topic, int32_t partition,
+                             std::span<const uint8_t> entry,
                              int32_t num_records,
                              std::function<void(const AppendResult&)> done) {
-    (void)producer_id;
+    (void)producer_id, (void)max_hold_ms;
     Append(topic, partition, entry, num_records, std::move(done));
   }
 
