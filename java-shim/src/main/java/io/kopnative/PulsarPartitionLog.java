@@ -214,7 +214,9 @@ final class PulsarPartitionLog implements PartitionLog {
         CompletableFuture<Resolved<PersistentTopic>> ready = previous == null ? resolved
                 : previous.thenCombine(resolved, (v, r) -> r);
         int bytes = entry.readableBytes();
-        ready.thenCompose(r -> admit(r, connection, producerId, maxHoldMs, bytes)).whenComplete((admitted, unexpected) -> {
+        CompletableFuture<Admission> admission = ready.thenCompose(r -> admit(r, connection, producerId, maxHoldMs,
+                bytes));
+        admission.whenComplete((admitted, unexpected) -> {
             try {
                 Admission a = unexpected != null
                         ? new Admission(Resolved.error(resolveError(unexpected, base, partition)), null) : admitted;
