@@ -187,8 +187,9 @@ final class PulsarPartitionLog implements PartitionLog {
      * Appends for a Kafka producer: after the partition resolves, the Pulsar producer policies
      * ({@link ProducePolicies}) decide, unless it is the broker's own append
      * ({@link ProducePolicies#BROKER_APPEND}); a refusal answers its Kafka code and message. An
-     * exceeded producer_request_hold backlog quota holds it up to {@code maxHoldMs}
-     * ({@link ProduceHold}); later appends to the partition wait behind it, in order.
+     * exceeded producer_request_hold backlog quota holds it up to {@code maxHoldMs} from now
+     * ({@link ProduceHold}); later appends to the partition wait behind it, in order, and that wait
+     * counts against their own hold.
      */
     @Override
     public CompletableFuture<AppendResult> append(Object connection, long producerId, int maxHoldMs, String topic,
@@ -214,7 +215,8 @@ final class PulsarPartitionLog implements PartitionLog {
         CompletableFuture<Resolved<PersistentTopic>> ready = previous == null ? resolved
                 : previous.thenCombine(resolved, (v, r) -> r);
         int bytes = entry.readableBytes();
-        CompletableFuture<Admission> admission = ready.thenCompose(r -> admit(r, connection, producerId, maxHoldMs,
+        long holdUntil = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Math.max(0, maxHoldMs));
+        CompletableFuture<Admission> admission = ready.thenCompose(r -> admit(r, connection, producerId, holdUntil,
                 bytes));
         admission.whenComplete((admitted, unexpected) -> {
             try {
@@ -255,14 +257,16 @@ final class PulsarPartitionLog implements PartitionLog {
     // The policy check of a Kafka producer's append, once its partition resolved, held while a
     // producer_request_hold quota is exceeded (ProduceHold).
     private CompletableFuture<Admission> admit(Resolved<PersistentTopic> r, Object connection, long producerId,
-                                               int maxHoldMs, int bytes) {
+                                               long holdUntil, int bytes) {
         if (!r.ok() || producerId == ProducePolicies.BROKER_APPEND) {
             return CompletableFuture.completedFuture(new Admission(r, null));
         }
         Supplier<CompletableFuture<ProducePolicies.Refusal>> check =
                 () -> checkPolicies(r.value(), connection, producerId, bytes);
-        return check.get().thenCompose(first -> holds.hold(connection, first, maxHoldMs, check))
-                .handle((refusal, e) -> new Admission(r, e == null ? refusal : policyFailure(r.value(), e)));
+        return check.get().thenCompose(first -> {
+            long leftMs = TimeUnit.NANOSECONDS.toMillis(holdUntil - System.nanoTime());
+            return holds.hold(connection, first, (int) Math.max(0, leftMs), check);
+        }).handle((refusal, e) -> new Admission(r, e == null ? refusal : policyFailure(r.value(), e)));
     }
 
     // One check of the policies, bounded by the timeout like the resolution (a look-up that does
