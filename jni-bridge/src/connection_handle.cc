@@ -331,17 +331,17 @@ void ConnectionHandle::AdminDoneFor(uint64_t id, ErrorCode error_code,
 void ConnectionHandle::Append(std::string_view topic, int32_t partition,
                               std::span<const uint8_t> entry,
                               int32_t num_records, AppendDone done) {
-  ProduceAppend(kBrokerAppend, topic, partition, entry, num_records,
+  ProduceAppend(kBrokerAppend, 0, topic, partition, entry, num_records,
                 std::move(done));
 }
 
-void ConnectionHandle::ProduceAppend(int64_t producer_id,
+void ConnectionHandle::ProduceAppend(int64_t producer_id, int32_t max_hold_ms,
                                      std::string_view topic, int32_t partition,
                                      std::span<const uint8_t> entry,
                                      int32_t num_records, AppendDone done) {
   PortUpcall(handler_, g_java.append, kAppendSite, appends_, std::move(done),
              FailAppend, topic, partition, AddressOf(entry.data()),
-             JavaLength{entry.size()}, num_records, producer_id);
+             JavaLength{entry.size()}, num_records, producer_id, max_hold_ms);
 }
 
 void ConnectionHandle::Appended(uint64_t id, ErrorCode error_code,

@@ -114,9 +114,10 @@ class ConnectionHandle final : public kop::core::ResponseSink,
   // Producer id of the broker's own appends in the onNativeAppend upcall
   // (KafkaFrameHandler.BROKER_APPEND).
   static constexpr int64_t kBrokerAppend = -2;
-  void ProduceAppend(int64_t producer_id, std::string_view topic,
-                     int32_t partition, std::span<const uint8_t> entry,
-                     int32_t num_records, AppendDone done) override;
+  void ProduceAppend(int64_t producer_id, int32_t max_hold_ms,
+                     std::string_view topic, int32_t partition,
+                     std::span<const uint8_t> entry, int32_t num_records,
+                     AppendDone done) override;
   bool SupportsRead() const override { return true; }
   void Read(std::string_view topic, int32_t partition, int64_t offset,
             int32_t max_bytes, int32_t max_wait_ms, ReadDone done) override;

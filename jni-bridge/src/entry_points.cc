@@ -345,7 +345,8 @@ JNIEXPORT jint JNICALL Java_io_kopnative_NativeBridge_nativeOnAuthenticated(
 //   -> 0 (also for an unknown request id), kErrBadHandle for a closed handle.
 // On the connection's event loop. errorCode 0: a listing has permission i as
 // (scopesAndActions[2i], [2i+1]) and (namesAndRoles[2i], [2i+1]); a change
-// has none. Otherwise `message` says why. Arrays that do not pair up answer
+// has none. Otherwise `message` says why. Arrays that do not pair up, more
+// than 100,000 permissions or a string over 32767 characters answer
 // UNKNOWN_SERVER_ERROR.
 JNIEXPORT jint JNICALL Java_io_kopnative_NativeBridge_nativeOnPermissions(
     JNIEnv* env, jclass, jlong conn, jlong request_id, jshort error_code,
@@ -354,9 +355,11 @@ JNIEXPORT jint JNICALL Java_io_kopnative_NativeBridge_nativeOnPermissions(
   return OnConnection("nativeOnPermissions", conn, [&](ConnectionHandle& c) {
     kop::core::PermissionResult r;
     r.error_code = static_cast<ErrorCode>(error_code);
-    r.message = kop::jni::Utf8FromJava(env, message);
-    if (!kop::jni::DecodePermissions(env, scopes_and_actions, names_and_roles,
-                                     r.permissions)) {
+    auto text =
+        kop::jni::BoundedUtf8FromJava(env, message, kop::jni::kMaxNameChars);
+    r.message = text ? std::move(*text) : "";
+    if (!text || !kop::jni::DecodePermissions(env, scopes_and_actions,
+                                              names_and_roles, r.permissions)) {
       r = {ErrorCode::UNKNOWN_SERVER_ERROR,
            "the broker answered a malformed permission listing",
            {}};

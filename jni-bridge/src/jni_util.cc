@@ -206,6 +206,25 @@ std::optional<std::string> BytesFromJava(JNIEnv* env, jbyteArray array,
   return out;
 }
 
+std::optional<std::string> BoundedUtf8FromJava(JNIEnv* env, jstring s,
+                                               jsize max_chars) {
+  if (s != nullptr && env->GetStringLength(s) > max_chars) return std::nullopt;
+  return Utf8FromJava(env, s);
+}
+
+std::optional<std::string> BoundedBytesFromJava(JNIEnv* env, jbyteArray array,
+                                                jsize max_bytes,
+                                                const char* where) {
+  const jsize n = env->GetArrayLength(array);
+  if (n > max_bytes) {
+    kop::core::Log(kop::core::LogLevel::kError,
+                   std::string(where) + ": " + std::to_string(n) +
+                       " bytes, more than " + std::to_string(max_bytes));
+    return std::nullopt;
+  }
+  return BytesFromJava(env, array, where);
+}
+
 jbyteArray NewBytes(JNIEnv* env, std::string_view bytes) {
   if (bytes.size() > static_cast<size_t>(INT32_MAX)) return nullptr;
   jbyteArray array = env->NewByteArray(static_cast<jsize>(bytes.size()));
@@ -294,7 +313,7 @@ JNIEXPORT jint JNICALL JNI_OnLoad(JavaVM* vm, void*) {
       {&g_java.lookup, "onNativeLookupTopics", "(J[[BZ)V"},
       {&g_java.list, "onNativeListTopics", "(J)V"},
       {&g_java.owners, "onNativeLookupOffsetsOwners", "(J[B[I)V"},
-      {&g_java.append, "onNativeAppend", "(J[BIJIIJ)V"},
+      {&g_java.append, "onNativeAppend", "(J[BIJIIJI)V"},
       {&g_java.read, "onNativeRead", "(J[BIJII)V"},
       {&g_java.admin, "onNativeTopicAdmin", "(JI[BI)V"},
       {&g_java.post, "onNativePost", "()V"},

@@ -84,12 +84,23 @@ void LogCurrentException(const char* where);
 // U+FFFD).
 std::string Utf8FromJava(JNIEnv* env, jstring s);
 
+// Utf8FromJava of a string of at most `max_chars` UTF-16 units; nullopt,
+// with nothing copied, for a longer one. Null: "".
+std::optional<std::string> BoundedUtf8FromJava(JNIEnv* env, jstring s,
+                                               jsize max_chars);
+
 // JNI's modified UTF-8 of `s` ("" for null): for configuration strings only.
 std::string JavaString(JNIEnv* env, jstring s);
 
 // The bytes of a non-null byte[]; nullopt (logged, cleared) if Java threw.
 std::optional<std::string> BytesFromJava(JNIEnv* env, jbyteArray array,
                                          const char* where);
+
+// BytesFromJava of an array of at most `max_bytes`; nullopt (logged, with
+// nothing copied) for a longer one.
+std::optional<std::string> BoundedBytesFromJava(JNIEnv* env, jbyteArray array,
+                                                jsize max_bytes,
+                                                const char* where);
 
 // A new byte[] holding `bytes`, or nullptr (with a pending exception, unless
 // `bytes` is too long for a Java array).

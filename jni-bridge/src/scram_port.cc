@@ -50,6 +50,16 @@ void FailSuperUser(ConnectionHandle::AuthorizeDone& done, UpcallFailure) {
 
 // At most this many credentials in one listing.
 inline constexpr jsize kMaxListed = 100000;
+// A listed user name, and a store's message: Kafka's STRING (int16 length).
+inline constexpr jsize kMaxScramTextBytes = 32767;
+
+// One of a fetched credential's byte arrays, if at most `max` bytes.
+inline std::optional<std::string> CredentialBytes(JNIEnv* env, jbyteArray a,
+                                                  size_t max) {
+  if (a == nullptr) return std::nullopt;
+  return BoundedBytesFromJava(env, a, static_cast<jsize>(max),
+                              "nativeOnScramFetched");
+}
 
 // Kafka's ScramMechanism numbers, as the listing crosses them.
 inline const char* MechanismName(jint type) {
@@ -128,7 +138,8 @@ using kop::jni::OnConnection;
 //     byte[] serverKey)
 //   -> 0 (also for an unknown request id), kErrBadHandle for a closed handle.
 // On the connection's event loop. errorCode 0 with a null salt: the user has
-// no credential for the mechanism.
+// no credential for the mechanism. A salt over 1024 bytes or a key over 64
+// (broker.h's bounds) answers error -1.
 JNIEXPORT jint JNICALL Java_io_kopnative_NativeBridge_nativeOnScramFetched(
     JNIEnv* env, jclass, jlong conn, jlong request_id, jshort error_code,
     jint iterations, jbyteArray salt, jbyteArray stored_key,
@@ -137,14 +148,12 @@ JNIEXPORT jint JNICALL Java_io_kopnative_NativeBridge_nativeOnScramFetched(
     auto code = static_cast<ErrorCode>(error_code);
     std::optional<kop::core::ScramCredential> credential;
     if (code == ErrorCode::NONE && salt != nullptr) {
-      const char* where = "nativeOnScramFetched";
-      auto s = kop::jni::BytesFromJava(env, salt, where);
-      auto st = stored_key == nullptr
-                    ? std::nullopt
-                    : kop::jni::BytesFromJava(env, stored_key, where);
-      auto sv = server_key == nullptr
-                    ? std::nullopt
-                    : kop::jni::BytesFromJava(env, server_key, where);
+      // Bounded by what a credential can hold (broker.h); the core checks
+      // the iterations and the keys' digest length (ScramServer).
+      using kop::jni::CredentialBytes;
+      auto s = CredentialBytes(env, salt, kop::core::kScramMaxSaltBytes);
+      auto st = CredentialBytes(env, stored_key, kop::core::kScramMaxKeyBytes);
+      auto sv = CredentialBytes(env, server_key, kop::core::kScramMaxKeyBytes);
       if (s && st && sv) {
         credential = kop::core::ScramCredential{*s, *st, *sv, iterations};
       } else {
@@ -165,9 +174,13 @@ JNIEXPORT jint JNICALL Java_io_kopnative_NativeBridge_nativeOnScramStored(
     JNIEnv* env, jclass, jlong conn, jlong request_id, jshort error_code,
     jstring message) {
   return OnConnection("nativeOnScramStored", conn, [&](ConnectionHandle& c) {
+    auto text = kop::jni::BoundedUtf8FromJava(env, message,
+                                              kop::jni::kMaxScramTextBytes);
     c.ScramStoredFor(static_cast<uint64_t>(request_id),
                      static_cast<ErrorCode>(error_code),
-                     kop::jni::Utf8FromJava(env, message));
+                     text ? std::move(*text)
+                          : std::string("the broker could not store the "
+                                        "credential"));
     return kOk;
   });
 }
@@ -177,7 +190,8 @@ JNIEXPORT jint JNICALL Java_io_kopnative_NativeBridge_nativeOnScramStored(
 //   -> 0 (also for an unknown request id), kErrBadHandle for a closed handle.
 // One entry per stored credential: the user (UTF-8), Kafka's mechanism
 // number (1 SCRAM-SHA-256, 2 SCRAM-SHA-512) and the iterations. Arrays of
-// different lengths, or more than 100,000 entries, answer error -1.
+// different lengths, more than 100,000 entries or a user name over 32767
+// bytes answer error -1.
 JNIEXPORT jint JNICALL Java_io_kopnative_NativeBridge_nativeOnScramListed(
     JNIEnv* env, jclass, jlong conn, jlong request_id, jshort error_code,
     jobjectArray users, jintArray mechanisms, jintArray iterations) {
@@ -198,9 +212,11 @@ JNIEXPORT jint JNICALL Java_io_kopnative_NativeBridge_nativeOnScramListed(
       for (jsize i = 0; shaped && i < n && code == ErrorCode::NONE; ++i) {
         auto user =
             static_cast<jbyteArray>(env->GetObjectArrayElement(users, i));
-        auto name = user == nullptr ? std::nullopt
-                                    : kop::jni::BytesFromJava(
-                                          env, user, "nativeOnScramListed");
+        auto name = user == nullptr
+                        ? std::nullopt
+                        : kop::jni::BoundedBytesFromJava(
+                              env, user, kop::jni::kMaxScramTextBytes,
+                              "nativeOnScramListed");
         if (user != nullptr) env->DeleteLocalRef(user);
         const char* mechanism = kop::jni::MechanismName(mech[i]);
         if (!name || mechanism == nullptr) {

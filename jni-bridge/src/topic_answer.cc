@@ -73,8 +73,16 @@ bool DecodeNodes(JNIEnv* env, const Owners& o,
       kop::core::Log(LogLevel::kError, "nativeOnTopicsResolved: null host");
       return false;
     }
-    node.host = Utf8FromJava(env, s);
+    auto host = BoundedUtf8FromJava(env, s, kMaxHostChars);
     env->DeleteLocalRef(s);
+    if (!host) {
+      kop::core::Log(LogLevel::kError,
+                     "nativeOnTopicsResolved: host name of "
+                     "more than " +
+                         std::to_string(kMaxHostChars) + " characters");
+      return false;
+    }
+    node.host = std::move(*host);
     node.node_id = ids[static_cast<size_t>(i)];
     node.port = ports[static_cast<size_t>(i)];
     if (node.node_id < 0 || node.port < 0 || node.port > 65535 ||
@@ -147,6 +155,12 @@ bool Decode(JNIEnv* env, const TopicsCall& call, jobjectArray names,
                    "nativeOnTopicsResolved: array lengths differ");
     return false;
   }
+  if (n > kMaxTopics) {
+    kop::core::Log(LogLevel::kError,
+                   "nativeOnTopicsResolved: " + std::to_string(n) +
+                       " topics, more than " + std::to_string(kMaxTopics));
+    return false;
+  }
   if (call.is_lookup && static_cast<size_t>(n) != call.names.size()) {
     kop::core::Log(LogLevel::kError,
                    "nativeOnTopicsResolved: " + std::to_string(n) +
@@ -164,9 +178,12 @@ bool Decode(JNIEnv* env, const TopicsCall& call, jobjectArray names,
   out.resize(static_cast<size_t>(n));
   for (jsize i = 0; i < n; ++i) {
     auto& t = out[static_cast<size_t>(i)];
-    if (parts[static_cast<size_t>(i)] < 0) {
+    if (parts[static_cast<size_t>(i)] < 0 ||
+        parts[static_cast<size_t>(i)] > kMaxPartitions) {
       kop::core::Log(LogLevel::kError,
-                     "nativeOnTopicsResolved: negative partition count");
+                     "nativeOnTopicsResolved: partition count " +
+                         std::to_string(parts[static_cast<size_t>(i)]) +
+                         " out of [0, " + std::to_string(kMaxPartitions) + "]");
       return false;
     }
     t.partitions = parts[static_cast<size_t>(i)];
@@ -181,8 +198,14 @@ bool Decode(JNIEnv* env, const TopicsCall& call, jobjectArray names,
                        "nativeOnTopicsResolved: null topic name");
         return false;
       }
-      t.name = Utf8FromJava(env, s);
+      auto name = BoundedUtf8FromJava(env, s, kMaxNameChars);
       env->DeleteLocalRef(s);
+      if (!name) {
+        kop::core::Log(LogLevel::kError,
+                       "nativeOnTopicsResolved: topic name too long");
+        return false;
+      }
+      t.name = std::move(*name);
     }
   }
   return true;
@@ -201,9 +224,18 @@ bool DecodePermissions(JNIEnv* env, jintArray scopes_and_actions,
                    "nativeOnPermissions: arrays that do not pair up");
     return false;
   }
+  if (ints / 2 > kMaxPermissions) {
+    kop::core::Log(LogLevel::kError,
+                   "nativeOnPermissions: " + std::to_string(ints / 2) +
+                       " permissions, more than " +
+                       std::to_string(kMaxPermissions));
+    return false;
+  }
   std::vector<jint> values(static_cast<size_t>(ints));
-  if (ints > 0)
+  if (ints > 0) {
     env->GetIntArrayRegion(scopes_and_actions, 0, ints, values.data());
+  }
+  if (ClearPendingException(env, "nativeOnPermissions")) return false;
   for (jsize i = 0; i < ints; i += 2) {
     const jint scope = values[static_cast<size_t>(i)];
     if (scope < 0 || scope > 2) {
@@ -221,8 +253,14 @@ bool DecodePermissions(JNIEnv* env, jintArray scopes_and_actions,
         kop::core::Log(LogLevel::kError, "nativeOnPermissions: null name");
         return false;
       }
-      (k == 0 ? p.name : p.role) = Utf8FromJava(env, s);
+      auto text = BoundedUtf8FromJava(env, s, kMaxNameChars);
       env->DeleteLocalRef(s);
+      if (!text) {
+        kop::core::Log(LogLevel::kError,
+                       "nativeOnPermissions: name or role too long");
+        return false;
+      }
+      (k == 0 ? p.name : p.role) = std::move(*text);
     }
     out.push_back(std::move(p));
   }

@@ -27,8 +27,22 @@ struct TopicsCall {
   void Fail();
 };
 
+// Bounds on what Java hands down: an answer past one is refused (logged)
+// as malformed, so a bug or a corrupt metadata store cannot make the core
+// allocate without limit.
 // More brokers than any cluster has: a larger node table is refused.
 inline constexpr jsize kMaxNodes = 10000;
+// A host name (DNS allows 253 characters).
+inline constexpr jsize kMaxHostChars = 255;
+// A topic name, permission name or role: Kafka's STRING has an int16
+// length, so nothing longer could be answered anyway.
+inline constexpr jsize kMaxNameChars = 32767;
+// Topics in one answer (a listing of the whole cluster).
+inline constexpr jsize kMaxTopics = 1000000;
+// Partitions of one topic: more than any Pulsar topic has.
+inline constexpr jint kMaxPartitions = 100000;
+// Permissions in one namespace's listing.
+inline constexpr jsize kMaxPermissions = 100000;
 
 // The partition owners Java sends with topic metadata (see DecodeOwners).
 struct Owners {
@@ -42,8 +56,8 @@ struct Owners {
 std::vector<kop::core::TopicInfo> AllFailed(
     const std::vector<std::string>& names);
 
-// Checks and converts Java's arrays; false (logged) if malformed. A lookup
-// keeps the names exactly as the core sent them.
+// Checks and converts Java's arrays; false (logged) if malformed or past a
+// bound above. A lookup keeps the names exactly as the core sent them.
 bool Decode(JNIEnv* env, const TopicsCall& call, jobjectArray names,
             jintArray partitions, jshortArray errors,
             std::vector<kop::core::TopicInfo>& out);
@@ -64,7 +78,8 @@ bool DecodeOwners(JNIEnv* env, const Owners& o,
 
 // nativeOnPermissions's listing: permission i is (scopes_and_actions[2i],
 // [2i+1]) and (names_and_roles[2i], [2i+1]). Null arrays: none. False
-// (logged) if they do not pair up, a scope is unknown or a string is null.
+// (logged) if they do not pair up, a scope is unknown, a string is null, or
+// past kMaxPermissions or kMaxNameChars.
 bool DecodePermissions(JNIEnv* env, jintArray scopes_and_actions,
                        jobjectArray names_and_roles,
                        std::vector<kop::core::Permission>& out);

@@ -5,11 +5,14 @@ topic with the admin REST API; topic policies reach the broker asynchronously (t
 namespace's __change_events topic), so each test produces until the policy shows."""
 import json
 import os
+import subprocess
+import textwrap
 import time
 import unittest
 import urllib.request
 
 import kafka_wire as kw
+from test_confluent import PY, ensure_venv
 from test_produce import admin
 
 HTTP_PORT = os.environ.get("KOP_E2E_HTTP_PORT", "")
@@ -19,18 +22,38 @@ POLICY_WAIT_S = 60
 MESSAGE_TOO_LARGE = 10
 POLICY_VIOLATION = 44
 INVALID_RECORD = 87
-THROTTLING_QUOTA_EXCEEDED = 89
+REQUEST_TIMED_OUT = 7
+
+# Runs inside the confluent-kafka venv: one acks=all delivery, then one JSON line with its
+# outcome and how long it took.
+HELD_CLIENT = textwrap.dedent("""
+    import json, sys, time
+    from confluent_kafka import Producer
+    bootstrap, topic = sys.argv[1], sys.argv[2]
+    p = Producer({"bootstrap.servers": bootstrap, "acks": "all", "linger.ms": 0,
+                  "request.timeout.ms": 30000, "message.timeout.ms": 90000})
+    out = {}
+    def report(err, msg):
+        out["error"] = None if err is None else str(err)
+        out["offset"] = None if err is not None else msg.offset()
+    start = time.monotonic()
+    p.produce(topic, value=b"held", partition=0, on_delivery=report)
+    left = p.flush(100)
+    out["elapsed_s"] = time.monotonic() - start
+    out["undelivered"] = left
+    print(json.dumps(out))
+""")
 
 
 def batch(n=1, size=10):
     return kw.record_batch_v2([(None, b"v" * size, []) for _ in range(n)])
 
 
-def produce(topic, partition, records):
+def produce(topic, partition, records, timeout_ms=30000):
     """One Produce v9 on its own connection -> the partition's answer, with the response's
     throttle_time_ms."""
     with kw.connect(timeout=60) as s:
-        s.sendall(kw.produce_v9(31, topic, partition, records))
+        s.sendall(kw.produce_v9(31, topic, partition, records, timeout_ms=timeout_ms))
         body = kw.read_frame(s, timeout=60)
     if body is None:
         raise AssertionError("broker closed the connection instead of answering Produce v9")
@@ -38,12 +61,12 @@ def produce(topic, partition, records):
     return dict(resp["partitions"][(topic, partition)], throttle_time_ms=resp["throttle_time_ms"])
 
 
-def produce_until(test, topic, make_batch, done, what):
+def produce_until(test, topic, make_batch, done, what, timeout_ms=30000):
     """Produces make_batch() to partition 0 until done(result); fails after POLICY_WAIT_S."""
     deadline = time.time() + POLICY_WAIT_S
     seen = None
     while time.time() < deadline:
-        seen = produce(topic, 0, make_batch())
+        seen = produce(topic, 0, make_batch(), timeout_ms=timeout_ms)
         if done(seen):
             return seen
         time.sleep(0.5)
@@ -110,11 +133,38 @@ class ProducePoliciesTest(unittest.TestCase):
 
     def test_backlog_quota_producer_request_hold(self):
         t = self.backlog_quota("hold", "producer_request_hold")
-        p = produce_until(self, t, batch, lambda r: r["error_code"] != 0, "a refusal over the backlog quota")
-        self.assertEqual(p["error_code"], THROTTLING_QUOTA_EXCEEDED, p)
-        # Consumers catch up: the held producer goes through again.
-        admin("POST", f"/{t}-partition-0/subscription/held/skip_all")
-        produce_until(self, t, batch, lambda r: r["error_code"] == 0, "produce once the backlog is cleared")
+        # A Produce with timeout_ms 1000 is held 900 ms, then answered REQUEST_TIMED_OUT (also how
+        # the test sees that the quota reached the broker).
+        p = produce_until(self, t, lambda: batch(), lambda r: r["error_code"] != 0,
+                          "a held Produce timing out over the backlog quota", timeout_ms=1000)
+        self.assertEqual(p["error_code"], REQUEST_TIMED_OUT, p)
+        self.assertIn("producer_request_hold", p["error_message"] or "", p)
+        timed = time.monotonic()
+        again = produce(t, 0, batch(), timeout_ms=1000)
+        held_s = time.monotonic() - timed
+        self.assertEqual(again["error_code"], REQUEST_TIMED_OUT, again)
+        self.assertGreaterEqual(held_s, 0.8, f"answered after {held_s:.2f} s: not held")
+        self.assertLess(held_s, 10, again)
+        # confluent-kafka's delivery waits while the backlog is over the quota ...
+        ensure_venv()
+        client = subprocess.Popen([PY, "-c", HELD_CLIENT, f"{kw.HOST}:{kw.PORT}", t], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)
+        try:
+            time.sleep(4)
+            self.assertIsNone(client.poll(), "the delivery was not held")
+            # ... and succeeds once the consumers catch up.
+            admin("POST", f"/{t}-partition-0/subscription/held/skip_all")
+            out, err = client.communicate(timeout=90)
+        finally:
+            if client.poll() is None:
+                client.kill()
+                client.communicate()
+        self.assertEqual(client.returncode, 0, err[-2000:])
+        result = json.loads(out.strip().splitlines()[-1])
+        self.assertIsNone(result["error"], result)
+        self.assertEqual(result["undelivered"], 0, result)
+        self.assertGreaterEqual(result["elapsed_s"], 4, result)
+        self.assertLess(result["elapsed_s"], 30, result)
 
     def test_schema_with_validation_enforced(self):
         t = self.topic("schema")

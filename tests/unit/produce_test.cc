@@ -348,5 +348,20 @@ TEST_CASE(
   CHECK_FALSE(ok.responses[0].partition_responses[0].error_message.has_value());
 }
 
+TEST_CASE("a backlog quota hold may last the request's timeout less a tenth",
+          "[produce]") {
+  Fixture f;
+  auto b = Batch(1);
+  const std::pair<int32_t, int32_t> cases[] = {
+      {30000, 27000}, {1000, 900}, {0, 0}, {-1, 0}, {600000, 60000}};
+  int32_t corr = 0;
+  for (const auto& [timeout_ms, hold_ms] : cases) {
+    ProduceRequest req = Request(-1, {{0, &b}});
+    req.timeout_ms = timeout_ms;
+    f.conn->OnFrame(Frame(0, 9, ++corr, req));
+    CHECK(f.log.last_max_hold_ms == hold_ms);
+  }
+}
+
 }  // namespace
 }  // namespace kop::core

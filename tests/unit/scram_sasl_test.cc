@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <string>
 
+#include "authz_cache.h"
 #include "core_test_util.h"
 #include "kop/core/broker.h"
 #include "kop/protocol/errors.h"
@@ -21,6 +22,7 @@
 #include "kop/testing/fake_security.h"
 #include "kop/testing/fake_topics.h"
 #include "kop/testing/scram_client.h"
+#include "scram_cache.h"
 
 namespace kop::core {
 namespace {
@@ -31,16 +33,29 @@ using testing::DecodeResponse;
 using testing::RequestFrame;
 using testing::ScramClient;
 
+int64_t virtual_now = 1'000'000;
+int64_t VirtualClock() { return virtual_now; }
+
 struct Fixture {
-  explicit Fixture(bool sasl = true) {
-    broker = Broker::Create(Config{});
+  explicit Fixture(bool sasl = true, std::string role = "") {
+    broker = Broker::Create(Config{{"kopAuthorizationCacheRefreshMs", "1000"}});
     topics.admin = false;
     security.enabled = false;
-    ListenerSecurity l;
-    l.sasl = sasl;
-    l.sasl_mechanisms = {"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"};
-    conn = broker->Accept(&sink, &topics, nullptr, &security, l);
+    listener.sasl = sasl;
+    listener.sasl_mechanisms = {"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"};
+    listener.tls_role = std::move(role);
+    conn = broker->Accept(&sink, &topics, nullptr, &security, listener);
+    SetAuthorizationClockForTesting(&VirtualClock);
   }
+  ~Fixture() { SetAuthorizationClockForTesting(nullptr); }
+  // A new connection to the same broker, in place of the current one.
+  void Reconnect() {
+    conn.reset();
+    sink.frames.clear();
+    sink.closed = false;
+    conn = broker->Accept(&sink, &topics, nullptr, &security, listener);
+  }
+  ListenerSecurity listener;
   std::unique_ptr<Broker> broker;
   testing::RecordingSink sink;
   testing::FakeTopics topics;
@@ -78,13 +93,13 @@ struct Fixture {
   AlterUserScramCredentialsResponse Upsert(const std::string& user,
                                            const std::string& password,
                                            int8_t mechanism = 2,
-                                           int32_t iterations = 4096) {
+                                           int32_t iterations = 4096,
+                                           const std::string& salt = "pepper") {
     AlterUserScramCredentialsRequest req;
     auto& u = req.upsertions.emplace_back();
     u.name = user;
     u.mechanism = mechanism;
     u.iterations = iterations;
-    const std::string salt = "pepper";
     u.salt.assign(salt.begin(), salt.end());
     const auto kind =
         mechanism == 1 ? sasl::HashKind::kSha256 : sasl::HashKind::kSha512;
@@ -217,6 +232,111 @@ TEST_CASE("with authorization on, only a superuser alters SCRAM users",
   REQUIRE(s.Login("admin", "pw").error_code == 0);
   CHECK(s.Upsert("u", "pw").results.at(0).error_code == 0);
   CHECK(s.security.scram.contains({"SCRAM-SHA-512", "u"}));
+}
+
+TEST_CASE("a salt longer than the bound is refused", "[scram]") {
+  Fixture f(false);
+  auto a =
+      f.Upsert("u", "pw", 2, 4096, std::string(kScramMaxSaltBytes + 1, 's'));
+  CHECK(a.results.at(0).error_code == Code(ErrorCode::UNACCEPTABLE_CREDENTIAL));
+  CHECK(a.results.at(0).error_message.value_or("").find("salt is longer") !=
+        std::string::npos);
+  CHECK(f.security.scram.empty());
+  CHECK(f.Upsert("u", "pw", 2, 4096, std::string(kScramMaxSaltBytes, 's'))
+            .results.at(0)
+            .error_code == 0);
+}
+
+TEST_CASE("the superuser answer is kept per connection for the refresh time",
+          "[scram][cache]") {
+  Fixture f(false, "admin");
+  f.security.enabled = true;
+  f.security.superusers = {"admin"};
+  auto describe = [&f] {
+    return f
+        .Call<DescribeUserScramCredentialsResponse>(
+            50, 0, DescribeUserScramCredentialsRequest{})
+        .error_code;
+  };
+  CHECK(describe() == 0);
+  CHECK(describe() == 0);
+  CHECK(f.Upsert("u", "pw").results.at(0).error_code == 0);
+  CHECK(f.security.super_user_asks == 1);
+  // Revoked: still a superuser on this connection until the answer expires.
+  f.security.superusers.clear();
+  virtual_now += 999;
+  CHECK(describe() == 0);
+  CHECK(f.security.super_user_asks == 1);
+  virtual_now += 1;
+  CHECK(describe() == Code(ErrorCode::CLUSTER_AUTHORIZATION_FAILED));
+  CHECK(f.security.super_user_asks == 2);
+  // A refusal is kept as well; another connection asks again.
+  CHECK(describe() == Code(ErrorCode::CLUSTER_AUTHORIZATION_FAILED));
+  CHECK(f.security.super_user_asks == 2);
+  f.Reconnect();
+  CHECK(describe() == Code(ErrorCode::CLUSTER_AUTHORIZATION_FAILED));
+  CHECK(f.security.super_user_asks == 3);
+}
+
+TEST_CASE("SCRAM credentials are kept per broker for the refresh time",
+          "[scram][cache]") {
+  Fixture s;
+  s.security.scram[{"SCRAM-SHA-512", "alice"}] =
+      testing::ScramStored(sasl::HashKind::kSha512, "pw", "salt", 4096);
+  REQUIRE(s.Login("alice", "pw").error_code == 0);
+  s.Reconnect();
+  REQUIRE(s.Login("alice", "pw").error_code == 0);
+  CHECK(s.security.scram_fetches == 1);
+  // An unknown user is kept too.
+  s.Reconnect();
+  CHECK(s.Login("bob", "pw").error_code != 0);
+  s.Reconnect();
+  CHECK(s.Login("bob", "pw").error_code != 0);
+  CHECK(s.security.scram_fetches == 2);
+  // Changed behind the broker's back (another broker): the old password
+  // works until the entry expires, then only the new one.
+  s.security.scram[{"SCRAM-SHA-512", "alice"}] =
+      testing::ScramStored(sasl::HashKind::kSha512, "new", "salt", 4096);
+  virtual_now += 999;
+  s.Reconnect();
+  CHECK(s.Login("alice", "pw").error_code == 0);
+  virtual_now += 1;
+  s.Reconnect();
+  CHECK(s.Login("alice", "pw").error_code != 0);
+  s.Reconnect();
+  CHECK(s.Login("alice", "new").error_code == 0);
+  CHECK(s.security.scram_fetches == 3);
+  // Deleted through this broker: at once.
+  s.listener.sasl = false;  // the admin call on a PLAINTEXT connection
+  s.Reconnect();
+  AlterUserScramCredentialsRequest del;
+  del.deletions.push_back({"alice", 2, {}});
+  REQUIRE(s.Call<AlterUserScramCredentialsResponse>(51, 0, del)
+              .results.at(0)
+              .error_code == 0);
+  s.listener.sasl = true;
+  s.Reconnect();
+  CHECK(s.Login("alice", "new").error_code != 0);
+  CHECK(s.security.scram_fetches == 4);
+}
+
+TEST_CASE("the SCRAM credential cache is bounded", "[scram][cache]") {
+  ScramCredentialCache cache;
+  const uint64_t g = cache.Generation();
+  for (size_t i = 0; i < ScramCredentialCache::kMaxEntries + 10; ++i) {
+    cache.Put("SCRAM-SHA-512", "u" + std::to_string(i), std::nullopt, g, 0,
+              1000 + static_cast<int64_t>(i));
+  }
+  CHECK(cache.size() == ScramCredentialCache::kMaxEntries);
+  // The soonest-expiring went first; the latest is kept.
+  CHECK_FALSE(cache.Find("SCRAM-SHA-512", "u0", 0));
+  CHECK(cache.Find("SCRAM-SHA-512",
+                   "u" + std::to_string(ScramCredentialCache::kMaxEntries + 9),
+                   0));
+  // A fetch that raced a change is not kept.
+  cache.Forget("SCRAM-SHA-512", "x");
+  cache.Put("SCRAM-SHA-512", "y", std::nullopt, g, 0, 1000);
+  CHECK_FALSE(cache.Find("SCRAM-SHA-512", "y", 0));
 }
 
 }  // namespace

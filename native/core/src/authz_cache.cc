@@ -22,21 +22,27 @@ std::optional<ErrorCode> AuthorizationCache::Find(const Key& key,
 void AuthorizationCache::Put(Key key, ErrorCode answer, int64_t now_ms,
                              int64_t ttl_ms, size_t max_entries) {
   if (ttl_ms <= 0 || max_entries == 0) return;
-  if (entries_.size() >= max_entries && !entries_.contains(key)) {
-    std::erase_if(entries_, [now_ms](const auto& e) {
-      return e.second.expires_at_ms <= now_ms;
-    });
-  }
-  if (entries_.size() >= max_entries && !entries_.contains(key)) {
-    auto soonest = entries_.begin();
-    for (auto it = entries_.begin(); it != entries_.end(); ++it) {
-      if (it->second.expires_at_ms < soonest->second.expires_at_ms) {
-        soonest = it;
-      }
-    }
-    entries_.erase(soonest);
-  }
+  if (!entries_.contains(key)) MakeRoomForOne(entries_, now_ms, max_entries);
   entries_[std::move(key)] = Entry{answer, now_ms + ttl_ms};
+}
+
+std::optional<ErrorCode> SuperUserCache::Find(const std::string& role,
+                                              int64_t now_ms) const {
+  if (!set_ || role != role_ || expires_at_ms_ <= now_ms) return std::nullopt;
+  return answer_;
+}
+
+void SuperUserCache::Put(const std::string& role, ErrorCode answer,
+                         int64_t now_ms, int64_t ttl_ms) {
+  if (ttl_ms <= 0) return;
+  if (answer != ErrorCode::NONE &&
+      answer != ErrorCode::CLUSTER_AUTHORIZATION_FAILED) {
+    return;
+  }
+  role_ = role;
+  answer_ = answer;
+  expires_at_ms_ = now_ms + ttl_ms;
+  set_ = true;
 }
 
 std::shared_ptr<AuthorizationQueue::Waiter> AuthorizationQueue::Add() {

@@ -49,6 +49,42 @@ class AuthorizationCache {
   std::map<Key, Entry> entries_;
 };
 
+// Makes room for one more entry in `entries` (a map whose values have an
+// `expires_at_ms`) when it holds `max_entries`: expired entries go first,
+// then the one that expires soonest. Shared by the caches that expire.
+template <typename Map>
+void MakeRoomForOne(Map& entries, int64_t now_ms, size_t max_entries) {
+  if (entries.size() < max_entries) return;
+  std::erase_if(entries, [now_ms](const auto& e) {
+    return e.second.expires_at_ms <= now_ms;
+  });
+  if (entries.size() < max_entries || entries.empty()) return;
+  auto soonest = entries.begin();
+  for (auto it = entries.begin(); it != entries.end(); ++it) {
+    if (it->second.expires_at_ms < soonest->second.expires_at_ms) soonest = it;
+  }
+  entries.erase(soonest);
+}
+
+// Pulsar's superuser answer (SecurityPort::IsSuperUser) for a connection's
+// role, kept as long as the authorization answers
+// (kopAuthorizationCacheRefreshMs) so the SCRAM and ACL admin APIs do not
+// ask the broker on every request; a role stripped of superuser rights
+// loses them on open connections within that time. Only definite answers
+// (NONE, CLUSTER_AUTHORIZATION_FAILED) are kept, never a failed check.
+class SuperUserCache {
+ public:
+  std::optional<ErrorCode> Find(const std::string& role, int64_t now_ms) const;
+  void Put(const std::string& role, ErrorCode answer, int64_t now_ms,
+           int64_t ttl_ms);
+
+ private:
+  std::string role_;
+  ErrorCode answer_ = ErrorCode::NONE;
+  int64_t expires_at_ms_ = 0;
+  bool set_ = false;
+};
+
 // Requests of one connection waiting for Pulsar's answers, in arrival order.
 // A request runs only after every earlier waiting one ran, so a later
 // request whose answers are cached cannot overtake an earlier one: appends

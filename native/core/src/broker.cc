@@ -5,6 +5,7 @@
 #include "groups/coordinator_set.h"
 #include "kop/core/log.h"
 #include "producer_state.h"
+#include "scram_cache.h"
 
 namespace kop::core {
 namespace {
@@ -21,9 +22,9 @@ class KafkaBroker : public Broker {
   std::unique_ptr<Connection> Accept(ResponseSink* sink, TopicPort* topics,
                                      LogPort* log, SecurityPort* security,
                                      ListenerSecurity listener) override {
-    return std::make_unique<KafkaConnection>(state_, sink, topics, log,
-                                             &producers_, &groups_, security,
-                                             std::move(listener));
+    return std::make_unique<KafkaConnection>(
+        state_, sink, topics, log, &producers_, &groups_, security,
+        std::move(listener), &scram_credentials_);
   }
 
   void Tick() override { groups_.Tick(); }
@@ -37,8 +38,9 @@ class KafkaBroker : public Broker {
 
  private:
   const BrokerState state_;
-  ProducerStateTable producers_;   // shared by every connection
-  groups::CoordinatorSet groups_;  // one coordinator per tenant
+  ProducerStateTable producers_;            // shared by every connection
+  groups::CoordinatorSet groups_;           // one coordinator per tenant
+  ScramCredentialCache scram_credentials_;  // shared by every connection
 };
 
 }  // namespace

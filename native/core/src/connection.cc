@@ -26,13 +26,15 @@ KafkaConnection::KafkaConnection(const BrokerState& broker, ResponseSink* sink,
                                  ProducerStateTable* producers,
                                  groups::CoordinatorSet* groups,
                                  SecurityPort* security,
-                                 ListenerSecurity listener)
+                                 ListenerSecurity listener,
+                                 ScramCredentialCache* scram_cache)
     : state_(std::make_shared<State>()),
       topics_(topics),
       log_(log),
       producers_(producers),
       groups_(groups),
-      security_(security) {
+      security_(security),
+      scram_cache_(scram_cache) {
   state_->broker = &broker;
   state_->sink = sink;
   state_->session = Session(std::move(listener));
@@ -219,7 +221,8 @@ void KafkaConnection::Serve(const Handler& handler, Slot slot,
         st->slots[id - front].close_after =
             failed_auth ? Slot::CloseAfter::kCloseFailedAuth
                         : Slot::CloseAfter::kClose;
-      }};
+      },
+      scram_cache_};
   handler.handle(ctx, request,
                  [weak, id](std::unique_ptr<protocol::Message> body) {
                    if (std::shared_ptr<State> st = weak.lock()) {

@@ -17,6 +17,7 @@
 #include "kop/core/broker.h"
 #include "kop/protocol/message.h"
 #include "producer_state.h"
+#include "scram_cache.h"
 #include "session.h"
 
 namespace kop::core {
@@ -30,7 +31,8 @@ class KafkaConnection : public Connection {
                   ProducerStateTable* producers,
                   groups::CoordinatorSet* groups = nullptr,
                   SecurityPort* security = nullptr,
-                  ListenerSecurity listener = {});
+                  ListenerSecurity listener = {},
+                  ScramCredentialCache* scram_cache = nullptr);
   ~KafkaConnection() override;
 
   void OnFrame(std::span<const uint8_t> frame) override;
@@ -111,6 +113,7 @@ class KafkaConnection : public Connection {
   groups::GroupCoordinator* tenant_groups_ = nullptr;
   std::string tenant_groups_prefix_;  // the topic_prefix it was found for
   SecurityPort* security_;
+  ScramCredentialCache* scram_cache_;  // the broker's; nullptr: none
   std::string client_host_ = "/unknown";
 };
 

@@ -62,6 +62,8 @@ struct Session {
   bool authenticated_once = false;
   // Pulsar's authorization answers for this connection (topic_access.h).
   AuthorizationCache authorizations;
+  // Pulsar's superuser answer for `role` (CheckClusterAdmin).
+  SuperUserCache super_user;
   // Requests waiting for those answers, in arrival order.
   AuthorizationQueue authorization_queue;
 };

@@ -125,6 +125,12 @@ std::vector<Change> Validate(const AlterUserScramCredentialsRequest& request,
                      "Too many iterations");
       continue;
     }
+    if (u.salt.size() > kScramMaxSaltBytes) {
+      outcome.Refuse(u.name, ErrorCode::UNACCEPTABLE_CREDENTIAL,
+                     "The salt is longer than " +
+                         std::to_string(kScramMaxSaltBytes) + " bytes");
+      continue;
+    }
     if (u.salt.empty() || u.salted_password.size() != sasl::DigestSize(kind)) {
       outcome.Refuse(u.name, ErrorCode::UNACCEPTABLE_CREDENTIAL,
                      "The salt is empty or the salted password is not one " +
@@ -168,9 +174,15 @@ void HandleAlterUserScramCredentials(const RequestContext& ctx,
       // valid ones still apply, as Kafka applies each (user, mechanism).
       ++pending->outstanding;
       const std::string user = c.user;
+      // Logins through this broker see the change at once; other brokers'
+      // caches within kopAuthorizationCacheRefreshMs (scram_cache.h).
+      if (ctx.scram_cache != nullptr)
+        ctx.scram_cache->Forget(c.mechanism, user);
       ctx.security->StoreScramCredential(
           c.mechanism, c.user, std::move(c.credential),
-          [pending, user](ErrorCode code, std::string why) {
+          [pending, user, cache = ctx.scram_cache, mechanism = c.mechanism](
+              ErrorCode code, std::string why) {
+            if (cache != nullptr) cache->Forget(mechanism, user);
             if (code == ErrorCode::RESOURCE_NOT_FOUND) {
               why = "Attempt to delete a user credential that does not exist";
             }

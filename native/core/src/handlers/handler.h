@@ -17,6 +17,7 @@
 #include "kop/protocol/errors.h"
 #include "kop/protocol/message.h"
 #include "producer_state.h"
+#include "scram_cache.h"
 #include "session.h"
 #include "topic_access.h"
 
@@ -51,6 +52,8 @@ struct RequestContext {
   // the close (ResponseSink::CloseAfterFailedAuthentication). Call it before
   // replying.
   std::function<void(bool failed_auth)> close_after_reply = {};
+  // The broker's SCRAM credentials (scram_cache.h); nullptr: none kept.
+  ScramCredentialCache* scram_cache = nullptr;
 };
 
 // Every topic name a client sends goes through the door of topic_access.h
@@ -147,7 +150,8 @@ bool GroupRefused(const RequestContext& ctx, const Reply& reply) {
 // .isSuperUser) may; `then` gets NONE, CLUSTER_AUTHORIZATION_FAILED, or
 // another code when the check failed. With it off, everyone may, as Kafka
 // without an authorizer allows. Without a security port (no store for
-// them) it refuses.
+// them) it refuses. The answer is kept in the session
+// (Session::super_user) for kopAuthorizationCacheRefreshMs.
 inline void CheckClusterAdmin(const RequestContext& ctx,
                               std::function<void(protocol::ErrorCode)> then) {
   if (ctx.security == nullptr) {
@@ -158,7 +162,20 @@ inline void CheckClusterAdmin(const RequestContext& ctx,
     then(protocol::ErrorCode::NONE);
     return;
   }
-  ctx.security->IsSuperUser(ctx.session->role, std::move(then));
+  const std::string& role = ctx.session->role;
+  if (auto cached =
+          ctx.session->super_user.Find(role, AuthorizationClockMs())) {
+    then(*cached);
+    return;
+  }
+  // The session outlives the port's callbacks (they run on its event loop
+  // and are dropped with the connection).
+  ctx.security->IsSuperUser(
+      role, [session = ctx.session, role, ttl = ctx.broker->authz_cache_ms,
+             then = std::move(then)](protocol::ErrorCode answer) {
+        session->super_user.Put(role, answer, AuthorizationClockMs(), ttl);
+        then(answer);
+      });
 }
 
 // `request` views the frame (records fields point into it), which is only

@@ -6,6 +6,7 @@
 // broker's ProducerStateTable: a retried batch gets its original offset
 // without a second append, a sequence gap is OUT_OF_ORDER_SEQUENCE_NUMBER.
 // Transactional producers are not served.
+#include <algorithm>
 #include <chrono>
 #include <memory>
 
@@ -40,6 +41,20 @@ struct PendingProduce {
     reply(acks_zero ? nullptr : std::move(response));
   }
 };
+
+// The longest a backlog quota with producer_request_hold may hold one
+// Produce (LogPort::ProduceAppend), whatever timeout_ms the client asks.
+constexpr int32_t kMaxHoldMs = 60000;
+
+// How long a held append may wait: the request's timeout_ms less a tenth, so
+// the REQUEST_TIMED_OUT answer reaches the client before its own timer of
+// the same length (Kafka clients send request.timeout.ms as timeout_ms)
+// fires; capped at kMaxHoldMs. Pulsar holds its own producer's send until
+// the backlog drops or the send times out.
+int32_t HoldMs(int32_t timeout_ms) {
+  if (timeout_ms <= 0) return 0;
+  return std::min(timeout_ms - timeout_ms / 10, kMaxHoldMs);
+}
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -168,7 +183,8 @@ void Produce(const RequestContext& ctx, const ProduceRequest& request,
       }
       ++pending->outstanding;
       ctx.log->ProduceAppend(
-          h.producer_id, name, part.index, entry, h.records_count,
+          h.producer_id, HoldMs(request.timeout_ms), name, part.index, entry,
+          h.records_count,
           [pending, t, p, producers = ctx.producers, idempotent,
            version = ctx.api_version, pid = h.producer_id,
            epoch = h.producer_epoch, name, index = part.index,

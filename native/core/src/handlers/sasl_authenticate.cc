@@ -107,6 +107,32 @@ void Succeed(const RequestContext& ctx, AuthResult r, const std::string& prefix,
   reply(std::move(response));
 }
 
+// SecurityPort::FetchScramCredential through the broker's cache
+// (scram_cache.h), kept for kopAuthorizationCacheRefreshMs.
+void FetchCredential(
+    const RequestContext& ctx, const std::string& mechanism, std::string user,
+    std::function<void(ErrorCode, std::optional<ScramCredential>)> done) {
+  ScramCredentialCache* cache = ctx.scram_cache;
+  const int64_t ttl = ctx.broker->authz_cache_ms;
+  if (cache != nullptr && ttl > 0) {
+    if (auto hit = cache->Find(mechanism, user, AuthorizationClockMs())) {
+      done(ErrorCode::NONE, std::move(hit->credential));
+      return;
+    }
+  }
+  const uint64_t generation = cache == nullptr ? 0 : cache->Generation();
+  ctx.security->FetchScramCredential(
+      mechanism, user,
+      [cache, mechanism, user, generation, ttl, done = std::move(done)](
+          ErrorCode code, std::optional<ScramCredential> c) {
+        if (cache != nullptr && code == ErrorCode::NONE) {
+          cache->Put(mechanism, user, c, generation, AuthorizationClockMs(),
+                     ttl);
+        }
+        done(code, std::move(c));
+      });
+}
+
 // One SCRAM round (RFC 5802): client-first -> server-first after the
 // credential lookup; client-final -> server-final when the proof holds. An
 // unknown user and a wrong password fail alike, at the proof.
@@ -121,8 +147,8 @@ void ScramRound(const RequestContext& ctx, sasl::HashKind kind,
       fail(std::string(user.status().message()), reply);
       return;
     }
-    ctx.security->FetchScramCredential(
-        s.mechanism, std::move(*user),
+    FetchCredential(
+        ctx, s.mechanism, std::move(*user),
         [ctx, fail, scram = s.scram, reply = std::move(reply)](
             ErrorCode code, std::optional<ScramCredential> c) mutable {
           if (code != ErrorCode::NONE || ctx.session->scram != scram) {

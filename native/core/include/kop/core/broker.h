@@ -7,6 +7,7 @@
 #ifndef KOP_CORE_BROKER_H_
 #define KOP_CORE_BROKER_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -190,11 +191,18 @@ class LogPort {
   // The broker checks the Pulsar policies a Pulsar producer obeys (rate
   // limits, backlog quota, message size, schema, maxProducersPerTopic)
   // only for these; plain Append is the broker's own (group metadata).
-  virtual void ProduceAppend(int64_t producer_id, std::string_view topic,
-                             int32_t partition, std::span<const uint8_t> entry,
+  // A backlog quota with Pulsar's producer_request_hold policy holds the
+  // append, re-checking the quota, for up to `max_hold_ms` (from the
+  // request's timeout_ms, see produce.cc): then it is appended if the quota
+  // cleared, else answered REQUEST_TIMED_OUT. 0: answered
+  // THROTTLING_QUOTA_EXCEEDED at once. The broker bounds how many appends
+  // one connection may have held.
+  virtual void ProduceAppend(int64_t producer_id, int32_t max_hold_ms,
+                             std::string_view topic, int32_t partition,
+                             std::span<const uint8_t> entry,
                              int32_t num_records,
                              std::function<void(const AppendResult&)> done) {
-    (void)producer_id;
+    (void)producer_id, (void)max_hold_ms;
     Append(topic, partition, entry, num_records, std::move(done));
   }
 
@@ -259,11 +267,19 @@ struct AuthResult {
 // A user's SCRAM credential as Kafka keeps it (ScramCredential, RFC 5802
 // section 3): never the password, only what checks a proof. Bytes are raw.
 struct ScramCredential {
+  // At most kScramMaxSaltBytes.
   std::string salt;
   std::string stored_key;  // H(ClientKey)
   std::string server_key;  // HMAC(SaltedPassword, "Server Key")
   int32_t iterations = 0;
 };
+
+// The longest salt a credential may have. RFC 5802 sets no limit; Kafka's
+// tools send 32 bytes or fewer, so this only refuses absurd ones
+// (AlterUserScramCredentials) and bounds what the store may hand back.
+inline constexpr size_t kScramMaxSaltBytes = 1024;
+// StoredKey and ServerKey are one digest long: 32 (SHA-256) or 64 bytes.
+inline constexpr size_t kScramMaxKeyBytes = 64;
 
 // One (user, mechanism) that has a SCRAM credential, for
 // DescribeUserScramCredentials (never the keys).

@@ -30,6 +30,7 @@ class FakeLog : public LogPort {
   std::string fail_message;       // the failed appends' error_message
   int32_t throttle_time_ms = 0;   // answered with every append
   int64_t last_producer_id = -3;  // of the last ProduceAppend (-3: none yet)
+  int32_t last_max_hold_ms = -1;  // of the last ProduceAppend (-1: none yet)
   bool defer = false;
   bool readable = true;
 
@@ -62,11 +63,12 @@ class FakeLog : public LogPort {
     }
   }
 
-  void ProduceAppend(int64_t producer_id, std::string_view topic,
-                     int32_t partition, std::span<const uint8_t> entry,
-                     int32_t num_records,
+  void ProduceAppend(int64_t producer_id, int32_t max_hold_ms,
+                     std::string_view topic, int32_t partition,
+                     std::span<const uint8_t> entry, int32_t num_records,
                      std::function<void(const AppendResult&)> done) override {
     last_producer_id = producer_id;
+    last_max_hold_ms = max_hold_ms;
     Append(topic, partition, entry, num_records, std::move(done));
   }
 

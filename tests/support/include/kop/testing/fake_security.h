@@ -129,11 +129,15 @@ class FakeSecurity : public SecurityPort {
   std::map<std::pair<std::string, std::string>, ScramCredential>
       scram;  // (mechanism, user) ->
   bool scram_store_down = false;
+  // How often the core asked (to check its caches).
+  int scram_fetches = 0;
+  int super_user_asks = 0;
 
   void FetchScramCredential(
       std::string mechanism, std::string user,
       std::function<void(ErrorCode, std::optional<ScramCredential>)> done)
       override {
+    ++scram_fetches;
     Answer([this, mechanism, user, done = std::move(done)] {
       if (scram_store_down) return done(ErrorCode::UNKNOWN_SERVER_ERROR, {});
       auto it = scram.find({mechanism, user});
@@ -167,6 +171,7 @@ class FakeSecurity : public SecurityPort {
   }
   void IsSuperUser(std::string role,
                    std::function<void(ErrorCode)> done) override {
+    ++super_user_asks;
     Answer([this, role, done = std::move(done)] {
       done(superusers.contains(role) ? ErrorCode::NONE
                                      : ErrorCode::CLUSTER_AUTHORIZATION_FAILED);

@@ -304,11 +304,12 @@ public final class KafkaFrameHandler extends ChannelInboundHandlerAdapter {
      * native memory [address, address + length), valid only during this call, so it is copied
      * before anything else, to (topic, partition); answer with {@link NativeBridge#nativeOnAppended}
      * for {@code requestId}, always later, from this channel's event loop. {@code producerId}: the
-     * Kafka batch's producer id (-1 none), or {@link ProducePolicies#BROKER_APPEND}.
+     * Kafka batch's producer id (-1 none), or {@link ProducePolicies#BROKER_APPEND}. {@code maxHoldMs}:
+     * how long an exceeded producer_request_hold backlog quota may hold it ({@link ProduceHold}).
      */
     void onNativeAppend(long requestId, byte[] topic, int partition, long address, int length, int numRecords,
-                        long producerId) {
-        endpoints.append(requestId, topic, partition, address, length, numRecords, producerId);
+                        long producerId, int maxHoldMs) {
+        endpoints.append(requestId, topic, partition, address, length, numRecords, producerId, maxHoldMs);
     }
 
     /**

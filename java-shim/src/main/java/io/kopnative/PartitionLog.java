@@ -38,10 +38,11 @@ interface PartitionLog {
     /**
      * {@link #append} for a Kafka producer on {@code connection}: {@code producerId} is the batch's
      * (>= 0 idempotent, -1 plain), or {@link ProducePolicies#BROKER_APPEND} for the broker's own
-     * appends. The Pulsar log checks the producer policies (docs/security.md) on it.
+     * appends. The Pulsar log checks the producer policies (docs/security.md) on it; an exceeded
+     * producer_request_hold backlog quota holds it up to {@code maxHoldMs} (0: refused at once).
      */
-    default CompletableFuture<AppendResult> append(Object connection, long producerId, String topic, int partition,
-                                                   ByteBuf entry, int numRecords) {
+    default CompletableFuture<AppendResult> append(Object connection, long producerId, int maxHoldMs, String topic,
+                                                   int partition, ByteBuf entry, int numRecords) {
         return append(topic, partition, entry, numRecords);
     }
 

@@ -292,7 +292,7 @@ final class PortEndpoints {
      * copied first, before anything else: it is valid only during the upcall.
      */
     void append(long requestId, byte[] topic, int partition, long address, int length, int numRecords,
-                long producerId) {
+                long producerId, int maxHoldMs) {
         answer("append", partitionLog != null, () -> {
             if (length < 0 || (length > 0 && address == 0)) {
                 throw new IllegalArgumentException("bad entry memory: " + length + " bytes at " + address);
@@ -302,7 +302,8 @@ final class PortEndpoints {
                 entry.release();
                 return noPort("no partition log");
             }
-            return partitionLog.append(this, producerId, decodeUtf8(topic), partition, entry, numRecords);
+            return partitionLog.append(this, producerId, maxHoldMs, decodeUtf8(topic), partition, entry,
+                    numRecords);
         }, why -> PartitionLog.AppendResult.error(KafkaErrors.UNKNOWN_SERVER_ERROR),
                 r -> handler.completeOnLoop("an append", c -> {
                     handler.pauseReads(r.throttleTimeMs());

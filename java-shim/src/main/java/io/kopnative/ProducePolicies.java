@@ -153,8 +153,8 @@ final class ProducePolicies {
         String why = "the topic's backlog quota (" + type + ", policy " + quota.getRetentionPolicy()
                 + ") is exceeded";
         if (quota.getRetentionPolicy() == BacklogQuota.RetentionPolicy.producer_request_hold) {
-            // Pulsar holds the producer until consumers catch up; a Kafka producer retries this
-            // retriable code until its delivery.timeout.ms, which holds it the same way.
+            // Pulsar holds the producer until consumers catch up: ProduceHold holds the append on
+            // this answer, and answers it itself only when no hold is allowed.
             return new Refusal(KafkaErrors.THROTTLING_QUOTA_EXCEEDED, why + ": retry once consumers catch up");
         }
         return new Refusal(KafkaErrors.POLICY_VIOLATION, why);

@@ -10,6 +10,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import org.apache.pulsar.broker.PulsarService;
 import org.apache.pulsar.broker.namespace.LookupOptions;
 import org.apache.pulsar.broker.namespace.NamespaceService;
@@ -70,6 +71,7 @@ final class PulsarPartitionLog implements PartitionLog {
     private final PartitionReader reader;
     private final SubscriptionMirror mirror;
     private final ProducePolicies policies;
+    private final ProduceHold holds;
 
     /** A Kafka partition as the core names it. */
     record KafkaPartition(String topic, int partition) {
@@ -104,11 +106,13 @@ final class PulsarPartitionLog implements PartitionLog {
         this.mirror = new SubscriptionMirror(this, names, timeoutMs);
         this.policies = new ProducePolicies(pulsar.getConfiguration().getMaxMessageSize(),
                 pulsar.getConfiguration().isSchemaValidationEnforced());
+        this.holds = new ProduceHold(pulsar.getExecutor());
     }
 
     @Override
     public void connectionClosed(Object connection) {
         policies.connectionClosed(connection);
+        holds.connectionClosed(connection);
     }
 
     /**
@@ -176,17 +180,20 @@ final class PulsarPartitionLog implements PartitionLog {
 
     @Override
     public CompletableFuture<AppendResult> append(String topic, int partition, ByteBuf entry, int numRecords) {
-        return append(null, ProducePolicies.BROKER_APPEND, topic, partition, entry, numRecords);
+        return append(null, ProducePolicies.BROKER_APPEND, 0, topic, partition, entry, numRecords);
     }
 
     /**
      * Appends for a Kafka producer: after the partition resolves, the Pulsar producer policies
      * ({@link ProducePolicies}) decide, unless it is the broker's own append
-     * ({@link ProducePolicies#BROKER_APPEND}); a refusal answers its Kafka code and message.
+     * ({@link ProducePolicies#BROKER_APPEND}); a refusal answers its Kafka code and message. An
+     * exceeded producer_request_hold backlog quota holds it up to {@code maxHoldMs} from now
+     * ({@link ProduceHold}); later appends to the partition wait behind it, in order, and that wait
+     * counts against their own hold.
      */
     @Override
-    public CompletableFuture<AppendResult> append(Object connection, long producerId, String topic, int partition,
-                                                  ByteBuf entry, int numRecords) {
+    public CompletableFuture<AppendResult> append(Object connection, long producerId, int maxHoldMs, String topic,
+                                                  int partition, ByteBuf entry, int numRecords) {
         AtomicBoolean released = new AtomicBoolean();
         Runnable release = () -> {
             if (released.compareAndSet(false, true)) {
@@ -208,7 +215,10 @@ final class PulsarPartitionLog implements PartitionLog {
         CompletableFuture<Resolved<PersistentTopic>> ready = previous == null ? resolved
                 : previous.thenCombine(resolved, (v, r) -> r);
         int bytes = entry.readableBytes();
-        ready.thenCompose(r -> admit(r, connection, producerId, bytes)).whenComplete((admitted, unexpected) -> {
+        long holdUntil = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Math.max(0, maxHoldMs));
+        CompletableFuture<Admission> admission = ready.thenCompose(r -> admit(r, connection, producerId, holdUntil,
+                bytes));
+        admission.whenComplete((admitted, unexpected) -> {
             try {
                 Admission a = unexpected != null
                         ? new Admission(Resolved.error(resolveError(unexpected, base, partition)), null) : admitted;
@@ -244,25 +254,39 @@ final class PulsarPartitionLog implements PartitionLog {
     private record Admission(Resolved<PersistentTopic> topic, ProducePolicies.Refusal refusal) {
     }
 
-    // The policy check of a Kafka producer's append, once its partition resolved; bounded by the
-    // timeout like the resolution (a look-up that does not answer: REQUEST_TIMED_OUT).
+    // The policy check of a Kafka producer's append, once its partition resolved, held while a
+    // producer_request_hold quota is exceeded (ProduceHold).
     private CompletableFuture<Admission> admit(Resolved<PersistentTopic> r, Object connection, long producerId,
-                                               int bytes) {
+                                               long holdUntil, int bytes) {
         if (!r.ok() || producerId == ProducePolicies.BROKER_APPEND) {
             return CompletableFuture.completedFuture(new Admission(r, null));
         }
-        return policies.check(r.value(), connection, producerId, bytes).orTimeout(timeoutMs, TimeUnit.MILLISECONDS)
-                .handle((refusal, e) -> {
-                    if (e == null) {
-                        return new Admission(r, refusal);
-                    }
-                    Throwable cause = TopicMetadataService.unwrap(e);
-                    log.warn("kop-native: checking the producer policies of {} failed: {}", r.value().getName(),
-                            cause.toString());
-                    return new Admission(r, new ProducePolicies.Refusal(cause instanceof TimeoutException
-                            ? KafkaErrors.REQUEST_TIMED_OUT : KafkaErrors.UNKNOWN_SERVER_ERROR,
-                            "the broker could not check the topic's policies"));
-                });
+        Supplier<CompletableFuture<ProducePolicies.Refusal>> check =
+                () -> checkPolicies(r.value(), connection, producerId, bytes);
+        return check.get().thenCompose(first -> {
+            long leftMs = TimeUnit.NANOSECONDS.toMillis(holdUntil - System.nanoTime());
+            return holds.hold(connection, first, (int) Math.max(0, leftMs), check);
+        }).handle((refusal, e) -> new Admission(r, e == null ? refusal : policyFailure(r.value(), e)));
+    }
+
+    // One check of the policies, bounded by the timeout like the resolution (a look-up that does
+    // not answer: REQUEST_TIMED_OUT); never completes exceptionally.
+    private CompletableFuture<ProducePolicies.Refusal> checkPolicies(PersistentTopic topic, Object connection,
+                                                                     long producerId, int bytes) {
+        try {
+            return policies.check(topic, connection, producerId, bytes).orTimeout(timeoutMs, TimeUnit.MILLISECONDS)
+                    .handle((refusal, e) -> e == null ? refusal : policyFailure(topic, e));
+        } catch (RuntimeException e) {
+            return CompletableFuture.completedFuture(policyFailure(topic, e));
+        }
+    }
+
+    private static ProducePolicies.Refusal policyFailure(PersistentTopic topic, Throwable e) {
+        Throwable cause = TopicMetadataService.unwrap(e);
+        log.warn("kop-native: checking the producer policies of {} failed: {}", topic.getName(), cause.toString());
+        return new ProducePolicies.Refusal(cause instanceof TimeoutException
+                ? KafkaErrors.REQUEST_TIMED_OUT : KafkaErrors.UNKNOWN_SERVER_ERROR,
+                "the broker could not check the topic's policies");
     }
 
     // Maps a failure to resolve a partition to a Kafka error code.

@@ -348,6 +348,7 @@ class TopicPortTest extends NativeTestBase {
         List<List<PartitionOwners.Node>> bad = new ArrayList<>();
         bad.add(List.of(new PartitionOwners.Node(11, "b.example", 70000)));
         bad.add(List.of(new PartitionOwners.Node(11, "", 9093)));
+        bad.add(List.of(new PartitionOwners.Node(11, "h".repeat(256), 9093))); // over 255 characters
         List<PartitionOwners.Node> many = new ArrayList<>();
         for (int i = 0; i < 10_001; i++) {
             many.add(new PartitionOwners.Node(i, "n" + i, 9092));
@@ -371,6 +372,23 @@ class TopicPortTest extends NativeTestBase {
         ByteBuf frame = nextResponse(ch);
         assertEquals(2, brokersV1(frame).size());
         assertEquals((short) 0, parseMetadataV1(frame, 20).get(0).error());
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
+    void partitionCountsPastTheBoundAreRefused() {
+        // More than 100,000 partitions in one topic fails the answer; the bound itself passes.
+        EmbeddedChannel ch = connect();
+        ch.writeInbound(metadataV1(30, List.of("huge")));
+        topics.calls.get(0).f().complete(List.of(result("huge", 100_001, 0)));
+        ch.runPendingTasks();
+        assertEquals((short) -1, parseMetadataV1(nextResponse(ch), 30).get(0).error());
+        ch.writeInbound(metadataV1(31, List.of("big")));
+        topics.calls.get(1).f().complete(List.of(result("big", 100_000, 0)));
+        ch.runPendingTasks();
+        Topic big = parseMetadataV1(nextResponse(ch), 31).get(0);
+        assertEquals((short) 0, big.error());
+        assertEquals(100_000, big.partitions().size());
         ch.finishAndReleaseAll();
     }
 
