@@ -65,9 +65,12 @@ final class ProduceHold {
         }
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(maxHoldMs);
         CompletableFuture<ProducePolicies.Refusal> outcome = new CompletableFuture<>();
-        outcome.whenComplete((r, e) -> release(connection, count));
+        // What the caller gets completes only after the release ran, so a caller that sees the
+        // outcome never sees the hold still counted.
+        CompletableFuture<ProducePolicies.Refusal> released =
+                outcome.whenComplete((r, e) -> release(connection, count));
         recheck(connection, count, first, maxHoldMs, deadline, check, outcome);
-        return outcome;
+        return released;
     }
 
     /** The connection closed: its holds end at their next re-check. */
