@@ -143,8 +143,9 @@ TEST_CASE("PLAIN user name: tenant or tenant/namespace", "[sasl]") {
   CHECK(*TopicPrefixForUser("acme", "kafka") == "persistent://acme/kafka/");
   CHECK(*TopicPrefixForUser("a-b_c=d:e.f/g", "x") ==
         "persistent://a-b_c=d:e.f/g/");
-  for (const char* bad : {"", "/ns", "tenant/", "a/b/c", "ten ant", "t/n s",
-                          "t\xc3\xa9", "t/../x", "t\n"}) {
+  for (const char* bad :
+       {"", "/ns", "tenant/", "a/b/c", "ten ant", "t/n s", "t\xc3\xa9",
+        "t/../x", "t\n", "..", "./ns", "t/.", "t/.."}) {
     INFO(bad);
     CHECK_FALSE(TopicPrefixForUser(bad, "default").ok());
   }

@@ -35,20 +35,6 @@ std::string_view NamespaceOf(std::string_view prefix) {
   return s.size() >= 2 ? s[1] : std::string_view();
 }
 
-// Pulsar's rule for a tenant or namespace name (NamedEntity.checkName:
-// [-=:.\w]*), non-empty and never "." or "..", which would be a path step
-// in the admin REST calls the shim makes with the name.
-bool IsPulsarEntityName(std::string_view name) {
-  if (name.empty() || name == "." || name == "..") return false;
-  for (char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                    (c >= '0' && c <= '9') || c == '_' || c == '-' ||
-                    c == '=' || c == ':' || c == '.';
-    if (!ok) return false;
-  }
-  return true;
-}
-
 // A Pulsar partition of a partitioned topic ("orders-partition-3"), as
 // TopicName.getPartitionIndex reads one: clients name the partitioned topic
 // and a partition number, never a partition topic.
@@ -94,6 +80,17 @@ ErrorCode CheckFullName(const BrokerState& broker, std::string_view name,
 }
 
 }  // namespace
+
+bool IsPulsarEntityName(std::string_view name) {
+  if (name.empty() || name == "." || name == "..") return false;
+  for (char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                    (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+                    c == '=' || c == ':' || c == '.';
+    if (!ok) return false;
+  }
+  return true;
+}
 
 bool IsLegalTopicName(std::string_view name) {
   if (name.empty() || name.size() > kMaxNameLength || name == "." ||

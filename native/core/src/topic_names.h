@@ -25,6 +25,12 @@ namespace kop::core {
 // or "..". Full Pulsar names (persistent://...) fail it.
 bool IsLegalTopicName(std::string_view name);
 
+// Pulsar's rule for a tenant or namespace name (NamedEntity.checkName:
+// [-=:.\w]*), non-empty and never "." or "..", which would be a path step
+// in the admin REST calls the shim makes with the name. Also the rule for
+// the tenant and namespace of a SASL PLAIN user name (sasl/mechanisms.cc).
+bool IsPulsarEntityName(std::string_view name);
+
 // Whether the client named the topic by its full Pulsar name.
 bool IsFullTopicName(std::string_view name);
 

@@ -4,20 +4,15 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "topic_names.h"
 
 namespace kop::core::sasl {
 namespace {
 
-// Pulsar's NamedEntity.checkName: ^[-=:.\w]*$ (and not empty here).
+// A tenant or namespace of a user name: Pulsar's rule (topic_names.h), at
+// most 255 characters.
 bool ValidPulsarName(std::string_view s) {
-  if (s.empty() || s.size() > 255) return false;
-  for (char c : s) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                    (c >= '0' && c <= '9') || c == '_' || c == '-' ||
-                    c == '=' || c == ':' || c == '.';
-    if (!ok) return false;
-  }
-  return true;
+  return s.size() <= 255 && IsPulsarEntityName(s);
 }
 
 // Provider method names as Pulsar's providers spell them ("token", "tls",
