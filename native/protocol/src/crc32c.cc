@@ -65,6 +65,10 @@ uint32_t PortableUpdate(uint32_t c, const uint8_t* p, size_t n) {
 // streams keep it busy; their CRCs are then joined with a "shift by N zero
 // bytes" operator, which is linear and so tabulated per input byte.
 constexpr size_t kLongBlock = 8192;
+// The crc32 instruction came with SSE 4.2, but clang >= 19 (Zig's,
+// scripts/build-cross) makes it a target feature of its own that "sse4.2" no
+// longer implies; GCC and older clang accept both.
+#define KOP_CRC32_TARGET __attribute__((target("sse4.2,crc32")))
 constexpr size_t kShortBlock = 256;
 
 // The register after running `n` zero bytes through it, as 4 byte tables.
@@ -116,8 +120,8 @@ inline uint64_t Load64(const uint8_t* p) {
 }
 
 template <size_t kBlock>
-__attribute__((target("sse4.2"))) inline uint32_t ThreeWay(
-    uint32_t crc, const uint8_t*& p, size_t& n, const ZeroShift& shift) {
+KOP_CRC32_TARGET inline uint32_t ThreeWay(uint32_t crc, const uint8_t*& p,
+                                          size_t& n, const ZeroShift& shift) {
   while (n >= 3 * kBlock) {
     uint64_t c0 = crc, c1 = 0, c2 = 0;
     const uint8_t* const end = p + kBlock;
@@ -136,9 +140,8 @@ __attribute__((target("sse4.2"))) inline uint32_t ThreeWay(
   return crc;
 }
 
-__attribute__((target("sse4.2"))) uint32_t HardwareUpdate(uint32_t crc,
-                                                          const uint8_t* p,
-                                                          size_t n) {
+KOP_CRC32_TARGET uint32_t HardwareUpdate(uint32_t crc, const uint8_t* p,
+                                         size_t n) {
   while (n > 0 && (reinterpret_cast<uintptr_t>(p) & 7) != 0) {
     crc = _mm_crc32_u8(crc, *p++);
     --n;
