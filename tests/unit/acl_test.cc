@@ -132,19 +132,11 @@ CreateAclsRequest Creations(const std::vector<acl::Binding>& bindings) {
   return req;
 }
 
-struct Fixture {
+struct Fixture : testing::RoleConnection {
   explicit Fixture(std::string role, bool with_security = true) {
-    broker = Broker::Create(
-        {{"kop.node.id", "1"}, {"offsetsTopicNumPartitions", "1"}});
-    conn = broker->Accept(&sink, &topics, &log,
-                          with_security ? &security : nullptr,
-                          ListenerSecurity{false, {}, std::move(role)});
+    Connect({{"kop.node.id", "1"}, {"offsetsTopicNumPartitions", "1"}},
+            std::move(role), with_security);
     security.permission_admins.insert("admin");
-  }
-  template <typename Response>
-  Response Send(int16_t key, int16_t version, const Message& request) {
-    return testing::Exchange<Response>(*conn, sink, corr, key, version,
-                                       request);
   }
   CreateAclsResponse Create(const std::vector<acl::Binding>& bindings) {
     return Send<CreateAclsResponse>(30, 3, Creations(bindings));
@@ -172,14 +164,6 @@ struct Fixture {
     f.permission_type = acl::kAllow;
     return Send<DeleteAclsResponse>(31, 3, req);
   }
-
-  testing::RecordingSink sink;
-  testing::FakeTopics topics;
-  testing::FakeLog log;
-  testing::FakeSecurity security;
-  std::unique_ptr<Broker> broker;
-  std::unique_ptr<Connection> conn;
-  int32_t corr = 0;
 };
 
 TEST_CASE("acl: a permission admin creates, lists and deletes ACLs") {

@@ -58,38 +58,23 @@ const int16_t kGroupDenied = Code(ErrorCode::GROUP_AUTHORIZATION_FAILED);
 int64_t virtual_now = 1'000'000;
 int64_t VirtualClock() { return virtual_now; }
 
-struct Fixture {
+struct Fixture : testing::RoleConnection {
   explicit Fixture(std::string role = "alice", Config extra = {}) {
     Config c = {{"kop.node.id", "1"},
                 {"offsetsTopicNumPartitions", "1"},
                 {"kopAuthorizationCacheRefreshMs", "1000"}};
     for (auto& [k, v] : extra) c[k] = v;
-    broker = Broker::Create(c);
-    conn = broker->Accept(&sink, &topics, &log, &security,
-                          ListenerSecurity{false, {}, std::move(role)});
+    Connect(c, std::move(role));
     topics.topics["orders"] = 1;
     SetAuthorizationClockForTesting(&VirtualClock);
   }
   ~Fixture() { SetAuthorizationClockForTesting(nullptr); }
 
-  template <typename Response>
-  Response Send(int16_t key, int16_t version, const Message& request) {
-    return testing::Exchange<Response>(*conn, sink, corr, key, version,
-                                       request);
-  }
   void FindCoordinator() {
     FindCoordinatorRequest req;
     req.key = "g";
     CHECK(Send<FindCoordinatorResponse>(10, 3, req).error_code == 0);
   }
-
-  testing::RecordingSink sink;
-  testing::FakeTopics topics;
-  testing::FakeLog log;
-  testing::FakeSecurity security;
-  std::unique_ptr<Broker> broker;
-  std::unique_ptr<Connection> conn;
-  int32_t corr = 0;
 };
 
 ProduceRequest Produce(const std::vector<uint8_t>& batch) {

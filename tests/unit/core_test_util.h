@@ -4,7 +4,9 @@
 #define KOP_TESTS_UNIT_CORE_TEST_UTIL_H_
 
 #include <catch2/catch.hpp>
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "kop/core/broker.h"
@@ -13,6 +15,7 @@
 #include "kop/protocol/messages/response_header.h"
 #include "kop/protocol/record_batch.h"
 #include "kop/testing/fake_log.h"
+#include "kop/testing/fake_security.h"
 #include "kop/testing/fake_topics.h"
 
 namespace kop::core::testing {
@@ -100,6 +103,31 @@ inline bool Touched(const FakeLog& log, const FakeTopics& topics,
   }
   return false;
 }
+
+// A broker and one PLAINTEXT connection acting as `role`, with the fakes it
+// uses: what the authorization, ACL and topic-name tests' fixtures share.
+struct RoleConnection {
+  void Connect(const Config& config, std::string role,
+               bool with_security = true) {
+    broker = Broker::Create(config);
+    conn = broker->Accept(&sink, &topics, &log,
+                          with_security ? &security : nullptr,
+                          ListenerSecurity{false, {}, std::move(role)});
+  }
+  template <typename Response>
+  Response Send(int16_t key, int16_t version,
+                const protocol::Message& request) {
+    return Exchange<Response>(*conn, sink, corr, key, version, request);
+  }
+
+  RecordingSink sink;
+  FakeTopics topics;
+  FakeLog log;
+  FakeSecurity security;
+  std::unique_ptr<Broker> broker;  // outlives conn (declared first)
+  std::unique_ptr<Connection> conn;
+  int32_t corr = 0;
+};
 
 }  // namespace kop::core::testing
 

@@ -174,20 +174,14 @@ TEST_CASE("One topic, one resolved name, whichever way it is named",
 
 // A client on a connection with authorization on (role alice), no answer
 // cached, so a grant counts at once.
-struct Fixture {
+struct Fixture : testing::RoleConnection {
   explicit Fixture(bool authorizing = true) {
-    broker = Broker::Create({{"kop.node.id", "1"},
-                             {"offsetsTopicNumPartitions", "1"},
-                             {"kopAuthorizationCacheRefreshMs", "0"}});
     security.enabled = authorizing;
-    conn = broker->Accept(&sink, &topics, &log, &security,
-                          ListenerSecurity{false, {}, "alice"});
+    Connect({{"kop.node.id", "1"},
+             {"offsetsTopicNumPartitions", "1"},
+             {"kopAuthorizationCacheRefreshMs", "0"}},
+            "alice");
     topics.topics[kOther] = 1;
-  }
-  template <typename Response>
-  Response Send(int16_t key, int16_t version, const Message& request) {
-    return testing::Exchange<Response>(*conn, sink, corr, key, version,
-                                       request);
   }
   void GrantAll(const std::string& topic) {
     for (TopicAction a :
@@ -200,14 +194,6 @@ struct Fixture {
   bool Touched(const std::string& topic) const {
     return testing::Touched(log, topics, topic);
   }
-
-  testing::RecordingSink sink;
-  testing::FakeTopics topics;
-  testing::FakeLog log;
-  testing::FakeSecurity security;
-  std::unique_ptr<Broker> broker;
-  std::unique_ptr<Connection> conn;
-  int32_t corr = 0;
 };
 
 ProduceRequest Produce(const std::string& topic,
